@@ -154,7 +154,7 @@ def _tight_latency(s):
 
 
 RULES = (
-    # hard rejects and refusals come first: the choices below may not take what they strike
+    # rejects and refusals strike options before the choices that could take them
     Rule("acoustic-signal", "reject",
          "the task needs emotion, speaker identity, several speakers, music, environmental sound or artifacts",
          "reject cascaded: a transcript keeps the words and loses the acoustic signal the answer lives in",
