@@ -8,8 +8,8 @@ its own width. Three bridges do that, each `forward(frames) -> (tokens, weights)
   frames, so 30 s always becomes n_queries tokens, whatever was said in it.
 - `WindowQFormer` (SALMONN): the same Q-former run on every 17-frame window (about 0.33 s) with one query
   each, so tokens grow with duration: 88 per 30 s.
-- `PooledMLPAdapter` (Audio Flamingo 3, Qwen-Audio): average two neighbouring frames, LayerNorm, a 2-layer
-  GELU MLP: no queries at all, 750 tokens per 30 s.
+- `PooledMLPAdapter` (Audio Flamingo 3; Qwen-Audio pools the same way): average two neighbouring frames,
+  LayerNorm, a 2-layer GELU MLP: no queries at all, 750 tokens per 30 s.
 
 The lesson says AF3 uses a 64-query Q-former; AF3 actually uses the pooled MLP adaptor, and the
 Q-former belongs to the BLIP-2 / SALMONN line (see the facts sheet).
@@ -38,8 +38,8 @@ QUERY_INIT_STD = 0.02        # BERT's initializer_range, used for BLIP-2 and SAL
 WHISPER_LARGE_WIDTH = 1280   # Whisper-large encoder width (SALMONN concatenates BEATs' 768 to make 2048)
 QFORMER_WIDTH = 768          # BERT-base width, as in BLIP-2 and SALMONN
 QFORMER_LAYERS = 2           # SALMONN's speech Q-former: 2 BERT-base blocks, cross-attention in each
-LLM_WIDTH = 4096             # a 7B LLM (LLaMA-7B, Vicuna-7B, Qwen-7B): width 4096, 32 layers
-LLM_LAYERS = 32
+LLM_WIDTH = 4096             # a 7B LLM (LLaMA-7B, Vicuna-7B, Qwen-7B): width 4096, 32 layers;
+LLM_LAYERS = 32              # AF3's Qwen2.5-7B is 3584 wide with 28 layers (pass d_llm, llm_layers)
 LONG_CLIP_SECONDS = 600      # AF3 takes up to 10 minutes: 20 windows of 30 s
 
 BRIDGES = ("qformer", "window_qformer", "pooled_mlp")
@@ -64,6 +64,11 @@ def _check_frames(frames, d_audio):
         finite = False
     if not finite:
         raise AudiollmError("frames: every value must be a finite number")
+
+
+def _check_seconds(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+        raise AudiollmError(f"{name}: expected a positive finite duration in seconds, got {value!r}")
 
 
 def _check_key_mask(key_mask, n_frames):
@@ -117,6 +122,11 @@ def _qformer_macs(n_frames, d_audio, d_model, n_layers, n_queries, d_llm):
     return n_layers * (self_attn + cross_attn + mlp) + n_queries * d_model * d_llm
 
 
+def _window_qformer_macs(n_frames, window, d_audio, d_model, n_layers, n_queries, d_llm):
+    """One Q-former pass per full window; the trailing frames that do not fill a window are dropped."""
+    return (n_frames // window) * _qformer_macs(window, d_audio, d_model, n_layers, n_queries, d_llm)
+
+
 def _pooled_params(d_audio, d_llm):
     return 2 * d_audio + _linear_params(d_audio, d_llm) + _linear_params(d_llm, d_llm)
 
@@ -126,7 +136,8 @@ def _pooled_macs(n_frames, d_audio, d_llm):
 
 
 def _llm_attention_macs(n_tokens, d_llm, llm_layers):
-    """Prefill attention over n_tokens: QK^T and AV are n^2*d each per layer (full square, no causal saving)."""
+    """Prefill attention over n_tokens: QK^T and AV are n^2*d each per layer (the full square; a causal
+    kernel skips about half)."""
     return 2 * n_tokens ** 2 * d_llm * llm_layers
 
 
@@ -247,7 +258,9 @@ class WindowQFormer:
         _check_int("n_frames", n_frames)
         if self.window > n_frames:
             raise AudiollmError(f"window: {self.window} frames is longer than n_frames={n_frames}")
-        return (n_frames // self.window) * self.qformer.macs(self.window)
+        q = self.qformer
+        return _window_qformer_macs(n_frames, self.window, q.d_audio, q.d_model, q.n_layers, q.n_queries,
+                                    q.d_llm)
 
 
 class PooledMLPAdapter:
@@ -311,8 +324,7 @@ def tokens_per_clip(bridge, seconds, n_queries=64):
     """
     if bridge not in BRIDGES:
         raise AudiollmError(f"bridge: expected one of {', '.join(BRIDGES)}, got {bridge!r}")
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds < math.inf:
-        raise AudiollmError(f"seconds: expected a positive finite duration, got {seconds!r}")
+    _check_seconds("seconds", seconds)
     _check_int("n_queries", n_queries)
     frames = _window_frames(seconds)
     if bridge == "qformer":
@@ -336,21 +348,18 @@ def bridge_costs(d_audio=WHISPER_LARGE_WIDTH, d_model=QFORMER_WIDTH, n_layers=QF
     for name, value in (("d_audio", d_audio), ("d_model", d_model), ("n_layers", n_layers),
                         ("d_llm", d_llm), ("llm_layers", llm_layers)):
         _check_int(name, value)
-    if isinstance(clip_seconds, bool) or not isinstance(clip_seconds, (int, float)) or not 0 < clip_seconds < math.inf:
-        raise AudiollmError(f"clip_seconds: expected a positive finite duration, got {clip_seconds!r}")
-    window_frames = WINDOW_SECONDS * ENCODER_RATE
+    _check_seconds("clip_seconds", clip_seconds)
+    frames = WINDOW_SECONDS * ENCODER_RATE
+    q_former = (d_audio, d_model, n_layers)
     settings = (
-        ("Q-former, 32 queries (BLIP-2)", "qformer", 32,
-         _qformer_params(d_audio, d_model, n_layers, 32, d_llm),
-         _qformer_macs(window_frames, d_audio, d_model, n_layers, 32, d_llm)),
-        ("Q-former, 64 queries (lesson)", "qformer", 64,
-         _qformer_params(d_audio, d_model, n_layers, 64, d_llm),
-         _qformer_macs(window_frames, d_audio, d_model, n_layers, 64, d_llm)),
-        ("window Q-former (SALMONN)", "window_qformer", 1,
-         _qformer_params(d_audio, d_model, n_layers, 1, d_llm),
-         (window_frames // SALMONN_WINDOW) * _qformer_macs(SALMONN_WINDOW, d_audio, d_model, n_layers, 1, d_llm)),
-        ("pooled MLP (AF3)", "pooled_mlp", None,
-         _pooled_params(d_audio, d_llm), _pooled_macs(window_frames, d_audio, d_llm)),
+        ("Q-former, 32 queries (BLIP-2)", "qformer", 32, _qformer_params(*q_former, 32, d_llm),
+         _qformer_macs(frames, *q_former, 32, d_llm)),
+        ("Q-former, 64 queries (lesson)", "qformer", 64, _qformer_params(*q_former, 64, d_llm),
+         _qformer_macs(frames, *q_former, 64, d_llm)),
+        ("window Q-former (SALMONN)", "window_qformer", 1, _qformer_params(*q_former, 1, d_llm),
+         _window_qformer_macs(frames, SALMONN_WINDOW, *q_former, 1, d_llm)),
+        ("pooled MLP (AF3)", "pooled_mlp", None, _pooled_params(d_audio, d_llm),
+         _pooled_macs(frames, d_audio, d_llm)),
     )
     rows = []
     for name, bridge, n_queries, params, macs in settings:
