@@ -1,0 +1,216 @@
+"""Mel filter banks and Whisper's log-Mel spectrogram: the lesson's steps 3-5 and its (T, 80) result.
+
+The filter bank is librosa's `librosa.filters.mel` (Slaney mel scale and area normalisation by default,
+HTK on request); Whisper ships exactly `librosa.filters.mel(sr=16000, n_fft=400, n_mels=80)` (128 for
+large-v3). `log_mel_spectrogram` is Whisper's `whisper.log_mel_spectrogram` with the result time-major:
+(n_frames, n_mels) instead of Whisper's (n_mels, n_frames).
+
+The lesson's step 5 says log(1 + x); Whisper instead takes log10, floors everything 8 decades (80 dB)
+below the loudest value and rescales with (x + 4) / 4. Both are here: `log1p_mel` and
+`log_mel_spectrogram`.
+"""
+import math
+import os
+import warnings
+from itertools import repeat
+from operator import add, mul
+
+from .errors import AudiollmError
+from .stft import _check_int, power_columns
+
+SAMPLE_RATE = 16000
+N_FFT = 400
+HOP_LENGTH = 160
+CHUNK_LENGTH = 30
+N_SAMPLES = CHUNK_LENGTH * SAMPLE_RATE  # 480000 samples in a 30-second chunk
+N_FRAMES = N_SAMPLES // HOP_LENGTH  # 3000 frames in a mel spectrogram of a chunk
+FRAMES_PER_SECOND = SAMPLE_RATE // HOP_LENGTH  # 10 ms per frame
+
+# Slaney's mel scale: linear below 1 kHz (3 mels per 200 Hz), logarithmic above.
+_F_SP = 200.0 / 3
+_MIN_LOG_HZ = 1000.0
+_MIN_LOG_MEL = _MIN_LOG_HZ / _F_SP
+_LOGSTEP = math.log(6.4) / 27.0
+
+
+def _hz_to_mel(f, htk):
+    if htk:
+        return 2595.0 * math.log10(1.0 + f / 700.0)
+    if f >= _MIN_LOG_HZ:
+        return _MIN_LOG_MEL + math.log(f / _MIN_LOG_HZ) / _LOGSTEP
+    return f / _F_SP
+
+
+def _mel_to_hz(m, htk):
+    if htk:
+        return 700.0 * (10.0 ** (m / 2595.0) - 1.0)
+    if m >= _MIN_LOG_MEL:
+        return _MIN_LOG_HZ * math.exp(_LOGSTEP * (m - _MIN_LOG_MEL))
+    return _F_SP * m
+
+
+def hz_to_mel(frequencies, htk=False):
+    """Hz -> mels (Slaney by default, HTK's 2595 log10(1 + f/700) with htk=True). A number or a list."""
+    if isinstance(frequencies, (int, float)):
+        return _hz_to_mel(frequencies, htk)
+    return [_hz_to_mel(f, htk) for f in frequencies]
+
+
+def mel_to_hz(mels, htk=False):
+    """Mels -> Hz, the inverse of `hz_to_mel`. A number or a list."""
+    if isinstance(mels, (int, float)):
+        return _mel_to_hz(mels, htk)
+    return [_mel_to_hz(m, htk) for m in mels]
+
+
+def _linspace(start, stop, num):
+    """numpy.linspace(start, stop, num), last point exact."""
+    if num == 1:
+        return [start]
+    step = (stop - start) / (num - 1)
+    return [start + i * step for i in range(num - 1)] + [stop]
+
+
+def fft_frequencies(sr, n_fft):
+    """Centre frequency in Hz of each of the n_fft // 2 + 1 rFFT bins: k * sr / n_fft."""
+    val = 1.0 / (n_fft * (1.0 / sr))
+    return [k * val for k in range(n_fft // 2 + 1)]
+
+
+def mel_frequencies(n_mels=128, fmin=0.0, fmax=11025.0, htk=False):
+    """n_mels frequencies in Hz, evenly spaced on the mel scale from fmin to fmax."""
+    return mel_to_hz(_linspace(_hz_to_mel(fmin, htk), _hz_to_mel(fmax, htk), n_mels), htk)
+
+
+def _check_filter_args(sr, n_fft, n_mels, fmin, fmax, norm):
+    _check_int("sr", sr, 1)
+    _check_int("n_fft", n_fft, 1)
+    _check_int("n_mels", n_mels, 1)
+    fmax = sr / 2 if fmax is None else fmax
+    if not (isinstance(fmin, (int, float)) and 0 <= fmin < fmax):
+        raise AudiollmError(f"fmin: expected 0 <= fmin < fmax ({fmax}), got {fmin!r}")
+    if not isinstance(fmax, (int, float)) or fmax <= 0 or math.isnan(fmax):
+        raise AudiollmError(f"fmax: expected a positive frequency in Hz, got {fmax!r}")
+    if not (norm is None or norm == "slaney" or (isinstance(norm, (int, float)) and norm > 0)):
+        raise AudiollmError(f"norm: expected None, 'slaney' or a positive p-norm order, got {norm!r}")
+    return float(fmax)
+
+
+def mel_filters(sr, n_fft, n_mels=128, fmin=0.0, fmax=None, htk=False, norm="slaney"):
+    """Triangular mel filter bank, equal to librosa.filters.mel with the same arguments.
+
+    Returns (n_mels, n_fft // 2 + 1) weights: row m is a triangle rising from mel point m to m+1 and falling
+    to m+2, over n_mels + 2 points evenly spaced in mels between fmin and fmax (default sr / 2).
+    norm="slaney" divides each triangle by its width in Hz (2 / (f[m+2] - f[m])) so every filter has the
+    same area; a number p scales each row to unit p-norm; None leaves peaks at 1.
+    Warns, like librosa, when a filter falls between FFT bins and is empty (too many mels for n_fft).
+    """
+    fmax = _check_filter_args(sr, n_fft, n_mels, fmin, fmax, norm)
+    fftfreqs = fft_frequencies(sr, n_fft)
+    mel_f = mel_frequencies(n_mels + 2, fmin, fmax, htk)
+    weights = []
+    for i in range(n_mels):
+        lo, mid, hi = mel_f[i], mel_f[i + 1], mel_f[i + 2]
+        row = [max(0.0, min((f - lo) / (mid - lo), (hi - f) / (hi - mid))) for f in fftfreqs]
+        if norm == "slaney":
+            enorm = 2.0 / (hi - lo)
+            row = [w * enorm for w in row]
+        elif norm is not None:
+            length = max(map(abs, row)) if math.isinf(norm) else sum(abs(w) ** norm for w in row) ** (1.0 / norm)
+            row = [w / length for w in row] if length > 0 else row
+        weights.append(row)
+    if not all(mel_f[i] == 0 or max(row) > 0 for i, row in enumerate(weights)):
+        warnings.warn("Empty filters detected in mel frequency basis. Some channels will produce empty "
+                      "responses. Try increasing your sampling rate (and fmax) or reducing n_mels.", stacklevel=2)
+    return weights
+
+
+def _sparse(weights):
+    """Each filter row as (first non-zero bin, its non-zero span of weights): a triangle touches few bins."""
+    out = []
+    for row in weights:
+        nz = [k for k, w in enumerate(row) if w != 0.0]
+        out.append((nz[0], row[nz[0]:nz[-1] + 1]) if nz else (0, []))
+    return out
+
+
+def _apply_filters(weights, columns):
+    """(n_mels, n_bins) filters times frequency-major power (n_bins lists of n_frames) -> n_mels lists."""
+    n_frames = len(columns[0])
+    mel = []
+    for start, span in _sparse(weights):
+        acc = [0.0] * n_frames
+        for k, w in enumerate(span, start):
+            acc = list(map(add, acc, map(mul, columns[k], repeat(w))))
+        mel.append(acc)
+    return mel
+
+
+def _transpose(columns):
+    return [list(row) for row in zip(*columns)]
+
+
+def melspectrogram(samples, sr=SAMPLE_RATE, n_fft=N_FFT, hop_length=HOP_LENGTH, win_length=None, window="hann",
+                   center=True, pad_mode="reflect", power=2.0, n_mels=80, fmin=0.0, fmax=None, htk=False,
+                   norm="slaney"):
+    """Mel spectrogram, time-major: (n_samples,) floats -> (n_frames, n_mels), n_frames = 1 + n // hop_length.
+
+    Each frame is mel_filters(...) @ |STFT|^power, as librosa.feature.melspectrogram. The defaults are
+    Whisper's (16 kHz, 400-point FFT, hop 160, 80 mels, reflect padding); librosa's own defaults differ
+    (sr=22050, n_fft=2048, hop_length=512, n_mels=128, pad_mode="constant"), so pass them explicitly to
+    compare.
+    """
+    if not isinstance(power, (int, float)) or power <= 0:
+        raise AudiollmError(f"power: expected a positive exponent (2 for power, 1 for magnitude), got {power!r}")
+    weights = mel_filters(sr, n_fft, n_mels, fmin, fmax, htk, norm)
+    columns = power_columns(samples, n_fft, hop_length, win_length, window, center, pad_mode)
+    if power != 2.0:
+        columns = [[v ** (power / 2.0) for v in col] for col in columns]
+    return _transpose(_apply_filters(weights, columns))
+
+
+def log1p_mel(mel):
+    """The lesson's compression, log(1 + x) of every value: (T, n_mels) -> (T, n_mels).
+
+    Whisper does otherwise because log(1 + x) depends on the recording's absolute level (for quiet audio
+    it is nearly linear); log10 with a floor 80 dB below the peak is level-independent up to an offset.
+    """
+    return [[math.log1p(v) for v in row] for row in mel]
+
+
+def pad_or_trim(samples, length=N_SAMPLES):
+    """Pad with zeros or cut to exactly `length` samples (Whisper's pad_or_trim; 30 s at 16 kHz by default)."""
+    _check_int("length", length, 0)
+    samples = list(samples)
+    if len(samples) >= length:
+        return samples[:length]
+    return samples + [0.0] * (length - len(samples))
+
+
+def _whisper_log(mel_columns):
+    """Whisper's compression on frequency-major mel power: log10 clamped at 1e-10, floor at max - 8, (x+4)/4."""
+    logs = [[math.log10(v) if v > 1e-10 else -10.0 for v in col] for col in mel_columns]
+    floor = max(map(max, logs)) - 8.0
+    return [[((v if v > floor else floor) + 4.0) / 4.0 for v in col] for col in logs]
+
+
+def log_mel_spectrogram(audio, n_mels=80, padding=0):
+    """Whisper's log-Mel features. audio: 16 kHz samples or a path to an audio file -> (n_frames, n_mels).
+
+    Like whisper.log_mel_spectrogram (transposed to time-major): `padding` zeros are appended, the STFT is
+    taken (n_fft=400, hop=160, periodic Hann, reflect padding), the last frame is dropped, 201 power bins
+    go through the 80- (or 128-) filter Slaney bank, then log10 (clamped at 1e-10), a floor 8 below the
+    maximum, and (x + 4) / 4. So n_frames = (len(audio) + padding) // 160; 30 s gives (3000, 80).
+    A path is read and resampled to 16 kHz with load_audio first.
+    """
+    if isinstance(audio, (str, os.PathLike)):
+        from .resample import load_audio
+        audio = load_audio(audio, SAMPLE_RATE)
+    _check_int("n_mels", n_mels, 1)
+    _check_int("padding", padding, 0)
+    samples = list(audio) + [0.0] * padding
+    if len(samples) < HOP_LENGTH:
+        raise AudiollmError(f"audio: {len(samples)} samples is less than one hop ({HOP_LENGTH}); nothing to frame")
+    columns = power_columns(samples, N_FFT, HOP_LENGTH)
+    mel = _apply_filters(mel_filters(SAMPLE_RATE, N_FFT, n_mels), [col[:-1] for col in columns])
+    return _transpose(_whisper_log(mel))

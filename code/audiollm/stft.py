@@ -1,0 +1,147 @@
+"""Short-time Fourier transform, the lesson's step 2 ("STFT with 25 ms windows, 10 ms hop").
+
+Framing follows `torch.stft` / `librosa.stft`: with `center=True` the signal is padded by n_fft // 2 on both
+sides (reflect by default, as Whisper's torch.stft call does), frame t covers padded samples
+[t * hop_length, t * hop_length + n_fft), each frame is multiplied by a periodic Hann window, and the
+real-input FFT keeps the n_fft // 2 + 1 non-negative frequency bins. So 480000 samples (30 s at 16 kHz)
+give 1 + 480000 // 160 = 3001 frames of 201 bins.
+
+Speed: the frames are never built one by one. Position p of every frame is the strided slice
+padded[p::hop_length], so a whole column of frames comes out of one slice, and the FFT runs on all
+frames at once (see fft.py). Two real frames share one complex FFT (frame a in the real part, frame b
+in the imaginary part), which halves the work; their spectra separate again by conjugate symmetry.
+"""
+import math
+from itertools import repeat
+from operator import add, mul, sub
+
+from .errors import AudiollmError
+from .fft import fft_columns
+
+WINDOWS = ("hann", "hamming", "rectangular")
+PAD_MODES = ("reflect", "constant")
+
+
+def get_window(name, length):
+    """Periodic window of `length` samples (as torch.hann_window / scipy get_window(fftbins=True)).
+
+    hann: 0.5 - 0.5 cos(2 pi n / length); hamming: 0.54 - 0.46 cos(...); rectangular: all ones.
+    Periodic, not symmetric, because consecutive frames then overlap-add to a constant.
+    """
+    if name not in WINDOWS:
+        raise AudiollmError(f"window: unknown window {name!r}; choose one of {', '.join(WINDOWS)} or pass a list")
+    if name == "rectangular":
+        return [1.0] * length
+    a = 0.5 if name == "hann" else 0.54
+    return [a - (1 - a) * math.cos(2 * math.pi * n / length) for n in range(length)]
+
+
+def _check_int(name, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise AudiollmError(f"{name}: expected an integer >= {minimum}, got {value!r}")
+
+
+def _full_window(window, n_fft, win_length):
+    """The analysis window as n_fft floats: a win_length window centred in n_fft with zeros around it."""
+    win_length = n_fft if win_length is None else win_length
+    _check_int("win_length", win_length, 1)
+    if win_length > n_fft:
+        raise AudiollmError(f"win_length: {win_length} is longer than n_fft = {n_fft}")
+    if isinstance(window, str):
+        win = get_window(window, win_length)
+    else:
+        try:
+            win = [float(w) for w in window]
+        except (TypeError, ValueError):
+            raise AudiollmError("window: expected a window name or a sequence of numbers") from None
+        if len(win) != win_length:
+            raise AudiollmError(f"window: has {len(win)} values but win_length is {win_length}")
+    left = (n_fft - win_length) // 2
+    return [0.0] * left + win + [0.0] * (n_fft - win_length - left)
+
+
+def _as_samples(samples):
+    try:
+        x = [float(v) for v in samples]
+    except (TypeError, ValueError):
+        raise AudiollmError("samples: expected a flat sequence of numbers (one channel)") from None
+    if not all(map(math.isfinite, x)):
+        raise AudiollmError("samples: contains NaN or infinity")
+    return x
+
+
+def _pad(x, n_fft, center, pad_mode):
+    if not center:
+        return x
+    if pad_mode not in PAD_MODES:
+        raise AudiollmError(f"pad_mode: unknown {pad_mode!r}; choose one of {', '.join(PAD_MODES)}")
+    half = n_fft // 2
+    if pad_mode == "constant":
+        return [0.0] * half + x + [0.0] * half
+    if len(x) <= half:
+        raise AudiollmError(f"samples: reflect padding needs more than n_fft // 2 = {half} samples, got {len(x)}")
+    return x[half:0:-1] + x + x[-2:-half - 2:-1]
+
+
+def _frame_spectra(samples, n_fft, hop_length, win_length, window, center, pad_mode):
+    """FFT every frame. Returns (sums, diffs, n_frames).
+
+    For frame pair q (frames 2q and 2q+1) and bin k, with Z the FFT of (frame 2q + 1j * frame 2q+1)
+    computed with a half-amplitude window: sums[k][q] = Z[k] + conj(Z[-k]) is the spectrum of frame 2q and
+    diffs[k][q] = Z[k] - conj(Z[-k]) is 1j times the spectrum of frame 2q+1, for k in 0..n_fft // 2.
+    """
+    _check_int("n_fft", n_fft, 1)
+    _check_int("hop_length", hop_length, 1)
+    win = _full_window(window, n_fft, win_length)
+    x = _pad(_as_samples(samples), n_fft, center, pad_mode)
+    if len(x) < n_fft:
+        raise AudiollmError(f"samples: {len(x)} samples (after padding) is shorter than n_fft = {n_fft}")
+    n_frames = 1 + (len(x) - n_fft) // hop_length
+    n_pairs = (n_frames + 1) // 2
+    # packed[t] = x[t] + 1j x[t + hop]: column p of pair q is packed[2 q hop + p], one strided slice.
+    x += [0.0] * hop_length
+    packed = list(map(complex, x, x[hop_length:]))
+    step = 2 * hop_length
+    columns = [list(map(mul, packed[p:p + step * n_pairs:step], repeat(0.5 * w))) for p, w in enumerate(win)]
+    z = fft_columns(columns)
+    sums, diffs = [], []
+    for k in range(n_fft // 2 + 1):
+        mirror = list(map(complex.conjugate, z[-k % n_fft]))
+        sums.append(list(map(add, z[k], mirror)))
+        diffs.append(list(map(sub, z[k], mirror)))
+    return sums, diffs, n_frames
+
+
+def _interleave(even, odd, n_frames, fill):
+    col = [fill] * n_frames
+    col[0::2] = even
+    col[1::2] = odd[: n_frames // 2]
+    return col
+
+
+def stft(samples, n_fft=400, hop_length=160, win_length=None, window="hann", center=True, pad_mode="reflect"):
+    """Complex STFT. samples: (n_samples,) floats -> (n_frames, n_fft // 2 + 1) complex, time-major.
+
+    n_frames = 1 + n_samples // hop_length when center=True. Equal to torch.stft(..., return_complex=True)
+    transposed, and to librosa.stft(..., pad_mode="reflect") transposed.
+    """
+    sums, diffs, n_frames = _frame_spectra(samples, n_fft, hop_length, win_length, window, center, pad_mode)
+    columns = [_interleave(s, list(map(mul, d, repeat(-1j))), n_frames, 0j) for s, d in zip(sums, diffs)]
+    return [list(row) for row in zip(*columns)]
+
+
+def power_spectrum(frames):
+    """|X|^2 of STFT frames: (n_frames, n_bins) complex -> (n_frames, n_bins) floats."""
+    return [[v * v for v in map(abs, row)] for row in frames]
+
+
+def power_columns(samples, n_fft=400, hop_length=160, win_length=None, window="hann", center=True,
+                  pad_mode="reflect"):
+    """Power spectrogram, frequency-major: (n_fft // 2 + 1) lists of n_frames floats, |X|^2.
+
+    The mel stage sums whole bins across all frames at once, so it wants this layout; `stft` plus
+    `power_spectrum` give the same numbers time-major.
+    """
+    sums, diffs, n_frames = _frame_spectra(samples, n_fft, hop_length, win_length, window, center, pad_mode)
+    return [_interleave([v * v for v in map(abs, s)], [v * v for v in map(abs, d)], n_frames, 0.0)
+            for s, d in zip(sums, diffs)]
