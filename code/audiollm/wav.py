@@ -188,7 +188,9 @@ def _describe_start(head):
     """Name what a non-WAV file looks like from its first bytes."""
     if not head:
         return "the file is empty"
-    if head[:4] == b"RIFF" and len(head) >= 12:
+    if head[:4] == b"RIFF":
+        if len(head) < 12:
+            return "the file ends inside the 12-byte RIFF header"
         return f"a RIFF file of type {head[8:12]!r}, not 'WAVE'"
     for magic, what in OTHER_FILE_MAGIC:
         if head.startswith(magic):
@@ -272,9 +274,9 @@ def _read_header(file, path, file_size):
         position += 8 + size + (size & 1)  # odd-sized chunks carry one pad byte
     if fmt is None:
         raise AudioFormatError(f"{path}: no fmt chunk (the chunk that says how samples are stored)")
+    name, decode, channels, rate, block_align = _parse_fmt(fmt, path)
     if data is None:
         raise AudioFormatError(f"{path}: no data chunk (the file holds no samples)")
-    name, decode, channels, rate, block_align = _parse_fmt(fmt, path)
     offset, claimed = data
     present = file_size - offset
     # RF64 keeps the real size in ds64. Otherwise 0xFFFFFFFF, or 0 when the RIFF size also stops at
@@ -287,7 +289,7 @@ def _read_header(file, path, file_size):
         claimed = present
     if claimed > present:
         _warn(f"{path}: data chunk claims {claimed} bytes but the file holds only {present} "
-              f"(an interrupted recording?); reading the {present // block_align} whole frames present")
+              f"(an interrupted recording, or a size a streaming writer never filled in); reading the {present // block_align} whole frames present")
     return name, decode, channels, rate, block_align, offset, min(claimed, present) // block_align
 
 
