@@ -1,0 +1,176 @@
+"""Pictures of spectrograms: PNG files and text previews, in pure Python.
+
+The lesson's log-Mel section shows the (T, 80) spectrogram as a picture (outputs/log_mel.png) and
+the Q-former section shows where each query looks (an attention map); both are `heatmap_png`.
+A PNG file is an 8-byte signature and then chunks, each `length | type | data | CRC-32`:
+IHDR (size and pixel format), IDAT (the zlib-compressed pixel rows, each led by a filter byte)
+and IEND. That is all `zlib`, `struct` and a few lines of code.
+
+Colours come from viridis (van der Walt & Smith 2015, matplotlib's default colour map): dark
+purple for low values through blue and green to yellow for high ones, with lightness rising
+steadily, so it reads correctly in grey too. VIRIDIS_ANCHORS are 17 evenly spaced entries of
+matplotlib's 256-entry table (lib/matplotlib/_cm_listed.py) in 8-bit RGB; interpolating linearly
+between them stays within 6/255 of the full table.
+"""
+
+import math
+import os
+import struct
+import tempfile
+import zlib
+from itertools import chain
+
+from .errors import AudiollmError
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MAX_PIXELS = 1 << 25  # 32 M pixels (96 MB of RGB): bigger is a mistake in the scale arguments
+
+VIRIDIS_ANCHORS = (
+    (68, 1, 84), (72, 24, 106), (71, 45, 123), (66, 64, 134), (59, 82, 139), (51, 99, 141),
+    (44, 114, 142), (38, 130, 142), (33, 145, 140), (31, 159, 136), (39, 173, 129), (61, 188, 116),
+    (92, 200, 99), (129, 211, 77), (170, 220, 50), (213, 226, 26), (253, 231, 37),
+)
+TEXT_RAMP = " .:-=+*#%@"  # from quiet to loud, one character per level
+
+
+def viridis(x):
+    """The viridis colour of x in [0, 1] (values outside are clipped) as an (r, g, b) of 0-255 ints."""
+    position = min(max(x, 0.0), 1.0) * (len(VIRIDIS_ANCHORS) - 1)
+    k = min(int(position), len(VIRIDIS_ANCHORS) - 2)
+    t = position - k
+    return tuple(round(a + (b - a) * t) for a, b in zip(VIRIDIS_ANCHORS[k], VIRIDIS_ANCHORS[k + 1]))
+
+
+VIRIDIS_BYTES = [bytes(viridis(level / 255)) for level in range(256)]  # one RGB triple per 8-bit level
+
+
+def _chunk(kind, data):
+    """One PNG chunk: big-endian length, 4-byte type, data, CRC-32 of type + data."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _write_atomic(path, data):
+    """Write `data` to a temporary file beside `path`, then rename it over `path` in one step.
+
+    Readers see the old file or the new one, never half a picture, even if we crash mid-write.
+    """
+    if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
+        raise AudiollmError(f"path must be a file path, got {path!r}")
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise AudiollmError(f"path: directory {directory!r} does not exist")
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".png")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _encode(width, height, scanlines):
+    """The bytes of an 8-bit RGB PNG whose pixel rows (top first) are `scanlines`."""
+    if width * height > MAX_PIXELS:
+        raise AudiollmError(f"image of {width}x{height} pixels is over the {MAX_PIXELS} pixel limit")
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8 bits, RGB, no interlace
+    pixels = b"".join(b"\x00" + line for line in scanlines)  # filter type 0: bytes as they are
+    return PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(pixels, 6)) + _chunk(b"IEND", b"")
+
+
+def write_png(path, rows):
+    """Write an 8-bit RGB PNG. rows: list of pixel rows, top row first, each a list of (r, g, b) 0-255 ints."""
+    if not isinstance(rows, (list, tuple)) or not rows or not isinstance(rows[0], (list, tuple)) or not rows[0]:
+        raise AudiollmError("rows must be a non-empty list of non-empty rows of (r, g, b) pixels")
+    width = len(rows[0])
+    scanlines = []
+    for y, row in enumerate(rows):
+        if not isinstance(row, (list, tuple)) or len(row) != width:
+            raise AudiollmError(f"rows: row {y} must be a list of {width} pixels, like row 0")
+        if any(not isinstance(p, (list, tuple)) or len(p) != 3 for p in row):
+            raise AudiollmError(f"rows: row {y} has a pixel that is not an (r, g, b) triple")
+        try:
+            scanlines.append(bytes(chain.from_iterable(row)))
+        except (TypeError, ValueError):
+            raise AudiollmError(f"rows: row {y} has a colour value that is not an int from 0 to 255") from None
+    _write_atomic(path, _encode(width, len(rows), scanlines))
+
+
+def _check_matrix(matrix):
+    """Return (T, F) of a time-major matrix, or raise AudiollmError naming `matrix`."""
+    if not isinstance(matrix, (list, tuple)) or not matrix:
+        raise AudiollmError(f"matrix must be a non-empty list of rows (time-major, shape (T, F)), got {type(matrix).__name__}")
+    width = len(matrix[0]) if isinstance(matrix[0], (list, tuple)) else 0
+    for t, row in enumerate(matrix):
+        if not isinstance(row, (list, tuple)) or not row or len(row) != width:
+            raise AudiollmError(f"matrix: row {t} is not a row of {width or 'one or more'} numbers (ragged or empty rows)")
+        try:
+            finite = all(map(math.isfinite, row))
+        except TypeError:
+            raise AudiollmError(f"matrix: row {t} holds something that is not a number") from None
+        if not finite:
+            raise AudiollmError(f"matrix: row {t} holds NaN or infinity")
+    return len(matrix), width
+
+
+def _check_scale(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise AudiollmError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
+def heatmap_png(path, matrix, x_scale=1, y_scale=1, vmin=None, vmax=None):
+    """Draw a time-major matrix (T rows of F values) as a viridis PNG and write it to `path`.
+
+    Time runs left to right (one column per row of `matrix`), the second axis bottom to top, so
+    for a log-Mel spectrogram (T, n_mels) the LOW FREQUENCIES ARE AT THE BOTTOM, as in every
+    spectrogram plot. Values map vmin..vmax (default: the matrix's min..max) to dark..bright.
+    x_scale, y_scale: integer upscaling, each cell becomes x_scale x y_scale pixels.
+    Image size: (T * x_scale) wide, (F * y_scale) high.
+    For a Q-former attention map of shape (queries, frames), pass `list(zip(*attention))`:
+    frames along x, query 0 at the bottom.
+    """
+    n_frames, n_bins = _check_matrix(matrix)
+    x_scale = _check_scale("x_scale", x_scale)
+    y_scale = _check_scale("y_scale", y_scale)
+    low = min(map(min, matrix)) if vmin is None else vmin
+    high = max(map(max, matrix)) if vmax is None else vmax
+    for name, value in (("vmin", low), ("vmax", high)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise AudiollmError(f"{name} must be a finite number, got {value!r}")
+    if high < low:
+        raise AudiollmError(f"vmax ({high}) must not be below vmin ({low})")
+    if n_frames * x_scale * n_bins * y_scale > MAX_PIXELS:
+        raise AudiollmError(f"x_scale, y_scale: a {n_frames * x_scale}x{n_bins * y_scale} image is over the {MAX_PIXELS} pixel limit")
+    gain = 255.0 / (high - low) if high > low else 0.0
+    levels = [[min(max(int((v - low) * gain), 0), 255) for v in row] for row in matrix]
+    scanlines = []
+    for column in reversed(list(zip(*levels))):  # one mel bin across all frames, highest bin first
+        line = b"".join([VIRIDIS_BYTES[level] * x_scale for level in column])
+        scanlines.extend([line] * y_scale)
+    _write_atomic(path, _encode(n_frames * x_scale, n_bins * y_scale, scanlines))
+
+
+def _block_means(values, n_blocks):
+    """Average consecutive runs of `values` into n_blocks nearly equal blocks."""
+    size = len(values)
+    edges = [b * size // n_blocks for b in range(n_blocks + 1)]
+    return [sum(values[a:b]) / (b - a) for a, b in zip(edges, edges[1:])]
+
+
+def text_preview(matrix, width=72, height=12):
+    """A terminal picture of a time-major matrix (T, F): time left to right, low F at the bottom.
+
+    Frames and bins are averaged into at most `width` columns and `height` lines; each cell is one
+    of TEXT_RAMP (" " quietest to "@" loudest) after scaling min..max. Returns the lines joined by "\\n".
+    """
+    n_frames, n_bins = _check_matrix(matrix)
+    width = min(_check_scale("width", width), n_frames)
+    height = min(_check_scale("height", height), n_bins)
+    per_column = [_block_means(col, width) for col in zip(*matrix)]  # (F, width): time averaged
+    grid = [_block_means(col, height) for col in zip(*per_column)]  # (width, height): both averaged
+    low = min(map(min, grid))
+    high = max(map(max, grid))
+    gain = (len(TEXT_RAMP) - 1) / (high - low) if high > low else 0.0
+    lines = ["".join(TEXT_RAMP[round((column[h] - low) * gain)] for column in grid) for h in range(height)]
+    return "\n".join(reversed(lines))
