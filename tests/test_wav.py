@@ -127,6 +127,14 @@ def test_odd_sized_unknown_chunks_are_skipped(put):
     assert read_wav(put(data)) == ([100 / 32768, -100 / 32768], 8000)
 
 
+def test_chunks_after_data_are_not_samples(put):
+    path = put(riff(chunk(b"fmt ", fmt_body(1, 1, 8000, 16)), chunk(b"data", pcm16(1, 2)), chunk(b"id3 ", b"tag!")))
+    with open_wav(path) as reader:
+        assert reader.n_frames == 2
+        assert reader.read(100) == [1 / 32768, 2 / 32768]
+        assert reader.read(100) == []
+
+
 def test_data_chunk_before_fmt_is_found(put):
     data = riff(chunk(b"data", pcm16(5, 6)), chunk(b"fmt ", fmt_body(1, 1, 8000, 16)))
     assert read_wav(put(data))[0] == [5 / 32768, 6 / 32768]
@@ -197,26 +205,31 @@ def test_truncated_data_warns_and_keeps_whole_frames(put):
     assert samples == [[1 / 32768, 3 / 32768], [2 / 32768, 4 / 32768]]
 
 
-def test_huge_claimed_sizes_in_a_tiny_file_allocate_nothing(put):
-    data = riff(chunk(b"fmt ", fmt_body(1, 1, 8000, 16) + b"\0" * 4, size=20),
-                b"data" + struct.pack("<I", 0xFFFFFFF0) + pcm16(1, 2))
-    path = put(data)
+def peak_memory(function):
+    """(function's result, peak bytes Python allocated while it ran)."""
     tracemalloc.start()
     try:
-        with pytest.warns(UserWarning, match="interrupted recording"):
-            samples, _ = read_wav(path)
-        peak = tracemalloc.get_traced_memory()[1]
+        return function(), tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+
+
+def test_huge_claimed_data_size_in_a_tiny_file_allocates_nothing(put):
+    path = put(riff(chunk(b"fmt ", fmt_body(1, 1, 8000, 16)), b"data" + struct.pack("<I", 0xFFFFFFF0) + pcm16(1, 2)))
+    with pytest.warns(UserWarning, match="interrupted recording"):
+        (samples, _), peak = peak_memory(lambda: read_wav(path))
     assert samples == [1 / 32768, 2 / 32768]
     assert peak < 1_000_000
 
 
 def test_huge_claimed_fmt_size_reads_a_bounded_prefix(put):
     # A fmt chunk claiming 4 GB: only its first bytes are read, then the walk runs off the file.
-    data = riff(chunk(b"fmt ", fmt_body(1, 1, 8000, 16), size=0xFFFFFFF0), chunk(b"data", pcm16(1)))
-    with pytest.raises(AudioFormatError, match="no data chunk"):
-        read_wav(put(data))
+    path = put(riff(chunk(b"fmt ", fmt_body(1, 1, 8000, 16), size=0xFFFFFFF0), chunk(b"data", pcm16(1))))
+
+    def read_and_catch():
+        with pytest.raises(AudioFormatError, match="no data chunk"):
+            read_wav(path)
+    assert peak_memory(read_and_catch)[1] < 1_000_000
 
 
 def test_zero_frame_file(put):
