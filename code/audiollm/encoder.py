@@ -1,0 +1,246 @@
+"""Audio encoders: log-Mel frames in, one vector per 20 ms out (lesson: "Whisper's encoder",
+"BEATs and audio-specific encoders").
+
+FrameEncoder is Whisper's encoder at toy size: two convolutions (the second halves the frame rate from
+100 Hz to 50 Hz), fixed sinusoidal positions, pre-LN transformer blocks, a final LayerNorm. A 30-s chunk
+of 3000 log-Mel frames becomes 1500 encoder frames. Real sizes (layers / width): tiny 4/384, base 6/512,
+small 12/768, medium 24/1024, large 32/1280; the lesson's "12-layer" is Whisper-small.
+
+AcousticEncoder is a BEATs-like branch (BEATs: self-supervised on AudioSet, strong on sound events and
+music where Whisper's speech-heavy training is weak). concat_features is SALMONN's frame-wise join of the two.
+
+The weights are random (seeded): these modules show shapes, masking and cost, not trained behaviour.
+"""
+
+import random
+from math import sqrt
+from operator import add
+
+from .errors import AudiollmError
+from .nn import LayerNorm, Linear, TransformerBlock, gelu_rows, linear, sinusoids
+
+KERNEL = 3          # Whisper's conv kernel (padding 1)
+N_CTX = 1500        # Whisper's encoder frames per 30-s chunk
+PATCH = 16          # BEATs patch: 16 frames x 16 mel bins
+BEATS_MELS = 128    # BEATs' filterbank: 128 bins = 8 bands of patches
+
+
+def output_length(n_frames):
+    """Encoder frames for n_frames log-Mel frames: the stride-2 conv (padding 1) gives ceil(n_frames / 2)."""
+    return (n_frames + 1) // 2
+
+
+def frame_mask(n_frames, n_valid):
+    """key_mask for the FrameEncoder's output: output_length(n_frames) bools, True for the
+    output_length(n_valid) frames that come from real audio. Bridges pass it on to `attention`."""
+    _check_int("n_frames", n_frames)
+    _check_n_valid(n_valid, n_frames, 1)
+    n_out = output_length(n_valid)
+    return [True] * n_out + [False] * (output_length(n_frames) - n_out)
+
+
+def concat_features(a, b):
+    """SALMONN's fusion: join two encoders' frames feature-wise, (T, d1) + (T, d2) -> (T, d1 + d2)."""
+    for name, x in (("a", a), ("b", b)):
+        if not x or any(len(row) != len(x[0]) for row in x) or not x[0]:
+            raise AudiollmError(f"{name} must be a non-empty list of equal-length, non-empty rows")
+    if len(a) != len(b):
+        raise AudiollmError(f"b has {len(b)} frames but a has {len(a)}; both encoders must run at 50 Hz "
+                            "on the same clip")
+    return [ra + rb for ra, rb in zip(a, b)]
+
+
+def _check_int(name, value, low=1):
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise AudiollmError(f"{name} must be an integer >= {low}, got {value!r}")
+
+
+def _check_config(d_model, n_heads, n_layers, seed):
+    _check_int("d_model", d_model, 4)
+    if d_model % 2:
+        raise AudiollmError(f"d_model must be even (sin/cos position pairs), got {d_model}")
+    _check_int("n_heads", n_heads)
+    if d_model % n_heads:
+        raise AudiollmError(f"d_model={d_model} must be divisible by n_heads={n_heads}")
+    _check_int("n_layers", n_layers)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise AudiollmError(f"seed must be an integer, got {seed!r}")
+
+
+def _check_frames(frames, n_mels):
+    """Validate a (n_frames, n_mels) log-Mel and return n_frames."""
+    if not isinstance(frames, (list, tuple)) or not frames:
+        raise AudiollmError("frames must be a non-empty list of log-Mel rows (n_frames, n_mels)")
+    for t, row in enumerate(frames):
+        if len(row) != n_mels:
+            raise AudiollmError(f"frames row {t} has {len(row)} values, expected n_mels={n_mels}")
+    return len(frames)
+
+
+def _check_n_valid(n_valid, n_frames, low):
+    if n_valid is None:
+        return n_frames
+    if not isinstance(n_valid, int) or isinstance(n_valid, bool) or not low <= n_valid <= n_frames:
+        raise AudiollmError(f"n_valid must be an integer in [{low}, {n_frames}] (n_frames), got {n_valid!r}")
+    return n_valid
+
+
+def _add_rows(X, Y):
+    return [list(map(add, x, y)) for x, y in zip(X, Y)]
+
+
+def _block_macs(n, d, n_layers):
+    """Multiply-adds of n_layers pre-LN blocks on n tokens of width d: q, k, v, out projections (4 n d^2),
+    scores and weighted values (2 n^2 d), the 4x MLP (8 n d^2)."""
+    return n_layers * (12 * n * d * d + 2 * n * n * d)
+
+
+class Conv1d:
+    """1-D convolution over time-major rows, kernel 3, padding 1; weight in torch layout (d_out, d_in, 3).
+
+    Computed as im2col + one linear: output frame t reads input rows t*stride - 1, t*stride, t*stride + 1
+    (zero rows beyond either end) laid side by side, so all frames share a single C-level product pass.
+    """
+
+    def __init__(self, d_in, d_out, rng, stride=1):
+        bound = 1.0 / sqrt(d_in * KERNEL)  # torch's default init: uniform(+-1/sqrt(fan_in))
+        self.weight = [[[rng.uniform(-bound, bound) for _ in range(KERNEL)] for _ in range(d_in)]
+                       for _ in range(d_out)]
+        self.bias = [rng.uniform(-bound, bound) for _ in range(d_out)]
+        self.stride = stride
+
+    def __call__(self, X):
+        """X (n, d_in) -> (ceil(n / stride), d_out)."""
+        zero = [0.0] * len(X[0])
+        padded = [zero] + list(X) + [zero]
+        windows = [padded[i] + padded[i + 1] + padded[i + 2] for i in range(0, len(X), self.stride)]
+        taps = [[w[c][k] for k in range(KERNEL) for c in range(len(w))] for w in self.weight]
+        return linear(windows, taps, self.bias)
+
+    def n_params(self):
+        return len(self.weight) * len(self.weight[0]) * KERNEL + len(self.bias)
+
+
+class FrameEncoder:
+    """Whisper's audio encoder, small: (n_frames, n_mels) log-Mel -> (ceil(n_frames / 2), d_model).
+
+    conv1 (n_mels -> d, kernel 3) + GELU, conv2 (d -> d, kernel 3, stride 2) + GELU, + sinusoids(n_ctx, d),
+    n_layers pre-LN blocks (self-attention, 4x GELU MLP), final LayerNorm. Deterministic from `seed`.
+    """
+
+    def __init__(self, n_mels=80, d_model=64, n_heads=4, n_layers=1, n_ctx=N_CTX, seed=0):
+        _check_int("n_mels", n_mels)
+        _check_config(d_model, n_heads, n_layers, seed)
+        _check_int("n_ctx", n_ctx)
+        rng = random.Random(seed)
+        self.n_mels, self.d_model, self.n_layers, self.n_ctx = n_mels, d_model, n_layers, n_ctx
+        self.conv1 = Conv1d(n_mels, d_model, rng)
+        self.conv2 = Conv1d(d_model, d_model, rng, stride=2)
+        self.positional_embedding = sinusoids(n_ctx, d_model)
+        self.blocks = [TransformerBlock(d_model, n_heads, rng) for _ in range(n_layers)]
+        self.ln_post = LayerNorm(d_model)
+
+    def forward(self, frames, n_valid=None):
+        """frames (n_frames, n_mels), e.g. (3000, 80) -> (ceil(n_frames / 2), d_model), e.g. (1500, d).
+
+        n_valid: how many leading MEL frames are real audio (the rest is padding up to 30 s). Only they
+        are encoded: the convolutions see the clip end at n_valid (zero padding, exactly as if run on
+        the valid frames alone) and attention never sees a padding frame, which is what the key mask does
+        in the Hugging Face Audio Flamingo 3 encoder. The first output_length(n_valid) rows are therefore
+        identical to forward(frames[:n_valid]); the remaining rows are zero vectors, to be masked with
+        frame_mask(n_frames, n_valid). Skipping them is what makes a 10-s clip cost a third of 30 s.
+        """
+        n_frames = _check_frames(frames, self.n_mels)
+        n_valid = _check_n_valid(n_valid, n_frames, 1)
+        n_out = output_length(n_frames)
+        if n_out > self.n_ctx:
+            raise AudiollmError(f"frames: {n_frames} frames give {n_out} encoder frames, more than "
+                                f"n_ctx={self.n_ctx} positions")
+        x = gelu_rows(self.conv1(frames[:n_valid]))
+        x = gelu_rows(self.conv2(x))
+        x = _add_rows(x, self.positional_embedding)
+        for block in self.blocks:
+            x = block(x)
+        x = self.ln_post(x)
+        return x + [[0.0] * self.d_model for _ in range(n_out - len(x))]
+
+    __call__ = forward
+
+    def n_params(self):
+        """Trainable parameters (the sinusoidal positions are fixed, not counted)."""
+        return (self.conv1.n_params() + self.conv2.n_params() + self.ln_post.n_params()
+                + sum(b.n_params() for b in self.blocks))
+
+    def macs(self, n_frames):
+        """Multiply-adds to encode n_frames log-Mel frames (pass n_valid for a masked clip: padding is
+        skipped). Counts the convolutions and matrix products; LayerNorm, GELU and softmax are extra."""
+        _check_int("n_frames", n_frames)
+        n, d = output_length(n_frames), self.d_model
+        return n_frames * d * self.n_mels * KERNEL + n * d * d * KERNEL + _block_macs(n, d, self.n_layers)
+
+
+class AcousticEncoder:
+    """A BEATs-like branch: (n_frames, 128) log-Mel -> (ceil(n_frames / 2), d_model) at Whisper's 50 Hz.
+
+    BEATs' input recipe: the 128-bin log-Mel is cut into 16 x 16 patches (16 frames x 16 bins, so 8 bands
+    per 160-ms column; a trailing partial column is dropped) and each patch is embedded linearly (BEATs'
+    Conv2d with kernel = stride = 16 is exactly that). Tokens are ordered column by column, band by band,
+    as BEATs flattens them: 8 tokens per 160 ms is 50 per second, which is why SALMONN can pad this
+    sequence with zero rows to Whisper's length and concatenate frame by frame. Here too: token 8c + b is
+    output frame 8c + b. Then LayerNorm, positions, pre-LN blocks, final LayerNorm.
+    Simplified from BEATs: fixed sinusoidal positions instead of its convolutional positional embedding
+    and relative position bias, pre-LN instead of post-LN blocks, no input mean/std normalisation.
+    """
+
+    def __init__(self, n_mels=BEATS_MELS, d_model=64, n_heads=4, n_layers=1, seed=0):
+        if n_mels != BEATS_MELS:
+            raise AudiollmError(f"n_mels must be {BEATS_MELS} (8 bands of 16-bin patches give 8 tokens per "
+                                f"16 frames, i.e. 50 Hz), got {n_mels!r}")
+        _check_config(d_model, n_heads, n_layers, seed)
+        rng = random.Random(seed)
+        self.n_mels, self.d_model, self.n_layers = n_mels, d_model, n_layers
+        self.n_bands = n_mels // PATCH
+        self.patch_embed = Linear(PATCH * PATCH, d_model, rng)
+        self.ln_patch = LayerNorm(d_model)
+        self.blocks = [TransformerBlock(d_model, n_heads, rng) for _ in range(n_layers)]
+        self.ln_post = LayerNorm(d_model)
+
+    def valid_length(self, n_valid):
+        """Output frames that come from real audio: 8 per complete 16-frame column."""
+        return n_valid // PATCH * self.n_bands
+
+    def patches(self, frames):
+        """(n_frames, 128) -> (n_frames // 16 * 8, 256) flattened patches, column-major, each patch time-major."""
+        return [[v for t in range(c, c + PATCH) for v in frames[t][b:b + PATCH]]
+                for c in range(0, len(frames) - PATCH + 1, PATCH)
+                for b in range(0, self.n_mels, PATCH)]
+
+    def forward(self, frames, n_valid=None):
+        """frames (n_frames, 128), e.g. (3000, 128) -> (ceil(n_frames / 2), d_model), e.g. (1500, d).
+
+        Rows past valid_length(n_valid) are zero vectors (SALMONN's padding; for 3000 frames that is
+        1496 tokens + 4 zero rows). n_valid: real MEL frames (>= 16); only their patches are encoded,
+        so the valid rows equal forward(frames[:n_valid]).
+        """
+        n_frames = _check_frames(frames, self.n_mels)
+        if n_frames < PATCH:
+            raise AudiollmError(f"frames: need at least {PATCH} frames for one patch column, got {n_frames}")
+        n_valid = _check_n_valid(n_valid, n_frames, PATCH)
+        x = self.ln_patch(self.patch_embed(self.patches(frames[:n_valid])))
+        x = _add_rows(x, sinusoids(len(x), self.d_model))
+        for block in self.blocks:
+            x = block(x)
+        x = self.ln_post(x)
+        return x + [[0.0] * self.d_model for _ in range(output_length(n_frames) - len(x))]
+
+    __call__ = forward
+
+    def n_params(self):
+        return (self.patch_embed.n_params() + self.ln_patch.n_params() + self.ln_post.n_params()
+                + sum(b.n_params() for b in self.blocks))
+
+    def macs(self, n_frames):
+        """Multiply-adds to encode n_frames log-Mel frames (patch embedding + blocks)."""
+        _check_int("n_frames", n_frames)
+        n, d = self.valid_length(n_frames), self.d_model
+        return n * PATCH * PATCH * d + _block_macs(n, d, self.n_layers)
