@@ -39,6 +39,10 @@ def riff(*chunks, riff_size=None, magic=b"RIFF"):
     return magic + struct.pack("<I", len(body) if riff_size is None else riff_size) + body
 
 
+MONO16 = chunk(b"fmt ", fmt_body(1, 1, 8000, 16))
+STEREO16 = chunk(b"fmt ", fmt_body(1, 2, 8000, 16))
+
+
 def simple_wav(tag, channels, rate, bits, data):
     return riff(chunk(b"fmt ", fmt_body(tag, channels, rate, bits)), chunk(b"data", data))
 
@@ -122,13 +126,13 @@ def test_extensible_uses_the_subformat_guid(put, tag, bits, data, expected):
 
 
 def test_odd_sized_unknown_chunks_are_skipped(put):
-    data = riff(chunk(b"LIST", b"abc"), chunk(b"fmt ", fmt_body(1, 1, 8000, 16)),
+    data = riff(chunk(b"LIST", b"abc"), MONO16,
                 chunk(b"junk", b"12345"), chunk(b"fact", b"\x02\0\0\0"), chunk(b"data", pcm16(100, -100)))
     assert read_wav(put(data)) == ([100 / 32768, -100 / 32768], 8000)
 
 
 def test_chunks_after_data_are_not_samples(put):
-    path = put(riff(chunk(b"fmt ", fmt_body(1, 1, 8000, 16)), chunk(b"data", pcm16(1, 2)), chunk(b"id3 ", b"tag!")))
+    path = put(riff(MONO16, chunk(b"data", pcm16(1, 2)), chunk(b"id3 ", b"tag!")))
     with open_wav(path) as reader:
         assert reader.n_frames == 2
         assert reader.read(100) == [1 / 32768, 2 / 32768]
@@ -136,13 +140,14 @@ def test_chunks_after_data_are_not_samples(put):
 
 
 def test_data_chunk_before_fmt_is_found(put):
-    data = riff(chunk(b"data", pcm16(5, 6)), chunk(b"fmt ", fmt_body(1, 1, 8000, 16)))
+    data = riff(chunk(b"data", pcm16(5, 6)), MONO16)
     assert read_wav(put(data))[0] == [5 / 32768, 6 / 32768]
 
 
 def test_stereo_deinterleaves_and_mono_averages(put):
     path = put(simple_wav(1, 2, 8000, 16, pcm16(100, 300, -2, 4, 7, 7)))
-    assert read_wav(path, mono=False)[0] == [[100 / 32768, -2 / 32768, 7 / 32768], [300 / 32768, 4 / 32768, 7 / 32768]]
+    left, right = [v / 32768 for v in (100, -2, 7)], [v / 32768 for v in (300, 4, 7)]
+    assert read_wav(path, mono=False)[0] == [left, right]
     assert read_wav(path)[0] == [200 / 32768, 1 / 32768, 7 / 32768]
 
 
@@ -153,7 +158,7 @@ def test_three_channels_average(put):
 
 def test_rf64_takes_the_size_from_ds64(put):
     ds64 = struct.pack("<QQQ", 0, 4, 2)  # riff size (unused), data size, sample count
-    data = riff(chunk(b"ds64", ds64), chunk(b"fmt ", fmt_body(1, 1, 8000, 16)),
+    data = riff(chunk(b"ds64", ds64), MONO16,
                 chunk(b"data", pcm16(1, 2), size=0xFFFFFFFF), chunk(b"LIST", b"tail"),
                 riff_size=0xFFFFFFFF, magic=b"RF64")
     with warnings.catch_warnings():
@@ -176,7 +181,7 @@ def test_golden_files_written_by_soundfile(put):
 # ---- recorders that never finished the header ----
 
 def test_streaming_size_ffffffff_warns_and_reads_what_is_there(put):
-    data = riff(chunk(b"fmt ", fmt_body(1, 1, 8000, 16)), chunk(b"data", pcm16(1, 2, 3), size=0xFFFFFFFF),
+    data = riff(MONO16, chunk(b"data", pcm16(1, 2, 3), size=0xFFFFFFFF),
                 riff_size=0xFFFFFFFF)
     with pytest.warns(UserWarning, match="placeholder") as record:
         samples, _ = read_wav(put(data))
@@ -185,13 +190,13 @@ def test_streaming_size_ffffffff_warns_and_reads_what_is_there(put):
 
 
 def test_streaming_size_zero_warns_and_reads_what_is_there(put):
-    data = riff(chunk(b"fmt ", fmt_body(1, 1, 8000, 16)), chunk(b"data", pcm16(7, 8), size=0), riff_size=0)
+    data = riff(MONO16, chunk(b"data", pcm16(7, 8), size=0), riff_size=0)
     with pytest.warns(UserWarning, match="placeholder"):
         assert read_wav(put(data))[0] == [7 / 32768, 8 / 32768]
 
 
 def test_genuinely_empty_data_chunk_followed_by_a_chunk(put):
-    data = riff(chunk(b"fmt ", fmt_body(1, 1, 8000, 16)), chunk(b"data", b""), chunk(b"LIST", b"info"))
+    data = riff(MONO16, chunk(b"data", b""), chunk(b"LIST", b"info"))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert read_wav(put(data)) == ([], 8000)
@@ -199,7 +204,7 @@ def test_genuinely_empty_data_chunk_followed_by_a_chunk(put):
 
 def test_truncated_data_warns_and_keeps_whole_frames(put):
     # Claims 5 stereo frames (20 bytes); 2 frames and half of a third are present.
-    data = riff(chunk(b"fmt ", fmt_body(1, 2, 8000, 16)), b"data" + struct.pack("<I", 20) + pcm16(1, 2, 3, 4, 5))
+    data = riff(STEREO16, b"data" + struct.pack("<I", 20) + pcm16(1, 2, 3, 4, 5))
     with pytest.warns(UserWarning, match="claims 20 bytes but the file holds only 10"):
         samples, _ = read_wav(put(data), mono=False)
     assert samples == [[1 / 32768, 3 / 32768], [2 / 32768, 4 / 32768]]
@@ -215,7 +220,7 @@ def peak_memory(function):
 
 
 def test_huge_claimed_data_size_in_a_tiny_file_allocates_nothing(put):
-    path = put(riff(chunk(b"fmt ", fmt_body(1, 1, 8000, 16)), b"data" + struct.pack("<I", 0xFFFFFFF0) + pcm16(1, 2)))
+    path = put(riff(MONO16, b"data" + struct.pack("<I", 0xFFFFFFF0) + pcm16(1, 2)))
     with pytest.warns(UserWarning, match="interrupted recording"):
         (samples, _), peak = peak_memory(lambda: read_wav(path))
     assert samples == [1 / 32768, 2 / 32768]
@@ -284,7 +289,7 @@ def test_no_fmt_chunk(put):
 
 
 def test_no_data_chunk(put):
-    raises_format_error(put(riff(chunk(b"fmt ", fmt_body(1, 1, 8000, 16)), chunk(b"LIST", b"info"))),
+    raises_format_error(put(riff(MONO16, chunk(b"LIST", b"info"))),
                         "no data chunk")
 
 
@@ -306,7 +311,8 @@ def test_extensible_fmt_too_short(put):
 
 def test_extensible_unknown_guid(put):
     body = extensible_body(1, 1, 8000, 16)[:-14] + b"\x11" * 14
-    raises_format_error(put(riff(chunk(b"fmt ", body), chunk(b"data", b""))), "unknown WAVE_FORMAT_EXTENSIBLE subformat GUID")
+    raises_format_error(put(riff(chunk(b"fmt ", body), chunk(b"data", b""))),
+                        "unknown WAVE_FORMAT_EXTENSIBLE subformat GUID")
 
 
 @pytest.mark.parametrize("tag, name", [(0x0002, "Microsoft ADPCM"), (0x0011, "IMA ADPCM"), (0x0055, "MP3")])
@@ -387,7 +393,8 @@ def test_float32_write_keeps_values_beyond_one(tmp_path):
 def test_written_headers_are_exact(tmp_path):
     path = str(tmp_path / "out.wav")
     write_wav(path, [0.5], 16000, bits=24)  # 3 data bytes: odd, so one pad byte
-    assert open(path, "rb").read() == riff(chunk(b"fmt ", fmt_body(1, 1, 16000, 24)), chunk(b"data", b"\0\0\x40"))
+    expected = riff(chunk(b"fmt ", fmt_body(1, 1, 16000, 24)), chunk(b"data", b"\0\0\x40"))
+    assert open(path, "rb").read() == expected
     write_wav(path, [[0.5], [-0.5]], 8000, bits="float32")  # non-PCM: cbSize in fmt and a fact chunk
     expected = riff(chunk(b"fmt ", fmt_body(3, 2, 8000, 32) + b"\0\0"), chunk(b"fact", struct.pack("<I", 1)),
                     chunk(b"data", struct.pack("<2f", 0.5, -0.5)))
@@ -422,11 +429,12 @@ def test_write_is_atomic_and_leaves_no_temp_file(tmp_path, monkeypatch):
     (dict(bits=8), "bits must be 16, 24, 32 or 'float32', got 8"),
     (dict(bits="float64"), "bits must be 16, 24, 32 or 'float32', got 'float64'"),
     (dict(bits=16.0), "bits must be 16, 24, 32 or 'float32', got 16.0"),
-    (dict(samples=[[0.1, 0.2], [0.3]]), "channels must have equal length: samples[0] has 2 frames, samples[1] has 1"),
+    (dict(samples=[[0.1, 0.2], [0.3]]), "equal length: samples[0] has 2 frames, samples[1] has 1"),
     (dict(samples=[0.1, math.nan]), "samples[1] is nan; samples must be finite"),
     (dict(samples=[[0.1], [math.inf]]), "samples[1][0] is inf; samples must be finite"),
     (dict(samples=[0.1, "0.2"]), "samples must contain only real numbers"),
     (dict(samples=[[0.1], 0.2]), "samples[1] must be a channel list like samples[0], got float"),
+    (dict(samples=[1e39], bits="float32"), "samples has values beyond float32's range"),
     (dict(samples="abc"), "samples must be a list of floats or a list of channel lists, got str"),
     (dict(samples=(x for x in [0.1])), "got generator"),
     (dict(path=os.path.join("no", "such", "dir", "x.wav")), "cannot write"),
@@ -451,7 +459,8 @@ def stereo_path(tmp_path):
 
 def test_reader_attributes(stereo_path):
     with open_wav(stereo_path) as reader:
-        assert (reader.sample_rate, reader.channels, reader.n_frames, reader.sample_format) == (8000, 2, 1000, "pcm_16")
+        assert (reader.sample_rate, reader.channels, reader.n_frames) == (8000, 2, 1000)
+        assert reader.sample_format == "pcm_16"
         assert "8000 Hz, 2 ch, 1000 frames" in repr(reader)
 
 

@@ -11,9 +11,10 @@ floats the soundfile library gives: 8-bit unsigned (x - 128) / 128, 16-bit x / 3
 x / 8388608, 32-bit x / 2147483648, float as stored, G.711 mu-law and A-law via 256-entry tables.
 WAVE_FORMAT_EXTENSIBLE and RF64 wrappers around these are read too.
 
-Speed in pure CPython comes from never touching a sample in Python-level code more than once:
-array.frombytes decodes a whole block in C, slicing with steps deinterleaves, and one list
-comprehension scales. Memory is bounded by the real file size, never by a size a header claims.
+Speed in pure CPython comes from whole-block work in C: array.frombytes decodes a block, slicing
+with steps deinterleaves, map over a 256-entry table decodes 8-bit formats, and one list
+comprehension scales integers to floats. Memory is bounded by the real file size, never by a size
+a header claims.
 """
 
 import math
@@ -38,6 +39,7 @@ EXTENSIBLE_GUID_TAIL = bytes.fromhex("000000001000800000aa00389b71")
 FMT_BYTES_NEEDED = 40  # 16 basic + 2 cbSize + 22 EXTENSIBLE; nothing past this is read
 STREAMING_SIZE = 0xFFFFFFFF  # data size left by recorders that never went back to fill it in
 DEFAULT_BLOCK_FRAMES = 65536
+FLOAT32_MAX = 3.4028234663852886e38
 
 CONVERT_HINT = "convert it first, e.g. ffmpeg -i in.x -ac 1 -ar 16000 out.wav"
 COMPRESSED_CODECS = {
@@ -177,7 +179,7 @@ def _check_bool(name, value):
 
 
 def _warn(message):
-    """warnings.warn, attributed to the first caller outside this module (callers arrive at different depths)."""
+    """warnings.warn, pointed at the first caller outside this module (callers come in at different depths)."""
     frame, level = sys._getframe(1), 2
     while frame is not None and frame.f_code.co_filename == __file__:
         frame, level = frame.f_back, level + 1
@@ -223,7 +225,8 @@ def _open_regular_file(path):
 def _parse_fmt(body, path):
     """fmt chunk body -> (sample format name, decoder, channels, sample rate, bytes per frame)."""
     if len(body) < 16:
-        raise AudioFormatError(f"{path}: fmt chunk is too short ({len(body)} bytes, a WAV fmt chunk has at least 16)")
+        raise AudioFormatError(f"{path}: fmt chunk is too short ({len(body)} bytes; a WAV fmt chunk has "
+                               "at least 16)")
     tag, channels, rate, _, block_align, bits = struct.unpack("<HHIIHH", body[:16])
     if tag == WAVE_FORMAT_EXTENSIBLE:
         if len(body) < FMT_BYTES_NEEDED:
@@ -289,7 +292,8 @@ def _read_header(file, path, file_size):
         claimed = present
     if claimed > present:
         _warn(f"{path}: data chunk claims {claimed} bytes but the file holds only {present} "
-              f"(an interrupted recording, or a size a streaming writer never filled in); reading the {present // block_align} whole frames present")
+              "(an interrupted recording, or a size a streaming writer never filled in); "
+              f"reading the {present // block_align} whole frames present")
     return name, decode, channels, rate, block_align, offset, min(claimed, present) // block_align
 
 
@@ -417,6 +421,9 @@ def _encode_pcm32(samples):
 
 
 def _encode_float32(samples):
+    if max(map(abs, samples), default=0.0) > FLOAT32_MAX:  # array('f') would silently store inf
+        raise AudiollmError(f"samples has values beyond float32's range (+-{FLOAT32_MAX:.4g}); use bits=32 "
+                            "or scale them")
     return _little_endian(array("f", samples))
 
 
@@ -488,6 +495,8 @@ def write_wav(path, samples, sample_rate, bits=16):
     sample_rate: Hz, a positive int. bits: 16, 24 or 32 for integer PCM (values scaled by
     2**(bits-1), rounded to nearest, clipped to the integer range, so 1.0 becomes the largest
     integer) or "float32" for IEEE float (values stored as they are, no clipping).
+    soundfile (libsndfile 1.2) floors instead of rounding for 16 and 24 bits, so its files can
+    differ from ours by one step for values between grid points; values on the grid agree.
     """
     path = _check_path(path)
     _check_int("sample_rate", sample_rate, 1)
@@ -495,19 +504,20 @@ def write_wav(path, samples, sample_rate, bits=16):
         raise AudiollmError(f"bits must be 16, 24, 32 or 'float32', got {bits!r}")
     channels = _check_samples(samples)
     tag, width, encode = WRITE_FORMATS[bits]
-    block_align = len(channels) * width
+    n_frames, block_align = len(channels[0]), len(channels) * width
     if block_align > 0xFFFF or sample_rate * block_align > 0xFFFFFFFF:
         raise AudiollmError(f"{len(channels)} channels at sample_rate {sample_rate} do not fit a WAV header")
-    data = encode(_interleave(channels))
-    fmt = struct.pack("<HHIIHH", tag, len(channels), sample_rate, sample_rate * block_align, block_align, 8 * width)
+    fmt = struct.pack("<HHIIHH", tag, len(channels), sample_rate, sample_rate * block_align, block_align,
+                      8 * width)
     extra = b""
     if tag != WAVE_FORMAT_PCM:  # non-PCM formats need cbSize in fmt and a fact chunk (frame count)
         fmt += b"\0\0"
-        extra = b"fact" + struct.pack("<II", 4, len(channels[0]))
-    pad = b"\0" * (len(data) & 1)
-    riff_size = 4 + 8 + len(fmt) + len(extra) + 8 + len(data) + len(pad)
+        extra = b"fact" + struct.pack("<II", 4, n_frames)
+    data_size = n_frames * block_align
+    pad = b"\0" * (data_size & 1)  # chunks are padded to even length
+    riff_size = 4 + 8 + len(fmt) + len(extra) + 8 + data_size + len(pad)
     if riff_size > 0xFFFFFFFF:
-        raise AudiollmError(f"samples are too long for a WAV file ({len(data)} data bytes; the limit is 4 GiB)")
+        raise AudiollmError(f"samples are too long for a WAV file ({data_size} data bytes; the limit is 4 GiB)")
     header = (b"RIFF" + struct.pack("<I", riff_size) + b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
-              + extra + b"data" + struct.pack("<I", len(data)))
-    _write_atomic(path, [header, data, pad])
+              + extra + b"data" + struct.pack("<I", data_size))
+    _write_atomic(path, [header, encode(_interleave(channels)), pad])
