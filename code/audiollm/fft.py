@@ -183,4 +183,5 @@ def rfft(x):
 def dft(x):
     """Direct O(n^2) DFT, the definition itself: the reference the FFT is tested against."""
     n = len(x)
-    return [sum(v * cmath.exp(-2j * math.pi * ((k * t) % n) / n) for t, v in enumerate(x)) for k in range(n)]
+    w = [cmath.exp(-2j * math.pi * t / n) for t in range(n)]
+    return [sum(v * w[k * t % n] for t, v in enumerate(x)) for k in range(n)]

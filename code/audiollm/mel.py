@@ -12,6 +12,7 @@ below the loudest value and rescales with (x + 4) / 4. Both are here: `log1p_mel
 import math
 import os
 import warnings
+from fractions import Fraction
 from itertools import repeat
 from operator import add, mul
 
@@ -214,3 +215,47 @@ def log_mel_spectrogram(audio, n_mels=80, padding=0):
     columns = power_columns(samples, N_FFT, HOP_LENGTH)
     mel = _apply_filters(mel_filters(SAMPLE_RATE, N_FFT, n_mels), [col[:-1] for col in columns])
     return _transpose(_whisper_log(mel))
+
+
+def _window_samples(reader, k0, k1):
+    """16 kHz samples [k0, k1) of an open WAV, reading only the input they depend on.
+
+    The resampler's output k reads input within filter_half_width of k * orig / 16000. Starting the read
+    at a multiple of `down` input samples keeps the output grid aligned, so the result is bit-identical
+    to resampling the whole file (see resample.filter_half_width).
+    """
+    from .resample import filter_half_width, resample
+    ratio = Fraction(SAMPLE_RATE, reader.sample_rate)
+    up, down = ratio.numerator, ratio.denominator
+    if up == down:
+        reader.seek(k0)
+        return reader.read(k1 - k0)
+    half = filter_half_width(reader.sample_rate, SAMPLE_RATE)
+    blocks = max(0, (k0 * down - half * up) // (up * down))
+    start = blocks * down
+    stop = min(reader.n_frames, (k1 - 1) * down // up + half + 1)
+    reader.seek(start)
+    return resample(reader.read(stop - start), reader.sample_rate, SAMPLE_RATE)[k0 - blocks * up:][:k1 - k0]
+
+
+def log_mel_windows(path, window_s=CHUNK_LENGTH, n_mels=80):
+    """Log-Mel features of a long WAV file, one window at a time (Whisper / Audio Flamingo 3 style).
+
+    Yields (window_s * 100, n_mels) rows per window: (3000, n_mels) for the default 30 s; the last window
+    is padded with silence like pad_or_trim. Each window is normalised on its own (its own max - 8 floor),
+    as when every 30-s chunk goes through log_mel_spectrogram separately. The file is read window by
+    window, so memory stays that of one window however long the file is. A file with no frames yields
+    nothing.
+    """
+    from .wav import open_wav
+    if not isinstance(window_s, (int, float)) or not window_s > 0:
+        raise AudiollmError(f"window_s: expected a positive number of seconds, got {window_s!r}")
+    length = round(window_s * SAMPLE_RATE)
+    if length % HOP_LENGTH or abs(length - window_s * SAMPLE_RATE) > 1e-6:
+        raise AudiollmError(f"window_s: must be a whole number of 10 ms frames, got {window_s!r}")
+    _check_int("n_mels", n_mels, 1)
+    with open_wav(path) as reader:
+        total = -(-reader.n_frames * SAMPLE_RATE // reader.sample_rate)
+        for k0 in range(0, total, length):
+            samples = _window_samples(reader, k0, min(k0 + length, total))
+            yield log_mel_spectrogram(pad_or_trim(samples, length), n_mels)

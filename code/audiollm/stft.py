@@ -84,11 +84,12 @@ def _pad(x, n_fft, center, pad_mode):
 
 
 def _frame_spectra(samples, n_fft, hop_length, win_length, window, center, pad_mode):
-    """FFT every frame. Returns (sums, diffs, n_frames).
+    """FFT every frame that is not silent padding. Returns (sums, diffs, n_frames).
 
     For frame pair q (frames 2q and 2q+1) and bin k, with Z the FFT of (frame 2q + 1j * frame 2q+1)
     computed with a half-amplitude window: sums[k][q] = Z[k] + conj(Z[-k]) is the spectrum of frame 2q and
     diffs[k][q] = Z[k] - conj(Z[-k]) is 1j times the spectrum of frame 2q+1, for k in 0..n_fft // 2.
+    Pairs past the last non-zero sample are left out; `_interleave` fills them with zeros.
     """
     _check_int("n_fft", n_fft, 1)
     _check_int("hop_length", hop_length, 1)
@@ -97,7 +98,11 @@ def _frame_spectra(samples, n_fft, hop_length, win_length, window, center, pad_m
     if len(x) < n_fft:
         raise AudiollmError(f"samples: {len(x)} samples (after padding) is shorter than n_fft = {n_fft}")
     n_frames = 1 + (len(x) - n_fft) // hop_length
-    n_pairs = (n_frames + 1) // 2
+    # Frames that start in trailing silence (Whisper pads every clip to 30 s) have zero spectra: skip them.
+    n_live = len(x)
+    while n_live and x[n_live - 1] == 0.0:
+        n_live -= 1
+    n_pairs = (min(n_frames, -(-n_live // hop_length)) + 1) // 2
     # packed[t] = x[t] + 1j x[t + hop]: column p of pair q is packed[2 q hop + p], one strided slice.
     x += [0.0] * hop_length
     packed = list(map(complex, x, x[hop_length:]))
@@ -113,9 +118,11 @@ def _frame_spectra(samples, n_fft, hop_length, win_length, window, center, pad_m
 
 
 def _interleave(even, odd, n_frames, fill):
+    """Frames 0, 2, 4, ... from `even` and 1, 3, 5, ... from `odd` into one list of n_frames; the rest `fill`."""
     col = [fill] * n_frames
-    col[0::2] = even
-    col[1::2] = odd[: n_frames // 2]
+    n_odd = min(len(odd), n_frames // 2)
+    col[0:2 * len(even):2] = even
+    col[1:2 * n_odd:2] = odd[:n_odd]
     return col
 
 

@@ -1,0 +1,99 @@
+"""STFT framing, window and values against torch.stft (golden fixture) and, where importable, live."""
+import math
+
+import pytest
+
+from audiollm.errors import AudiollmError
+from audiollm.stft import get_window, power_columns, power_spectrum, stft
+
+
+def golden_signal():
+    """The signal fixtures/make_frontend_fixtures.py transformed (same formula)."""
+    return [0.5 * math.sin(2 * math.pi * 440 * t / 16000) + 0.25 * math.cos(2 * math.pi * 3000 * t / 16000)
+            + 0.1 * ((t * 37) % 101 / 50.0 - 1.0) for t in range(1000)]
+
+
+def test_matches_torch_stft_golden(frontend_golden):
+    ref = frontend_golden["stft"]
+    frames = stft(golden_signal(), n_fft=ref["n_fft"], hop_length=ref["hop_length"])
+    n_frames, n_bins = ref["shape"]
+    assert (len(frames), len(frames[0])) == (n_frames, n_bins) == (7, 201)
+    want = [complex(r, i) for r, i in zip(ref["real"], ref["imag"])]
+    got = [v for row in frames for v in row]
+    scale = max(map(abs, want))
+    assert max(abs(g - w) for g, w in zip(got, want)) / scale < 1e-9
+
+
+@pytest.mark.parametrize("n, n_fft, hop, expected", [(480000, 400, 160, 3001), (1000, 400, 160, 7),
+                                                     (1200, 1200, 480, 3), (999, 64, 17, 59)])
+def test_frame_count_is_one_plus_samples_over_hop(n, n_fft, hop, expected):
+    columns = power_columns([0.001] * n, n_fft=n_fft, hop_length=hop)
+    assert len(columns) == n_fft // 2 + 1
+    assert len(columns[0]) == expected == 1 + n // hop
+
+
+def test_hann_is_periodic():
+    w = get_window("hann", 400)
+    assert w[0] == 0.0 and w[200] == 1.0  # periodic: the peak is at n/2 and w[n] (not stored) would be 0
+    assert w[1] == pytest.approx(w[399], abs=1e-15)
+    assert sum(w) == pytest.approx(200.0)
+
+
+def test_power_helpers_agree_with_the_complex_stft():
+    x = golden_signal()
+    time_major = power_spectrum(stft(x))
+    freq_major = power_columns(x)
+    assert all(math.isclose(time_major[t][k], freq_major[k][t], rel_tol=1e-12, abs_tol=1e-18)
+               for t in range(len(time_major)) for k in range(201))
+
+
+def test_trailing_silence_gives_zero_frames_and_the_rest_unchanged():
+    x = golden_signal()
+    padded = power_columns(x + [0.0] * 2000)
+    alone = power_columns(x)
+    # Frames 0..4 see only x; frames 19..18+ see only zeros.
+    assert all(padded[k][t] == pytest.approx(alone[k][t], rel=1e-12, abs=1e-18) for k in range(201) for t in range(4))
+    assert all(padded[k][t] == 0.0 for k in range(201) for t in range(13, 19))
+
+
+def test_center_false_and_short_window():
+    x = golden_signal()
+    frames = stft(x, n_fft=256, hop_length=100, win_length=200, window="hamming", center=False)
+    assert len(frames) == 1 + (1000 - 256) // 100 and len(frames[0]) == 129
+    # With the window zero outside its centred 200 samples, a frame only sees samples 28..227.
+    window = [0.0] * 28 + get_window("hamming", 200) + [0.0] * 28
+    direct = sum(x[n] * window[n] * complex(math.cos(2 * math.pi * 5 * n / 256), -math.sin(2 * math.pi * 5 * n / 256))
+                 for n in range(256))
+    assert abs(frames[0][5] - direct) < 1e-9
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    ({"n_fft": 0}, "n_fft"), ({"hop_length": 0}, "hop_length"), ({"hop_length": 1.5}, "hop_length"),
+    ({"win_length": 500}, "win_length"), ({"window": "kaiser"}, "window"), ({"window": [1.0] * 3}, "window"),
+    ({"pad_mode": "wrap"}, "pad_mode"),
+])
+def test_bad_parameters_are_named(kwargs, name):
+    with pytest.raises(AudiollmError, match=name):
+        stft([0.1] * 1000, **kwargs)
+
+
+@pytest.mark.parametrize("samples, words", [([0.1] * 100, "reflect padding"), ([0.1, float("nan")] * 500, "NaN"),
+                                            (["x"] * 1000, "numbers"), ([[0.1, 0.2]] * 500, "numbers")])
+def test_bad_samples_are_named(samples, words):
+    with pytest.raises(AudiollmError, match="samples") as err:
+        stft(samples)
+    assert words in str(err.value)
+
+
+def test_short_signal_without_center():
+    with pytest.raises(AudiollmError, match="shorter than n_fft"):
+        stft([0.1] * 300, center=False)
+
+
+def test_live_torch_parity():
+    torch = pytest.importorskip("torch")
+    x = [math.sin(0.001 * t * t) for t in range(5000)]
+    ref = torch.stft(torch.tensor(x, dtype=torch.float64), 400, 160, window=torch.hann_window(400, dtype=torch.float64),
+                     return_complex=True).T.tolist()
+    got = stft(x)
+    assert max(abs(g - r) for gr, rr in zip(got, ref) for g, r in zip(gr, rr)) < 1e-9
