@@ -112,7 +112,7 @@ class Conv1d:
     def __call__(self, X):
         """X (n, d_in) -> (ceil(n / stride), d_out)."""
         zero = [0.0] * len(X[0])
-        padded = [zero] + list(X) + [zero]
+        padded = [zero] + [list(row) for row in X] + [zero]
         windows = [padded[i] + padded[i + 1] + padded[i + 2] for i in range(0, len(X), self.stride)]
         taps = [[w[c][k] for k in range(KERNEL) for c in range(len(w))] for w in self.weight]
         return linear(windows, taps, self.bias)
@@ -144,11 +144,11 @@ class FrameEncoder:
         """frames (n_frames, n_mels), e.g. (3000, 80) -> (ceil(n_frames / 2), d_model), e.g. (1500, d).
 
         n_valid: how many leading MEL frames are real audio (the rest is padding up to 30 s). Only they
-        are encoded: the convolutions see the clip end at n_valid (zero padding, exactly as if run on
-        the valid frames alone) and attention never sees a padding frame, which is what the key mask does
-        in the Hugging Face Audio Flamingo 3 encoder. The first output_length(n_valid) rows are therefore
-        identical to forward(frames[:n_valid]); the remaining rows are zero vectors, to be masked with
-        frame_mask(n_frames, n_valid). Skipping them is what makes a 10-s clip cost a third of 30 s.
+        are encoded: attention never sees a padding frame, as with the key mask of the Hugging Face
+        Audio Flamingo 3 encoder, and the convolutions see the clip end at n_valid (zero padding; HF's
+        convolutions still read one padding frame at that edge). So the first output_length(n_valid)
+        rows are identical to forward(frames[:n_valid]); the remaining rows are zero vectors, to be
+        masked with frame_mask(n_frames, n_valid). Skipping them makes a 10-s clip cost a third of 30 s.
         """
         n_frames = _check_frames(frames, self.n_mels)
         n_valid = _check_n_valid(n_valid, n_frames, 1)
