@@ -9,7 +9,7 @@ import pytest
 
 from audiollm.errors import AudiollmError
 from audiollm.resample import (
-    PASS_EDGE, STOP_DB, STOP_EDGE, filter_half_width, load_audio, resample,
+    PASS_EDGE, STOP_DB, STOP_EDGE, _phase_table, filter_half_width, load_audio, resample,
 )
 from audiollm.wav import read_wav
 
@@ -27,7 +27,8 @@ def fit(y, freq, sr, start, n):
     s = [math.sin(w * k) for k in range(start, start + n)]
     c = [math.cos(w * k) for k in range(start, start + n)]
     seg = y[start:start + n]
-    ss, cc, sc = math.fsum(v * v for v in s), math.fsum(v * v for v in c), math.fsum(a * b for a, b in zip(s, c))
+    ss, cc = math.fsum(v * v for v in s), math.fsum(v * v for v in c)
+    sc = math.fsum(a * b for a, b in zip(s, c))
     ys, yc = math.fsum(a * b for a, b in zip(seg, s)), math.fsum(a * b for a, b in zip(seg, c))
     det = ss * cc - sc * sc
     a, b = (ys * cc - yc * sc) / det, (yc * ss - ys * sc) / det
@@ -130,7 +131,8 @@ def test_golden_fixture_matches_soxr_vhq():
         assert max(abs(a - b) for a, b in zip(got, case["expected"])) < 1e-4
 
 
-@pytest.mark.parametrize("orig_sr, target_sr", [(44100, 16000), (96000, 16000), (16000, 48000), (44100, 48000)])
+@pytest.mark.parametrize("orig_sr, target_sr",
+                         [(44100, 16000), (96000, 16000), (16000, 48000), (44100, 48000)])
 def test_parity_with_soxr_on_a_longer_signal(orig_sr, target_sr):
     soxr = pytest.importorskip("soxr")
     np = pytest.importorskip("numpy")
@@ -146,7 +148,25 @@ def test_parity_with_soxr_on_a_longer_signal(orig_sr, target_sr):
     assert np.abs(np.array(y[middle]) - expected[middle]).max() < 1e-4
 
 
-@pytest.mark.parametrize("orig_sr, target_sr", [(48000, 16000), (44100, 16000), (16000, 48000), (8000, 16000)])
+@pytest.mark.parametrize("orig_sr, target_sr", [(r, 16000) for r in TO_16K] + [(16000, 48000), (44100, 48000)])
+def test_frequency_response_meets_the_spec_at_every_frequency(orig_sr, target_sr):
+    # The whole table, sorted by time, is the prototype filter h(n / up) at up * orig_sr; its spectrum
+    # over a fine grid must hold the promises between the tones the other tests try.
+    np = pytest.importorskip("numpy")
+    g = math.gcd(orig_sr, target_sr)
+    up, down = target_sr // g, orig_sr // g
+    taps = np.array(_phase_table(up, down)[0])  # (up, width); tap (p, m) sits at t = p / up + HALF - m
+    prototype = taps[:, ::-1].T.ravel()  # rows m reversed, phases interleaved: increasing t
+    n_fft = 1 << (len(prototype) * 16).bit_length()
+    gain = np.abs(np.fft.rfft(prototype, n_fft)) / up
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / (up * orig_sr))
+    nyquist = min(orig_sr, target_sr) / 2
+    assert np.abs(20 * np.log10(gain[freqs <= PASS_EDGE * nyquist])).max() <= 0.01
+    assert 20 * np.log10(gain[freqs >= STOP_EDGE * nyquist].max()) <= -STOP_DB
+
+
+@pytest.mark.parametrize("orig_sr, target_sr",
+                         [(48000, 16000), (44100, 16000), (16000, 48000), (8000, 16000)])
 def test_an_output_reads_only_filter_half_width_input_samples_each_side(orig_sr, target_sr):
     half = filter_half_width(orig_sr, target_sr)
     j0 = 500
@@ -194,7 +214,8 @@ def write_wav(path, channels, sr):
 
 def test_load_audio_mixes_to_mono_and_resamples(tmp_path):
     path = tmp_path / "stereo.wav"
-    left, right = tone(440.0, 44100, 4410, amplitude=0.5), tone(3000.0, 44100, 4410, phase=1.0, amplitude=0.25)
+    left = tone(440.0, 44100, 4410, amplitude=0.5)
+    right = tone(3000.0, 44100, 4410, phase=1.0, amplitude=0.25)
     write_wav(path, [left, right], 44100)
     y = load_audio(path)
     mono, sr = read_wav(path, mono=True)
@@ -214,14 +235,15 @@ def test_bad_rates_name_the_parameter(bad):
         resample([0.0], 16000, bad)
     with pytest.raises(AudiollmError, match="orig_sr"):
         filter_half_width(bad, 16000)
-    with pytest.raises(AudiollmError, match="sr"):
+    with pytest.raises(AudiollmError, match="^sr must"):
         load_audio("unused.wav", sr=bad)
 
 
 @pytest.mark.parametrize("bad, message", [
-    (None, "samples must be a list"), ("0.5", "samples must be a list"), (b"\x00\x01", "samples must be a list"),
-    ({0.5}, "samples must be a list"), ([0.5, "0.5"], "real numbers"), ([1j], "real numbers"),
-    ([None], "real numbers"), ([0.0, math.nan], r"samples\[1\] is nan"), ([math.inf], r"samples\[0\] is inf"),
+    (None, "samples must be a list"), ("0.5", "samples must be a list"),
+    (b"\x00\x01", "samples must be a list"), ({0.5}, "samples must be a list"),
+    ([0.5, "0.5"], "real numbers"), ([1j], "real numbers"), ([None], "real numbers"),
+    ([0.0, math.nan], r"samples\[1\] is nan"), ([math.inf], r"samples\[0\] is inf"),
     ([0.0, 0.0, -1e200], r"samples\[2\] is -1e\+200"),
 ])
 def test_bad_samples_are_rejected(bad, message):

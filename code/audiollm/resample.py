@@ -16,8 +16,9 @@ the spectral images between the old and the new Nyquist. Against the lower Nyqui
 
 The window is Kaiser's, and his formulas give its shape beta and length from the attenuation A and
 the transition width dw (radians per input sample): beta = 0.1102 (A - 8.7), length (A - 7.95) /
-(2.285 dw). They are approximations, so the design asks for DESIGN_DB = 82 dB; the measured worst
-stop-band leak is then 81.6 dB over 13 rate pairs, and the pass-band ripple is 0.0007 dB.
+(2.285 dw). They are approximations, so the design asks for DESIGN_DB = 82 dB. Measured on every
+pair of 8, 11.025, 16, 22.05, 24, 32, 44.1, 48 and 96 kHz (72 pairs), the least stop-band attenuation
+is then 81.6 dB and the largest pass-band deviation 0.00075 dB.
 
 Polyphase: with g = gcd(orig_sr, target_sr), up = target_sr / g and down = orig_sr / g, output k
 sits at input position k * down / up: whole part i = k * down // up, fraction p / up with
@@ -32,8 +33,8 @@ product comes from the polarisation identity
 
     taps . window = (|window + taps|^2 - |window - taps|^2) / 4 = (dist(w, -t)^2 - dist(w, t)^2) / 4
 
-about 1.8x faster. Its rounding error is about 1e-16 * (|window|^2 + |taps|^2), some 1e-14 of a
-full-scale signal, and silence gives exactly 0.0.
+about 1.7x faster (48 kHz -> 16 kHz, CPython 3.11). Its rounding error is about
+1e-16 * (|window|^2 + |taps|^2), some 1e-14 of a full-scale signal, and silence gives exactly 0.0.
 """
 
 import math
@@ -48,7 +49,7 @@ PASS_EDGE = 0.875  # fraction of the lower Nyquist kept flat
 STOP_EDGE = 1.0625  # fraction of the lower Nyquist from which everything is removed
 STOP_DB = 80.0  # the promised stop-band attenuation
 DESIGN_DB = 82.0  # what the Kaiser formulas are asked for: 2 dB of margin for their approximations
-MAX_TABLE_TAPS = 1 << 18  # phases * taps; 11.025 kHz -> 96 kHz, the largest common pair, needs 72,960
+MAX_TABLE_TAPS = 1 << 18  # phases * taps; 11.025 kHz -> 96 kHz, the largest of the common rates, needs 72,960
 MAX_ABS_SAMPLE = 1e150  # larger samples would overflow the squared distances in _dot
 SAMPLE_RATE = 16000  # Whisper's input rate
 
@@ -62,14 +63,16 @@ def _check_rate(name, value):
 def _check_samples(samples):
     """list/tuple/array of real numbers -> tuple of floats, or AudiollmError saying what is wrong."""
     if not isinstance(samples, (list, tuple, array)):
-        raise AudiollmError(f"samples must be a list, tuple or array of numbers, got {type(samples).__name__}")
+        raise AudiollmError(f"samples must be a list, tuple or array of numbers, "
+                            f"got {type(samples).__name__}")
     try:
         values = tuple(array("d", samples))
     except TypeError as e:
         raise AudiollmError(f"samples must contain only real numbers: {e}") from None
     if not all(map(MAX_ABS_SAMPLE.__ge__, map(abs, values))):  # a nan compares False too
         j = next(j for j, v in enumerate(values) if not abs(v) <= MAX_ABS_SAMPLE)
-        raise AudiollmError(f"samples[{j}] is {values[j]}; samples must be finite and within +-{MAX_ABS_SAMPLE:g}")
+        raise AudiollmError(f"samples[{j}] is {values[j]}; samples must be finite and within "
+                            f"+-{MAX_ABS_SAMPLE:g}")
     return values
 
 
@@ -96,7 +99,8 @@ def _bessel_i0(x):
 
 
 def _kernel(t, cutoff, half, beta, i0_beta):
-    """h(t): sinc low-pass (cutoff as a fraction of the input Nyquist) times a Kaiser window of half-width half."""
+    """h(t), t in input samples: a sinc low-pass (cutoff as a fraction of the input Nyquist) times a Kaiser
+    window of half-width `half`."""
     if abs(t) > half:
         return 0.0
     u = math.pi * cutoff * t
