@@ -144,6 +144,7 @@ def test_acoustic_seed_and_counts(acoustic):
 def test_concat_features():
     a, b = [[1.0, 2.0], [3.0, 4.0]], [[5.0], [6.0]]
     assert concat_features(a, b) == [[1.0, 2.0, 5.0], [3.0, 4.0, 6.0]]
+    assert concat_features(a, [(5.0,), (6.0,)]) == [[1.0, 2.0, 5.0], [3.0, 4.0, 6.0]]
     with pytest.raises(AudiollmError, match="b has 1 frames but a has 2"):
         concat_features(a, b[:1])
     with pytest.raises(AudiollmError, match="a must"):
@@ -168,6 +169,7 @@ def test_bad_config_names_the_parameter(make, word):
 @pytest.mark.parametrize("call, word", [
     (lambda e, a: e.forward([]), "frames"),
     (lambda e, a: e.forward(mel(10, 64)), "n_mels"),
+    (lambda e, a: e.forward([1.0, 2.0]), "frames row 0"),
     (lambda e, a: e.forward(mel(10, 80), n_valid=0), "n_valid"),
     (lambda e, a: e.forward(mel(10, 80), n_valid=11), "n_valid"),
     (lambda e, a: e.forward(mel(10, 80), n_valid=2.0), "n_valid"),

@@ -47,7 +47,7 @@ def concat_features(a, b):
     if len(a) != len(b):
         raise AudiollmError(f"b has {len(b)} frames but a has {len(a)}; both encoders must run at 50 Hz "
                             "on the same clip")
-    return [ra + rb for ra, rb in zip(a, b)]
+    return [[*ra, *rb] for ra, rb in zip(a, b)]
 
 
 def _check_int(name, value, low=1):
@@ -72,8 +72,8 @@ def _check_frames(frames, n_mels):
     if not isinstance(frames, (list, tuple)) or not frames:
         raise AudiollmError("frames must be a non-empty list of log-Mel rows (n_frames, n_mels)")
     for t, row in enumerate(frames):
-        if len(row) != n_mels:
-            raise AudiollmError(f"frames row {t} has {len(row)} values, expected n_mels={n_mels}")
+        if not isinstance(row, (list, tuple)) or len(row) != n_mels:
+            raise AudiollmError(f"frames row {t} is not a row of n_mels={n_mels} values: {str(row)[:40]}")
     return len(frames)
 
 
@@ -187,7 +187,9 @@ class AcousticEncoder:
     Conv2d with kernel = stride = 16 is exactly that). Tokens are ordered column by column, band by band,
     as BEATs flattens them: 8 tokens per 160 ms is 50 per second, which is why SALMONN can pad this
     sequence with zero rows to Whisper's length and concatenate frame by frame. Here too: token 8c + b is
-    output frame 8c + b. Then LayerNorm, positions, pre-LN blocks, final LayerNorm.
+    output frame 8c + b, so the pairing with Whisper's frames is exact per 160-ms column, while inside a
+    column the 8 slots are frequency bands, not time steps. Then LayerNorm, positions, pre-LN blocks,
+    final LayerNorm.
     Simplified from BEATs: fixed sinusoidal positions instead of its convolutional positional embedding
     and relative position bias, pre-LN instead of post-LN blocks, no input mean/std normalisation.
     """
