@@ -17,7 +17,9 @@ from itertools import repeat
 from operator import add, mul
 
 from .errors import AudiollmError
+from .resample import filter_half_width, load_audio, resample
 from .stft import _check_int, power_columns
+from .wav import open_wav
 
 SAMPLE_RATE = 16000
 N_FFT = 400
@@ -205,7 +207,6 @@ def log_mel_spectrogram(audio, n_mels=80, padding=0):
     A path is read and resampled to 16 kHz with load_audio first.
     """
     if isinstance(audio, (str, os.PathLike)):
-        from .resample import load_audio
         audio = load_audio(audio, SAMPLE_RATE)
     _check_int("n_mels", n_mels, 1)
     _check_int("padding", padding, 0)
@@ -224,7 +225,6 @@ def _window_samples(reader, k0, k1):
     at a multiple of `down` input samples keeps the output grid aligned, so the result is bit-identical
     to resampling the whole file (see resample.filter_half_width).
     """
-    from .resample import filter_half_width, resample
     ratio = Fraction(SAMPLE_RATE, reader.sample_rate)
     up, down = ratio.numerator, ratio.denominator
     if up == down:
@@ -247,7 +247,6 @@ def log_mel_windows(path, window_s=CHUNK_LENGTH, n_mels=80):
     window, so memory stays that of one window however long the file is. A file with no frames yields
     nothing.
     """
-    from .wav import open_wav
     if not isinstance(window_s, (int, float)) or not window_s > 0:
         raise AudiollmError(f"window_s: expected a positive number of seconds, got {window_s!r}")
     length = round(window_s * SAMPLE_RATE)

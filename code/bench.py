@@ -1,0 +1,213 @@
+"""Benchmark: every stage of the audio-LLM path on realistic sizes, in pure CPython.
+
+    python3 code/bench.py            # every row, median of 5 runs (about two minutes)
+    python3 code/bench.py --runs 3 --only log-mel resample
+
+Each row prints the input, the median wall time, the target from the issues, and, when numpy / torch /
+whisper / librosa / soxr happen to be importable, how many times slower we are than them on the same input.
+Memory rows run in a fresh subprocess and report its peak resident set size (ru_maxrss).
+"""
+import argparse
+import math
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from audiollm import bridges, encoder, fft, mel, resample, stft, wav  # noqa: E402
+
+SR = mel.SAMPLE_RATE
+SECONDS = 30
+
+
+def _signal(seconds, sr, seed=0):
+    """Speech-band test audio: a few tones with vibrato plus noise, deterministic, in [-1, 1)."""
+    rng = random.Random(seed)
+    return [0.3 * math.sin(2 * math.pi * 220 * t / sr + 3 * math.sin(t / sr * 5))
+            + 0.2 * math.sin(2 * math.pi * 1250 * t / sr) + 0.05 * rng.uniform(-1, 1) for t in range(int(seconds * sr))]
+
+
+def _median_time(fn, runs):
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _reference(name, setup, runs):
+    """(name, median time) of a reference implementation, or None when its package is not importable."""
+    try:
+        fn = setup()
+    except ImportError:
+        return None
+    return name, _median_time(fn, runs)
+
+
+def _soundfile(path):
+    import soundfile
+    return lambda: soundfile.read(path)
+
+
+def _soxr(x):
+    import soxr
+    return lambda: soxr.resample(x, 48000, SR, "VHQ")
+
+
+def _torch_stft(x):
+    import torch
+    audio, window = torch.tensor(x), torch.hann_window(400, dtype=torch.float64)
+    return lambda: torch.stft(audio, 400, 160, window=window, return_complex=True)
+
+
+def _librosa_mel(x):
+    import librosa
+    import numpy
+    audio = numpy.array(x)
+    return lambda: librosa.feature.melspectrogram(y=audio, sr=SR, n_fft=400, hop_length=160, n_mels=80,
+                                                  pad_mode="reflect")
+
+
+def _whisper_log_mel(x):
+    import torch
+    import whisper
+    audio = torch.tensor(x, dtype=torch.float32)
+    return lambda: whisper.log_mel_spectrogram(audio)
+
+
+def _peak_rss_mb(code):
+    """Peak RSS in MB of a fresh `python3 -c code` run with code/ on the path."""
+    probe = f"import resource, sys; sys.path.insert(0, {HERE!r})\n{code}\n" \
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True).stdout
+    return int(out.split()[-1]) / 1024
+
+
+class Bench:
+    def __init__(self, runs, only):
+        self.runs, self.only, self.rows = runs, only, []
+        self.tmp = tempfile.mkdtemp(prefix="audiollm-bench-")
+
+    def wanted(self, key):
+        return not self.only or key in self.only
+
+    def row(self, key, stage, size, seconds, target, refs=(), unit="s"):
+        ratios = ", ".join(f"{seconds / t:.0f}x {name}" for name, t in filter(None, refs) if t > 0)
+        value = f"{seconds:.3f} {unit}" if unit == "s" else f"{seconds:.0f} {unit}"
+        line = f"| {stage} | {size} | {value} | {target} | {ratios or '-'} |"
+        self.rows.append(line)
+        print(line, flush=True)
+
+    def run(self):
+        print("| stage | input | median | target | slower than (when importable) |")
+        print("|---|---|---|---|---|", flush=True)
+        x16 = _signal(SECONDS, SR)
+        path16 = os.path.join(self.tmp, "30s_16k.wav")
+        wav.write_wav(path16, x16, SR, bits=16)
+        if self.wanted("read"):
+            t = _median_time(lambda: wav.read_wav(path16), self.runs)
+            refs = [_reference("soundfile", lambda: _soundfile(path16), self.runs)]
+            self.row("read", "read_wav", "30 s, 16-bit, 16 kHz", t, "<= 0.2 s", refs)
+        if self.wanted("resample"):
+            x48 = _signal(SECONDS, 48000, seed=1)
+            t = _median_time(lambda: resample.resample(x48, 48000, SR), self.runs)
+            refs = [_reference("soxr", lambda: _soxr(x48), self.runs)]
+            self.row("resample", "resample 48k -> 16k", "30 s at 48 kHz", t, "<= 2.5 s", refs)
+        if self.wanted("fft"):
+            columns = [list(map(complex, x16[p:p + 320 * 1501:320])) for p in range(400)]
+            t = _median_time(lambda: fft.fft_columns(columns), self.runs)
+            self.row("fft", "fft_columns (400-point)", "1501 signals", t, "-")
+        if self.wanted("stft"):
+            t = _median_time(lambda: stft.stft(x16), self.runs)
+            refs = [_reference("torch.stft", lambda: _torch_stft(x16), self.runs)]
+            self.row("stft", "stft (complex, time-major)", "30 s, 16 kHz", t, "-", refs)
+        if self.wanted("mel"):
+            t = _median_time(lambda: mel.melspectrogram(x16), self.runs)
+            refs = [_reference("librosa", lambda: _librosa_mel(x16), self.runs)]
+            self.row("mel", "melspectrogram (80 mels)", "30 s, 16 kHz", t, "-", refs)
+        if self.wanted("log-mel"):
+            t = _median_time(lambda: mel.log_mel_spectrogram(x16), self.runs)
+            refs = [_reference("whisper", lambda: _whisper_log_mel(x16), self.runs)]
+            self.row("log-mel", "log_mel_spectrogram (80)", "30 s of audio", t, "<= 0.6 s", refs)
+            clip = mel.pad_or_trim(x16[:10 * SR])
+            t = _median_time(lambda: mel.log_mel_spectrogram(clip), self.runs)
+            self.row("log-mel", "log_mel_spectrogram (80)", "10 s padded to 30 s", t, "-")
+        if self.wanted("windows"):
+            self.windows_memory()
+        if self.wanted("model"):
+            self.model()
+        if self.wanted("main"):
+            t = _median_time(lambda: subprocess.run([sys.executable, os.path.join(HERE, "main.py"), "--out",
+                                                     os.path.join(self.tmp, "out")], check=True,
+                                                    capture_output=True), self.runs)
+            self.row("main", "python3 code/main.py", "no arguments", t, "<= 6 s")
+
+    def windows_memory(self):
+        """log_mel_windows on a 10-minute file vs a 30-second file: peak RSS should barely move."""
+        long_path = os.path.join(self.tmp, "10min.wav")
+        wav.write_wav(long_path, _signal(20, SR) * 30, SR, bits=16)
+        code = "from audiollm.mel import log_mel_windows\nfor _ in log_mel_windows({!r}): pass"
+        short = _peak_rss_mb(code.format(os.path.join(self.tmp, "30s_16k.wav")))
+        start = time.perf_counter()
+        long = _peak_rss_mb(code.format(long_path))
+        elapsed = time.perf_counter() - start
+        self.row("windows", "log_mel_windows peak RSS", "30 s file", short, "-", unit="MB")
+        self.row("windows", f"log_mel_windows peak RSS ({long / short:.2f}x of 30 s; {elapsed:.0f} s)",
+                 "10 min file", long, "<= 1.5x the 30 s file", unit="MB")
+
+    def model(self):
+        """Encoder, bridges and the whole log-Mel -> tokens path (issue 3 targets)."""
+        clip = mel.pad_or_trim(_signal(10, SR))
+        frames = mel.log_mel_spectrogram(clip)
+        n_valid = 10 * mel.FRAMES_PER_SECOND
+        enc = encoder.FrameEncoder(n_mels=80, d_model=64, n_heads=4, n_layers=1)
+        t = _median_time(lambda: enc.forward(frames, n_valid=n_valid), self.runs)
+        self.row("model", "FrameEncoder d=64, 1 block, masked", "30 s window, 10 s real", t, "<= 2 s")
+        t = _median_time(lambda: enc.forward(frames), max(1, self.runs // 2))
+        self.row("model", "FrameEncoder d=64, 1 block, unmasked", "30 s window", t, "report")
+        rng = random.Random(1)
+        encoded = [[rng.gauss(0, 1) for _ in range(64)] for _ in range(1500)]
+        for name, bridge in (("QFormer 64 queries, 1 block, width 64", bridges.QFormer(n_queries=64)),
+                             ("QFormer 32 queries, 1 block, width 64", bridges.QFormer(n_queries=32)),
+                             ("WindowQFormer (17-frame windows)", bridges.WindowQFormer()),
+                             ("PooledMLPAdapter", bridges.PooledMLPAdapter())):
+            t = _median_time(lambda: bridge.forward(encoded), self.runs)
+            self.row("model", name, "1500 x 64 frames", t, "<= 0.7 s" if "64 queries" in name else "-")
+        qformer = bridges.QFormer(n_queries=64)
+        mask = encoder.frame_mask(len(frames), n_valid)
+
+        def path():
+            qformer.forward(enc.forward(mel.log_mel_spectrogram(clip), n_valid=n_valid), key_mask=mask)
+        t = _median_time(path, self.runs)
+        self.row("model", "log-Mel -> encoder -> 64 Q-former tokens", "30 s window, 10 s real", t, "-")
+        rss = _peak_rss_mb(
+            "from audiollm import bridges, encoder, mel\nimport math\n"
+            "x = [0.3 * math.sin(t / 7) for t in range(480000)]\n"
+            "f = mel.log_mel_spectrogram(x)\n"
+            "e = encoder.FrameEncoder().forward(f, n_valid=3000)\n"
+            "bridges.QFormer().forward(e)")
+        self.row("model", "peak RSS, whole path, unmasked", "30 s of audio", rss, "<= 300 MB", unit="MB")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs per row; the median is reported (default 5)")
+    parser.add_argument("--only", nargs="*", default=[],
+                        choices=["read", "resample", "fft", "stft", "mel", "log-mel", "windows", "model", "main"],
+                        help="run only these rows")
+    args = parser.parse_args()
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    print(f"# audiollm benchmark: Python {sys.version.split()[0]}, {os.cpu_count()} cores, median of {args.runs}")
+    Bench(args.runs, set(args.only)).run()
+
+
+if __name__ == "__main__":
+    main()
