@@ -141,7 +141,7 @@ def test_lesson_scene_is_deterministic(scene):
 def test_dialogue_turns_alternate_with_silent_pauses(dialogue):
     samples, turns = dialogue
     assert in_range(samples)
-    assert [speaker for _, _, speaker in turns] == ["A", "B"] * 4
+    assert [speaker for _, _, speaker in turns] == ["A", "B"] * 5
     assert 14.0 < len(samples) / SR < 26.0
     for (_, end, _), (start, _, _) in zip(turns, turns[1:]):
         assert start - end >= 0.3

@@ -346,12 +346,12 @@ def lesson_scene(seed=0, sr=SAMPLE_RATE):
     return mix, segments
 
 
-def two_speaker_dialogue(seed=0, n_turns=8, sr=SAMPLE_RATE):
+def two_speaker_dialogue(seed=0, n_turns=10, sr=SAMPLE_RATE):
     """Two synthetic speakers taking turns, with ground truth for diarization.
 
     Speaker "A" is male-like (f0 95-135 Hz, Hillenbrand men's formants), "B" female-like
     (f0 185-255 Hz, formants x1.17). They alternate, starting with A; each turn is 4-7
-    syllables, with 0.3-0.7 s pauses between turns. About 20 s for the default 8 turns.
+    syllables, with 0.3-0.7 s pauses between turns. About 20 s for the default 10 turns.
     Returns (samples, turns) with turns = [(start_s, end_s, speaker), ...] in time order.
     """
     sr = _check_rate(sr)
