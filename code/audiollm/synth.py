@@ -15,8 +15,8 @@ randomness comes from `random.Random(seed)`, so the same seed gives the same sam
 """
 
 import math
-import operator
 import random
+from operator import add, mul
 from itertools import accumulate, chain, pairwise, repeat
 
 from .errors import AudiollmError
@@ -106,7 +106,7 @@ def _normalise(samples, amplitude):
 def _mix_into(mix, part, start):
     """Add `part` into `mix` starting at index `start`, in place (parts past the end are cut)."""
     end = min(len(mix), start + len(part))
-    mix[start:end] = map(operator.add, mix[start:end], part)
+    mix[start:end] = map(add, mix[start:end], part)
 
 
 def note_hz(name):
@@ -150,8 +150,8 @@ def chord(notes, duration_s, timbre="organ", amplitude=0.5, sr=SAMPLE_RATE):
     notes: frequencies in Hz or note names ("C4", "E4", "G4" is C major).
     timbre: a name in TIMBRES or your own tuple of harmonic amplitudes (fundamental first).
     Each note is read from a one-period wavetable: a phase that advances freq/sr of a period
-    per sample indexes the table, so the inner loop is one look-up per sample (interpolated
-    linearly between entries; plain rounding would add faint high-frequency whistles).
+    per sample indexes the table, interpolating linearly between entries (plain rounding would
+    add faint high-frequency whistles). So each sample costs one look-up, not a sine per harmonic.
     """
     sr = _check_rate(sr)
     amplitude = _check_number("amplitude", amplitude, low=0.0, high=1.0)
@@ -164,13 +164,13 @@ def chord(notes, duration_s, timbre="organ", amplitude=0.5, sr=SAMPLE_RATE):
         raise AudiollmError(f"notes must be a non-empty list of Hz values or names, got {notes!r}")
     freqs = [note_hz(f) if isinstance(f, str) else _check_number("notes", f, 0.0, sr / 2) for f in notes]
     n = _n_samples(duration_s, sr)
-    voices = []
+    mix = [0.0] * n
     for freq in freqs:
         table = _wavetable(harmonics, freq, sr)
         slope = [b - a for a, b in zip(table, table[1:] + table[:1])]  # to the next entry, wrapping
         positions = map((freq * TABLE_SIZE / sr).__mul__, range(n))  # table entries read so far
-        voices.append([table[(j := int(p)) & TABLE_MASK] + slope[j & TABLE_MASK] * (p - j) for p in positions])
-    return _fade(_normalise(list(map(sum, zip(*voices))), amplitude), sr)
+        _mix_into(mix, [table[(j := int(p)) & TABLE_MASK] + slope[j & TABLE_MASK] * (p - j) for p in positions], 0)
+    return _fade(_normalise(mix, amplitude), sr)
 
 
 def resonate(samples, freq_hz, bandwidth_hz, sr=SAMPLE_RATE):
@@ -246,7 +246,7 @@ def _smooth(samples, width):
 def _decay(n, time_constant_s, sr):
     """Exponential decay envelope exp(-t / time_constant) over n samples."""
     factor = math.exp(-1.0 / (time_constant_s * sr))
-    return list(accumulate(repeat(factor, n - 1), operator.mul, initial=1.0))
+    return list(accumulate(repeat(factor, n - 1), mul, initial=1.0))
 
 
 def _knocks(rng, n, sr):
