@@ -243,9 +243,9 @@ def run(args):
         picture = run_short(samples, args.n_mels, encoder, qformer)
     else:
         with open_wav(args.audio) as reader:
-            print_header()
             if reader.n_frames == 0:
                 raise AudiollmError(f"--audio: {args.audio} holds no samples")
+            print_header()
             if reader.n_frames > WINDOW_S * reader.sample_rate:
                 picture = run_long(args.audio, reader, args.n_mels, encoder, qformer)
             else:

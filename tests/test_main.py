@@ -1,0 +1,193 @@
+"""code/main.py end to end, in a subprocess run from a foreign folder: exit status, the Whisper shapes in
+the printout, the files it writes (skill equal to the committed copy, valid PNGs), --task, --audio
+(short and longer than 30 s) and the one-line error exits."""
+import math
+import re
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+
+from audiollm.bridges import bridge_costs, format_cost_table
+from audiollm.picker import SKILL_PATH, format_plan, pick, render_skill
+from audiollm.png import PNG_SIGNATURE, viridis
+from audiollm.wav import write_wav
+
+ROOT = Path(__file__).resolve().parents[1]
+MAIN = ROOT / "code" / "main.py"
+LESSON_TASKS = ("transcription", "music tagging", "emotion inference", "multi-speaker diarization",
+                "environment classification")
+REFRESH = "run `python3 code/main.py` to refresh the committed outputs/"
+
+
+def run_main(cwd, *args):
+    return subprocess.run([sys.executable, str(MAIN), *map(str, args)], cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
+
+
+def stage_shape(stdout, name):
+    """The shape printed in the stage table for `name`, e.g. '(3000, 80)'."""
+    match = re.search(rf"^{re.escape(name)}\s+(\([\d, ]+\))", stdout, re.MULTILINE)
+    assert match, f"no stage {name!r} in the output"
+    return match.group(1)
+
+
+def read_png(path):
+    """Check signature, chunk order and every CRC; return (width, height, rows of RGB bytes)."""
+    data = Path(path).read_bytes()
+    assert data[:8] == PNG_SIGNATURE
+    pos, kinds, idat = 8, [], b""
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        (crc,) = struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])
+        assert crc == zlib.crc32(kind + body), f"bad CRC in {kind!r}"
+        kinds.append(kind)
+        if kind == b"IHDR":
+            width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", body)
+            assert (depth, colour, interlace) == (8, 2, 0)
+        idat += body if kind == b"IDAT" else b""
+        pos += 12 + length
+    assert kinds[0] == b"IHDR" and kinds[-1] == b"IEND" and b"IDAT" in kinds
+    raw = zlib.decompress(idat)
+    stride = 1 + 3 * width
+    assert len(raw) == height * stride
+    assert all(raw[y * stride] == 0 for y in range(height))  # filter type 0 on every row
+    return width, height, [raw[y * stride + 1:(y + 1) * stride] for y in range(height)]
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "new" / "outputs"  # --out is created if missing
+    result = run_main(tmp_path_factory.mktemp("cwd"), "--out", out)
+    return result, out
+
+
+def test_default_run_exits_0_and_prints_the_whisper_shapes(default_run):
+    result, _ = default_run
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    out = result.stdout
+    assert len(out.splitlines()) < 120
+    assert "speech 0-3.5 s, music 3.5-7 s, environment 7-10 s" in out
+    assert stage_shape(out, "waveform") == "(160000,)"
+    assert stage_shape(out, "padded to 30 s") == "(480000,)"
+    assert stage_shape(out, "STFT") == "(3001, 201)"
+    assert stage_shape(out, "log-Mel") == "(3000, 80)"
+    assert re.fullmatch(r"\(1500, \d+\)", stage_shape(out, "encoder"))
+    assert re.fullmatch(r"\(64, \d+\)", stage_shape(out, "Q-former tokens"))
+    assert re.fullmatch(r"\(64, \d+\)", stage_shape(out, "LLM embeddings"))
+    assert "1000 padding frames masked" in out and "over the 500 real frames" in out
+
+
+def test_default_run_prints_the_bridge_table_and_the_five_plans(default_run):
+    out = default_run[0].stdout
+    assert format_cost_table(bridge_costs()) in out
+    for task in LESSON_TASKS:
+        assert f"- {task}: {pick(task).pipeline};" in out
+    assert "reject cascaded" in out
+
+
+def test_default_run_previews_the_scene_in_text(default_run):
+    lines = default_run[0].stdout.splitlines()
+    axis = next(k for k, line in enumerate(lines) if line.startswith("|speech"))
+    assert re.fullmatch(r"\|speech +\|music +\|environment", lines[axis])
+    preview = lines[axis - 12:axis]
+    assert all(len(line) == 72 for line in preview)
+    music, environment = lines[axis].index("|music"), lines[axis].index("|environment")
+    held = [line[music + 2:environment - 2] for line in preview]  # inside the chord, away from its edges
+    assert all(len(set(row)) == 1 for row in held)  # a held chord: every band is steady in time
+    assert len({row[0] for row in held}) > 3  # ... and the bands differ: harmonics, not a flat block
+    assert any(len(set(line[:music])) > 3 for line in preview)  # syllables and pauses: speech varies
+
+
+def test_default_run_writes_the_committed_skill(default_run):
+    _, out = default_run
+    written = (out / Path(SKILL_PATH).name).read_bytes()
+    assert written == render_skill().encode("utf-8")
+    assert written == (ROOT / SKILL_PATH).read_bytes(), REFRESH
+
+
+def test_default_run_writes_valid_pngs_equal_to_the_committed_ones(default_run):
+    _, out = default_run
+    width, height, rows = read_png(out / "log_mel.png")
+    assert (width, height) == (1000, 240)  # 1000 real frames x 80 mel bins scaled by 3
+    width, height, rows = read_png(out / "qformer_attention.png")
+    assert (width, height) == (1500, 256)  # 1500 encoder frames x 64 queries scaled by 4
+    darkest = bytes(viridis(0.0))
+    assert all(row[3 * 500:] == darkest * 1000 for row in rows)  # masked padding: weight exactly 0
+    assert all(row[:3 * 500] != darkest * 500 for row in rows)
+    for name in ("log_mel.png", "qformer_attention.png"):
+        assert (out / name).read_bytes() == (ROOT / "outputs" / name).read_bytes(), REFRESH
+
+
+def test_task_prints_only_the_plan(tmp_path):
+    question = "what emotion is the speaker expressing"
+    result = run_main(tmp_path, "--task", question, "--out", tmp_path / "out")
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout == format_plan(pick(question)) + "\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_task_without_a_match_says_so(tmp_path):
+    result = run_main(tmp_path, "--task", "bake a cake")
+    assert result.returncode == 0
+    assert "no profile matches 'bake a cake'" in result.stdout and "transcription" in result.stdout
+
+
+def test_audio_short_stereo_8khz(tmp_path):
+    sr = 8000
+    tone = [0.3 * math.sin(2 * math.pi * 440 * i / sr) for i in range(12000)]  # 1.5 s
+    write_wav(tmp_path / "clip.wav", [tone, tone[::-1]], sr)
+    result = run_main(tmp_path, "--audio", "clip.wav", "--n-mels", 128, "--queries", 32, "--no-images",
+                      "--out", "out")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "8000 Hz, 2 channels mixed to mono, 1.50 s" in out and "resample(8000 -> 16000)" in out
+    assert stage_shape(out, "waveform") == "(12000,)"
+    assert stage_shape(out, "16 kHz") == "(24000,)"
+    assert stage_shape(out, "log-Mel") == "(3000, 128)"
+    assert re.fullmatch(r"\(1500, \d+\)", stage_shape(out, "encoder"))
+    assert stage_shape(out, "LLM embeddings") == "(32, 128)"
+    assert "1425 padding frames masked" in out  # 150 real log-Mel frames -> 75 encoder frames
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [Path(SKILL_PATH).name]
+
+
+def test_audio_longer_than_30_s_goes_window_by_window(tmp_path):
+    sr = 8000
+    write_wav(tmp_path / "long.wav", [0.2 * math.sin(2 * math.pi * 300 * i / sr) for i in range(31 * sr)], sr)
+    result = run_main(tmp_path, "--audio", "long.wav", "--no-images", "--out", "out")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "31.00 s: 2 windows of 30 s" in out
+    assert stage_shape(out, "log-Mel") == "(3000, 80)"
+    assert "0 padding frames masked" in out
+    assert re.search(r"^window 2 +\(64, 128\) .* 30-31 s: log-Mel \(3000, 80\), encoder \(1500, \d+\), 100 real "
+                     r"frames$", out, re.MULTILINE)
+    assert stage_shape(out, "all windows") == "(128, 128)"
+
+
+def _empty_wav(path):
+    write_wav(path, [], 16000)
+    return path
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--audio", "missing.wav"), "missing.wav: no such file"),
+    (("--audio", "notes.txt"), "not a WAV file"),
+    (("--audio", "empty.wav"), "holds no samples"),
+    (("--n-mels", "64"), "argument --n-mels: invalid choice: 64"),
+    (("--queries", "0"), "argument --queries: expected an integer from 1 to"),
+    (("--out", "notes.txt"), "--out: notes.txt is a file, not a folder"),
+])
+def test_bad_input_is_one_stderr_line_and_exit_2(tmp_path, args, message):
+    (tmp_path / "notes.txt").write_text("not audio\n")
+    _empty_wav(tmp_path / "empty.wav")
+    result = run_main(tmp_path, *args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("main.py: error: ")
+    assert message in result.stderr
