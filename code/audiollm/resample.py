@@ -49,7 +49,7 @@ PASS_EDGE = 0.875  # fraction of the lower Nyquist kept flat
 STOP_EDGE = 1.0625  # fraction of the lower Nyquist from which everything is removed
 STOP_DB = 80.0  # the promised stop-band attenuation
 DESIGN_DB = 82.0  # what the Kaiser formulas are asked for: 2 dB of margin for their approximations
-MAX_TABLE_TAPS = 1 << 18  # phases * taps; 11.025 kHz -> 96 kHz, the largest of the common rates, needs 72,960
+MAX_TABLE_TAPS = 1 << 18  # phases * taps; the largest common pair, 11.025 kHz -> 96 kHz, needs 72,960
 MAX_ABS_SAMPLE = 1e150  # larger samples would overflow the squared distances in resample
 SAMPLE_RATE = 16000  # Whisper's input rate
 
@@ -180,7 +180,11 @@ def resample(samples, orig_sr, target_sr):
 
 
 def load_audio(path, sr=SAMPLE_RATE):
-    """Read a WAV file, mix it to mono and resample it to sr Hz -> list of floats (Whisper's load_audio)."""
+    """Read a WAV file, mix it to mono and resample it to sr Hz -> list of floats, shape (n,).
+
+    Whisper's `load_audio` has the same name and meaning but decodes any format through ffmpeg;
+    this one reads WAV (see wav.read_wav) in pure Python.
+    """
     _check_rate("sr", sr)
     samples, file_sr = read_wav(path, mono=True)
     return resample(samples, file_sr, sr)
