@@ -148,7 +148,8 @@ def test_parity_with_soxr_on_a_longer_signal(orig_sr, target_sr):
     assert np.abs(np.array(y[middle]) - expected[middle]).max() < 1e-4
 
 
-@pytest.mark.parametrize("orig_sr, target_sr", [(r, 16000) for r in TO_16K] + [(16000, 48000), (44100, 48000)])
+@pytest.mark.parametrize("orig_sr, target_sr",
+                         [(r, 16000) for r in TO_16K] + [(16000, 48000), (44100, 48000)])
 def test_frequency_response_meets_the_spec_at_every_frequency(orig_sr, target_sr):
     # The whole table, sorted by time, is the prototype filter h(n / up) at up * orig_sr; its spectrum
     # over a fine grid must hold the promises between the tones the other tests try.
