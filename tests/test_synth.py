@@ -38,7 +38,7 @@ def test_note_names_follow_equal_temperament():
     assert synth.note_hz("Bb2") == synth.note_hz("A#2")
 
 
-@pytest.mark.parametrize("name", ["H4", "A", "", "C#", "Dx4", 440])
+@pytest.mark.parametrize("name", ["H4", "A", "", "C#", "Dx4", 440, "C99999999"])
 def test_bad_note_names_are_refused(name):
     with pytest.raises(AudiollmError, match="note"):
         synth.note_hz(name)
@@ -163,16 +163,25 @@ def test_dialogue_is_deterministic():
         (lambda: synth.tone(9000.0, 1.0), "freq_hz"),
         (lambda: synth.tone(440.0, -1.0), "duration_s"),
         (lambda: synth.tone(440.0, float("nan")), "duration_s"),
+        (lambda: synth.tone(440.0, 1e9), "duration_s"),
         (lambda: synth.tone(440.0, 1.0, amplitude=1.0), "amplitude"),
         (lambda: synth.tone(440.0, 1.0, sr=44100.0), "sr"),
         (lambda: synth.chord([], 1.0), "notes"),
         (lambda: synth.chord(["C4"], 1.0, timbre="kazoo"), "timbre"),
+        (lambda: synth.chord(["C4"], 1.0, timbre=5), "timbre"),
+        (lambda: synth.chord(["C4"], 1.0, timbre=(1.0,) * 65), "timbre"),
         (lambda: synth.chord([float("inf")], 1.0), "notes"),
         (lambda: synth.vowel("y", (100.0,), 1.0), "formants"),
         (lambda: synth.vowel("a", (), 1.0), "pitch_contour"),
         (lambda: synth.vowel("a", (0.0,), 1.0), "pitch_contour"),
         (lambda: synth.noise_event("thunder", 1.0), "kind"),
         (lambda: synth.two_speaker_dialogue(n_turns=0), "n_turns"),
+        (lambda: synth.two_speaker_dialogue(seed=None), "seed"),
+        (lambda: synth.noise_event("rain", 1.0, seed=[1]), "seed"),
+        (lambda: synth.lesson_scene(seed=1.5), "seed"),
+        (lambda: synth.vowel(5, (100.0,), 1.0), "formants"),
+        (lambda: synth.vowel("a", 100.0, 1.0), "pitch_contour"),
+        (lambda: synth.chord(261.6, 1.0), "notes"),
     ],
 )
 def test_bad_arguments_name_the_parameter(call, parameter):

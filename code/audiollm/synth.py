@@ -24,8 +24,10 @@ from .errors import AudiollmError
 SAMPLE_RATE = 16000
 TABLE_SIZE = 4096  # wavetable length; a power of two so `& TABLE_MASK` wraps the phase
 TABLE_MASK = TABLE_SIZE - 1
+MAX_HARMONICS = 64  # a timbre longer than this is a mistake (and its wavetable would be slow to build)
 SINE = [math.sin(2.0 * math.pi * j / TABLE_SIZE) for j in range(TABLE_SIZE)]  # one period
 FADE_S = 0.01  # 10 ms linear fade in and out, so no sound starts or stops with a click
+MAX_SAMPLES = 10 * 60 * 16000  # 10 minutes at 16 kHz: longer lists of Python floats eat gigabytes
 
 # Average F1-F3 of American English men (Hillenbrand, Getty, Clark & Wheeler 1995, JASA 97,
 # Table V: heed, hayed, hod, hoed, who'd). Women's formants are about 15-20 % higher.
@@ -72,14 +74,23 @@ def _check_number(name, value, low=None, high=None):
 
 
 def _check_rate(sr):
-    if isinstance(sr, bool) or not isinstance(sr, int) or sr < 1000:
-        raise AudiollmError(f"sr must be an integer sample rate >= 1000 Hz, got {sr!r}")
+    if isinstance(sr, bool) or not isinstance(sr, int) or not 1000 <= sr <= 48000:
+        raise AudiollmError(f"sr must be an integer sample rate from 1000 to 48000 Hz, got {sr!r}")
     return sr
 
 
+def _rng(seed):
+    """A private random generator, so the same integer seed always gives the same sound."""
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise AudiollmError(f"seed must be an integer, got {seed!r}")
+    return random.Random(seed)
+
+
 def _n_samples(duration_s, sr):
-    """Number of samples in `duration_s` seconds (at least 1); durations above an hour are refused."""
-    duration_s = _check_number("duration_s", duration_s, low=0.0, high=3600.0)
+    """Number of samples in `duration_s` seconds (at least 1, at most MAX_SAMPLES)."""
+    duration_s = _check_number("duration_s", duration_s, low=0.0)
+    if duration_s * sr > MAX_SAMPLES:
+        raise AudiollmError(f"duration_s: {duration_s} s at {sr} Hz is over the {MAX_SAMPLES}-sample limit")
     return max(1, round(duration_s * sr))
 
 
@@ -118,8 +129,8 @@ def note_hz(name):
         raise AudiollmError(f"note must be a name like 'A4' or 'F#3', got {name!r}")
     accidental = {"#": 1, "b": -1}.get(name[1], 0)
     octave = name[2:] if accidental else name[1:]
-    if not octave.lstrip("-").isdigit():
-        raise AudiollmError(f"note must end in an octave number like 'A4', got {name!r}")
+    if not octave.lstrip("-").isdigit() or not -1 <= int(octave) <= 10:
+        raise AudiollmError(f"note must end in an octave number from -1 to 10 like 'A4', got {name!r}")
     semitones = NOTE_SEMITONES[name[0].upper()] + accidental + 12 * (int(octave) - 4)
     return 440.0 * 2.0 ** (semitones / 12)
 
@@ -156,11 +167,11 @@ def chord(notes, duration_s, timbre="organ", amplitude=0.5, sr=SAMPLE_RATE):
     sr = _check_rate(sr)
     amplitude = _check_number("amplitude", amplitude, low=0.0, high=1.0)
     harmonics = TIMBRES.get(timbre, timbre) if isinstance(timbre, str) else timbre
-    if isinstance(harmonics, str) or not harmonics or not all(
+    if not isinstance(harmonics, (list, tuple)) or not 0 < len(harmonics) <= MAX_HARMONICS or not all(
         isinstance(a, (int, float)) and math.isfinite(a) and a >= 0 for a in harmonics
     ):
-        raise AudiollmError(f"timbre must be one of {sorted(TIMBRES)} or non-negative amplitudes, got {timbre!r}")
-    if isinstance(notes, str) or not notes:
+        raise AudiollmError(f"timbre must be one of {sorted(TIMBRES)} or 1-{MAX_HARMONICS} non-negative amplitudes, got {timbre!r}")
+    if not isinstance(notes, (list, tuple)) or not notes:
         raise AudiollmError(f"notes must be a non-empty list of Hz values or names, got {notes!r}")
     freqs = [note_hz(f) if isinstance(f, str) else _check_number("notes", f, 0.0, sr / 2) for f in notes]
     n = _n_samples(duration_s, sr)
@@ -173,7 +184,7 @@ def chord(notes, duration_s, timbre="organ", amplitude=0.5, sr=SAMPLE_RATE):
     return _fade(_normalise(mix, amplitude), sr)
 
 
-def resonate(samples, freq_hz, bandwidth_hz, sr=SAMPLE_RATE):
+def _resonate(samples, freq_hz, bandwidth_hz, sr=SAMPLE_RATE):
     """Two-pole resonator (Klatt 1980): a peak at `freq_hz`, `bandwidth_hz` wide, gain 1 at 0 Hz.
 
     y[n] = a*x[n] + b*y[n-1] + c*y[n-2] with poles at radius exp(-pi*B/sr), angle 2*pi*F/sr.
@@ -219,17 +230,17 @@ def vowel(formants, pitch_contour, duration_s, amplitude=0.5, formant_scale=1.0,
     amplitude = _check_number("amplitude", amplitude, low=0.0, high=1.0)
     formant_scale = _check_number("formant_scale", formant_scale, low=0.0)
     table = FORMANTS_HZ.get(formants) if isinstance(formants, str) else formants
-    if table is None or len(table) != 3:
+    if not isinstance(table, (list, tuple)) or len(table) != 3:
         raise AudiollmError(f"formants must be one of {sorted(FORMANTS_HZ)} or (F1, F2, F3) Hz, got {formants!r}")
     peaks = [_check_number("formants", f * formant_scale, 0.0, sr / 2) for f in table]
-    if isinstance(pitch_contour, (str, bytes)) or not pitch_contour:
+    if not isinstance(pitch_contour, (list, tuple)) or not pitch_contour:
         raise AudiollmError(f"pitch_contour must be a non-empty list of f0 values in Hz, got {pitch_contour!r}")
     anchors = [_check_number("pitch_contour", f, 20.0, sr / 4) for f in pitch_contour]
     n = _n_samples(duration_s, sr)
     phase = accumulate(_interpolate([f / sr for f in anchors], n))  # periods elapsed, per sample
     voiced = [2.0 * (p % 1.0) - 1.0 for p in phase]
     for freq, bandwidth in zip(peaks, FORMANT_BANDWIDTHS_HZ):
-        voiced = resonate(voiced, freq, bandwidth, sr)
+        voiced = _resonate(voiced, freq, bandwidth, sr)
     return _fade(_normalise(voiced, amplitude), sr)
 
 
@@ -256,7 +267,7 @@ def _knocks(rng, n, sr):
     envelope = _decay(burst, 0.008, sr)
     for start in range(0, n, round(KNOCK_EVERY_S * sr)):
         tap = [rng.uniform(-1.0, 1.0) * e for e in envelope]
-        body = resonate(tap, KNOCK_HZ, 60.0, sr)
+        body = _resonate(tap, KNOCK_HZ, 60.0, sr)
         thud = _normalise(body, 1.0)
         _mix_into(mix, [0.5 * t + 0.5 * s for t, s in zip(thud, tap)], start)  # thud + crack
     return mix
@@ -294,7 +305,7 @@ def noise_event(kind, duration_s, seed=0, amplitude=0.5, sr=SAMPLE_RATE):
     sr = _check_rate(sr)
     amplitude = _check_number("amplitude", amplitude, low=0.0, high=1.0)
     n = _n_samples(duration_s, sr)
-    rng = random.Random(seed)
+    rng = _rng(seed)
     if kind == "knock":
         samples = _knocks(rng, n, sr)
     elif kind == "rain":
@@ -335,7 +346,7 @@ def lesson_scene(seed=0, sr=SAMPLE_RATE):
       environment  7.0-10.0 s rain with three door knocks on top
     """
     sr = _check_rate(sr)
-    rng = random.Random(seed)
+    rng = _rng(seed)
     mix = [0.0] * (10 * sr)
     speech = _utterance(rng, "A", 10, sr)[: round(3.2 * sr)]  # cut to stay inside its segment
     _mix_into(mix, _fade(speech, sr), round(0.15 * sr))
@@ -355,9 +366,9 @@ def two_speaker_dialogue(seed=0, n_turns=10, sr=SAMPLE_RATE):
     Returns (samples, turns) with turns = [(start_s, end_s, speaker), ...] in time order.
     """
     sr = _check_rate(sr)
-    if isinstance(n_turns, bool) or not isinstance(n_turns, int) or not 1 <= n_turns <= 200:
-        raise AudiollmError(f"n_turns must be an integer from 1 to 200, got {n_turns!r}")
-    rng = random.Random(seed)
+    if isinstance(n_turns, bool) or not isinstance(n_turns, int) or not 1 <= n_turns <= 100:
+        raise AudiollmError(f"n_turns must be an integer from 1 to 100, got {n_turns!r}")
+    rng = _rng(seed)
     parts = [[0.0] * round(0.3 * sr)]
     turns = []
     position = len(parts[0])
