@@ -17,6 +17,7 @@ import argparse
 import math
 import os
 import sys
+import tempfile
 import textwrap
 import time
 import warnings
@@ -24,6 +25,7 @@ import warnings
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from audiollm.bridges import QFormer, bridge_costs, format_cost_table  # noqa: E402
+from audiollm.diarize import diarize, format_turns, to_rttm  # noqa: E402
 from audiollm.encoder import FrameEncoder, frame_mask, output_length  # noqa: E402
 from audiollm.errors import AudiollmError  # noqa: E402
 from audiollm.mel import (HOP_LENGTH, N_FFT, N_SAMPLES, SAMPLE_RATE, log_mel_spectrogram,  # noqa: E402
@@ -32,7 +34,7 @@ from audiollm.picker import RULES, SKILL_PATH, format_plan, pick, write_skill  #
 from audiollm.png import heatmap_png, text_preview  # noqa: E402
 from audiollm.resample import resample  # noqa: E402
 from audiollm.synth import lesson_scene  # noqa: E402
-from audiollm.wav import open_wav  # noqa: E402
+from audiollm.wav import open_wav, read_wav  # noqa: E402
 
 DEFAULT_OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "outputs")
 LESSON_TASKS = ("transcription", "music tagging", "emotion inference", "multi-speaker diarization",
@@ -228,13 +230,46 @@ def print_plans():
                                     subsequent_indent="      "))
 
 
+def write_text(path, text):
+    """Write text to path atomically: a temp file in the same folder, then os.replace. Returns path."""
+    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".tmp-")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; an output file is for everyone to read
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+    return path
+
+
+def run_diarize(path, out):
+    """Who spoke when in a WAV: print the turns, write them as RTTM to out/<name>.rttm."""
+    samples, sr = read_wav(path)
+    turns, seconds = timed(diarize, samples, sr)
+    speakers = sorted({turn.speaker for turn in turns})
+    print(f"who spoke when in {path} ({len(samples) / sr:.2f} s): {len(speakers)} speaker"
+          f"{'s' * (len(speakers) != 1)}, {len(turns)} turn{'s' * (len(turns) != 1)}, found in {seconds:.1f} s")
+    print(format_turns(turns) if turns else "no speech found")
+    name = "_".join(os.path.splitext(os.path.basename(path))[0].split()) or "audio"
+    print(f"wrote {write_text(os.path.join(out, name + '.rttm'), to_rttm(turns, name))}")
+
+
+def make_out(out):
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise AudiollmError(f"--out: {out} is a file, not a folder")
+    os.makedirs(out, exist_ok=True)
+
+
 def run(args):
     if args.task is not None:
         print(format_plan(pick(args.task)))
         return
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        raise AudiollmError(f"--out: {args.out} is a file, not a folder")
-    os.makedirs(args.out, exist_ok=True)
+    make_out(args.out)
+    if args.diarize is not None:
+        run_diarize(args.diarize, args.out)
+        return
     encoder = FrameEncoder(args.n_mels, D_MODEL, N_HEADS, N_LAYERS, seed=args.seed)
     qformer = QFormer(D_MODEL, D_MODEL, N_HEADS, 1, args.queries, D_LLM, seed=args.seed)
     segments = ()
@@ -282,18 +317,21 @@ def parse_args(argv):
                            "Q-former -> LLM embeddings), compare the bridges, pick pipelines, write the skill.")
     parser.add_argument("--audio", metavar="PATH", help="a WAV file (any rate, channels and PCM/float/mu-law/A-law "
                         "format; longer than 30 s goes window by window) instead of the synthetic lesson scene")
-    parser.add_argument("--task", metavar="TEXT", help="print only the picker's plan for this task: a profile name "
-                        "or a question such as 'what instruments are in this recording'")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--task", metavar="TEXT", help="print only the picker's plan for this task: a profile name "
+                      "or a question such as 'what instruments are in this recording'")
+    only.add_argument("--diarize", metavar="PATH", help="only diarize this WAV (who spoke when): print the speaker "
+                      "turns and write them to OUT/<name>.rttm")
     parser.add_argument("--n-mels", type=int, choices=(80, 128), default=80,
                         help="mel bins: 80 (Whisper) or 128 (Whisper large-v3, AF3); default 80")
-    parser.add_argument("--queries", type=int_in(1, MAX_QUERIES), default=64,
+    parser.add_argument("--queries", metavar="N", type=int_in(1, MAX_QUERIES), default=64,
                         help="Q-former queries, the audio tokens per 30-s window (BLIP-2: 32, the lesson: 64); "
                         "default 64")
-    parser.add_argument("--seed", type=int_in(0, 2**32 - 1), default=0,
+    parser.add_argument("--seed", metavar="N", type=int_in(0, 2**32 - 1), default=0,
                         help="seed of the lesson scene and of the random encoder and Q-former weights; default 0")
     parser.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
-                        help="folder for the skill markdown and the pictures, created if missing; default: "
-                        "outputs/ beside code/")
+                        help="folder for the skill markdown, the pictures and RTTM files, created if missing; "
+                        "default: outputs/ beside code/")
     parser.add_argument("--no-images", dest="images", action="store_false",
                         help="skip the two PNG pictures (the text preview is still printed)")
     return parser.parse_args(argv)

@@ -182,6 +182,7 @@ def _empty_wav(path):
     (("--n-mels", "64"), "argument --n-mels: invalid choice: 64"),
     (("--queries", "0"), "argument --queries: expected an integer from 1 to"),
     (("--out", "notes.txt"), "--out: notes.txt is a file, not a folder"),
+    (("--task", "music tagging", "--diarize", "notes.txt"), "not allowed with argument"),
 ])
 def test_bad_input_is_one_stderr_line_and_exit_2(tmp_path, args, message):
     (tmp_path / "notes.txt").write_text("not audio\n")
@@ -191,3 +192,16 @@ def test_bad_input_is_one_stderr_line_and_exit_2(tmp_path, args, message):
     assert result.stdout == ""
     assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("main.py: error: ")
     assert message in result.stderr
+
+
+def test_diarize_prints_the_turns_and_writes_rttm(tmp_path):
+    wav = ROOT / "tests" / "fixtures" / "diarize_two_voices.wav"
+    result = run_main(tmp_path, "--diarize", wav, "--out", "out")
+    assert result.returncode == 0, result.stderr
+    assert "2 speakers, 4 turns" in result.stdout
+    turns = re.findall(r"^\[\d\d:\d\d\.\d\d - \d\d:\d\d\.\d\d\] (SPEAKER_\d)$", result.stdout, re.MULTILINE)
+    assert turns == ["SPEAKER_1", "SPEAKER_2", "SPEAKER_1", "SPEAKER_2"]
+    rttm = (tmp_path / "out" / "diarize_two_voices.rttm").read_text().splitlines()
+    assert [line.split()[7] for line in rttm] == turns
+    assert all(line.startswith("SPEAKER diarize_two_voices 1 ") for line in rttm)
+    assert "stage" not in result.stdout
