@@ -252,7 +252,8 @@ def diarize(samples, sr=SAMPLE_RATE, n_speakers=None):
         samples, sr = load_audio(samples, SAMPLE_RATE), SAMPLE_RATE
     if isinstance(sr, bool) or not isinstance(sr, int) or sr <= 0:
         raise AudiollmError(f"sr must be a positive integer sample rate, got {sr!r}")
-    if n_speakers is not None and (isinstance(n_speakers, bool) or not isinstance(n_speakers, int) or n_speakers < 1):
+    if n_speakers is not None and (isinstance(n_speakers, bool) or not isinstance(n_speakers, int)
+                                   or n_speakers < 1):
         raise AudiollmError(f"n_speakers must be None or a positive integer, got {n_speakers!r}")
     samples = _check_samples(samples)
     if len(samples) > MAX_SECONDS * sr:
@@ -291,7 +292,8 @@ def _check_turns(name, turns):
         if not isinstance(turn, (tuple, list)) or len(turn) != 3:
             raise AudiollmError(f"{name}[{k}] must be a (start, end, speaker) triple, got {turn!r}")
         start, end, speaker = turn
-        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (start, end))
+        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                      for v in (start, end))
         if not numbers or not 0 <= start <= end:
             raise AudiollmError(f"{name}[{k}]: need finite times with 0 <= start <= end, got {turn!r}")
         if not isinstance(speaker, str) or not speaker or any(c.isspace() for c in speaker):
@@ -302,7 +304,8 @@ def _check_turns(name, turns):
 
 def format_turns(turns):
     """One line per turn, like "[00:03.20 - 00:05.10] SPEAKER_1" (minutes:seconds.hundredths)."""
-    return "\n".join(f"[{_timestamp(t.start)} - {_timestamp(t.end)}] {t.speaker}" for t in _check_turns("turns", turns))
+    turns = _check_turns("turns", turns)
+    return "\n".join(f"[{_timestamp(t.start)} - {_timestamp(t.end)}] {t.speaker}" for t in turns)
 
 
 def to_rttm(turns, file_id):
@@ -397,7 +400,8 @@ def der(reference, hypothesis, collar=0.25):
         for r in ref:
             for h in hyp:
                 overlap[r, h] += duration
-    mapping = _best_mapping(overlap, sorted({t.speaker for t in reference}), sorted({t.speaker for t in hypothesis}))
+    speakers = [sorted({t.speaker for t in turns}) for turns in (reference, hypothesis)]
+    mapping = _best_mapping(overlap, *speakers)
     scored = missed = false_alarm = confusion = 0.0
     for duration, ref, hyp in pieces:
         n_ref, n_hyp = len(ref), len(hyp)

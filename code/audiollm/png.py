@@ -75,7 +75,8 @@ def _encode(width, height, scanlines):
         raise AudiollmError(f"image of {width}x{height} pixels is over the {MAX_PIXELS} pixel limit")
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8 bits, RGB, no interlace
     pixels = b"".join(b"\x00" + line for line in scanlines)  # filter type 0: bytes as they are
-    return PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(pixels, 6)) + _chunk(b"IEND", b"")
+    chunks = _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(pixels, 6)) + _chunk(b"IEND", b"")
+    return PNG_SIGNATURE + chunks
 
 
 def write_png(path, rows):
@@ -99,11 +100,11 @@ def write_png(path, rows):
 def _check_matrix(matrix):
     """Return (T, F) of a time-major matrix, or raise AudiollmError naming `matrix`."""
     if not isinstance(matrix, (list, tuple)) or not matrix:
-        raise AudiollmError(f"matrix must be a non-empty list of rows (time-major, shape (T, F)), got {type(matrix).__name__}")
+        raise AudiollmError(f"matrix must be a non-empty list of rows, shape (T, F), got {type(matrix).__name__}")
     width = len(matrix[0]) if isinstance(matrix[0], (list, tuple)) else 0
     for t, row in enumerate(matrix):
         if not isinstance(row, (list, tuple)) or not row or len(row) != width:
-            raise AudiollmError(f"matrix: row {t} is not a row of {width or 'one or more'} numbers (ragged or empty rows)")
+            raise AudiollmError(f"matrix: row {t} is not a row of {width or 'one or more'} numbers (ragged or empty)")
         try:
             finite = all(map(math.isfinite, row))
         except TypeError:
@@ -141,7 +142,8 @@ def heatmap_png(path, matrix, x_scale=1, y_scale=1, vmin=None, vmax=None):
     if high < low:
         raise AudiollmError(f"vmax ({high}) must not be below vmin ({low})")
     if n_frames * x_scale * n_bins * y_scale > MAX_PIXELS:
-        raise AudiollmError(f"x_scale, y_scale: a {n_frames * x_scale}x{n_bins * y_scale} image is over the {MAX_PIXELS} pixel limit")
+        size = f"{n_frames * x_scale}x{n_bins * y_scale}"
+        raise AudiollmError(f"x_scale, y_scale: a {size} image is over the {MAX_PIXELS} pixel limit")
     gain = 255.0 / (high - low) if high > low else 0.0
     levels = [[min(max(int((v - low) * gain), 0), 255) for v in row] for row in matrix]
     scanlines = []

@@ -170,7 +170,9 @@ def chord(notes, duration_s, timbre="organ", amplitude=0.5, sr=SAMPLE_RATE):
     if not isinstance(harmonics, (list, tuple)) or not 0 < len(harmonics) <= MAX_HARMONICS or not all(
         isinstance(a, (int, float)) and math.isfinite(a) and a >= 0 for a in harmonics
     ):
-        raise AudiollmError(f"timbre must be one of {sorted(TIMBRES)} or 1-{MAX_HARMONICS} non-negative amplitudes, got {timbre!r}")
+        raise AudiollmError(
+            f"timbre must be one of {sorted(TIMBRES)} or 1-{MAX_HARMONICS} non-negative amplitudes, got {timbre!r}"
+        )
     if not isinstance(notes, (list, tuple)) or not notes:
         raise AudiollmError(f"notes must be a non-empty list of Hz values or names, got {notes!r}")
     freqs = [note_hz(f) if isinstance(f, str) else _check_number("notes", f, 0.0, sr / 2) for f in notes]
