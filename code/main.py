@@ -12,9 +12,9 @@ show is shapes, masking and cost, not trained behaviour.
     python3 code/main.py                       # the default scene, every stage
     python3 code/main.py --audio talk.wav      # any WAV; longer than 30 s goes window by window
     python3 code/main.py --task "what emotion is the speaker expressing"
+    python3 code/main.py --diarize call.wav    # who spoke when, also written as RTTM
 """
 import argparse
-import math
 import os
 import sys
 import tempfile
@@ -80,6 +80,7 @@ def real_frames(n_samples):
 
 
 def print_header():
+    """The stage table's column titles."""
     print(f"\n{'stage':<16}{'shape':<13}{'time':>8}  what it did")
 
 
@@ -124,13 +125,18 @@ def front_end(samples, n_mels):
 
 
 def encode(log_mel, n_valid, encoder, qformer):
-    """One 30-s window through the toy encoder and Q-former: (encoded, tokens, weights, seconds, seconds)."""
+    """One 30-s window through the toy encoder and Q-former.
+
+    Returns encoded (1500, d), tokens (n_queries, d_llm), weights (n_queries, 1500), and the encoder's
+    and the Q-former's seconds.
+    """
     encoded, t_encoder = timed(encoder.forward, log_mel, n_valid)
     (tokens, weights), t_qformer = timed(qformer.forward, encoded, frame_mask(len(log_mel), n_valid))
     return encoded, tokens, weights, t_encoder, t_qformer
 
 
 def print_model_stages(encoded, tokens, n_valid, t_encoder, t_qformer, encoder, qformer):
+    """The encoder, Q-former and LLM-embedding lines of the stage table."""
     n_real = output_length(n_valid)
     stage("encoder", shape(encoded), t_encoder, f"FrameEncoder: 2 convs (stride 2: 100 -> 50 Hz), {N_LAYERS} block "
           f"of width {D_MODEL}; {len(encoded) - n_real} padding frames masked")
@@ -211,6 +217,7 @@ def show_pictures(log_mel, n_valid, weights, segments, out, images):
 
 
 def print_bridges(n_queries):
+    """The real-scale cost table of the four bridges."""
     print(f"\nthe bridges at real scale (this run's toy Q-former has {n_queries} queries): bridge_costs() counts "
           "from the shapes,\nnot measured, for Whisper-large frames into a 7B LLM (4096 wide, 32 layers)")
     print(format_cost_table(bridge_costs()))
@@ -257,12 +264,14 @@ def run_diarize(path, out):
 
 
 def make_out(out):
+    """Create the output folder (and its parents) unless it exists; a file in its place is an error."""
     if os.path.exists(out) and not os.path.isdir(out):
         raise AudiollmError(f"--out: {out} is a file, not a folder")
     os.makedirs(out, exist_ok=True)
 
 
 def run(args):
+    """Do what the options ask; bad input raises AudiollmError (or OSError for the file system)."""
     if args.task is not None:
         print(format_plan(pick(args.task)))
         return
@@ -315,9 +324,9 @@ def int_in(low, high):
 def parse_args(argv):
     parser = OneLineParser(prog="main.py", description="Run the audio-LLM arc (WAV -> log-Mel -> encoder -> "
                            "Q-former -> LLM embeddings), compare the bridges, pick pipelines, write the skill.")
-    parser.add_argument("--audio", metavar="PATH", help="a WAV file (any rate, channels and PCM/float/mu-law/A-law "
-                        "format; longer than 30 s goes window by window) instead of the synthetic lesson scene")
     only = parser.add_mutually_exclusive_group()
+    only.add_argument("--audio", metavar="PATH", help="a WAV file (any rate, channels and PCM/float/mu-law/A-law "
+                      "format; longer than 30 s goes window by window) instead of the synthetic lesson scene")
     only.add_argument("--task", metavar="TEXT", help="print only the picker's plan for this task: a profile name "
                       "or a question such as 'what instruments are in this recording'")
     only.add_argument("--diarize", metavar="PATH", help="only diarize this WAV (who spoke when): print the speaker "
