@@ -13,6 +13,7 @@ show is shapes, masking and cost, not trained behaviour.
     python3 code/main.py --audio talk.wav      # any WAV; longer than 30 s goes window by window
     python3 code/main.py --task "what emotion is the speaker expressing"
     python3 code/main.py --diarize call.wav    # who spoke when, also written as RTTM
+    python3 code/main.py --experiment          # the toy cascaded vs end-to-end experiment
 """
 import argparse
 import os
@@ -28,6 +29,7 @@ from audiollm.bridges import QFormer, bridge_costs, format_cost_table  # noqa: E
 from audiollm.diarize import diarize, format_turns, to_rttm  # noqa: E402
 from audiollm.encoder import FrameEncoder, frame_mask, output_length  # noqa: E402
 from audiollm.errors import AudiollmError  # noqa: E402
+from audiollm.experiment import format_report, run_experiment, write_report  # noqa: E402
 from audiollm.mel import (HOP_LENGTH, N_FFT, N_SAMPLES, SAMPLE_RATE, log_mel_spectrogram,  # noqa: E402
                           log_mel_windows, pad_or_trim)
 from audiollm.picker import RULES, SKILL_PATH, format_plan, pick, write_skill  # noqa: E402
@@ -54,6 +56,7 @@ PICTURE_PIXELS = 1000  # the pictures are scaled up to about this many pixels wi
 PREVIEW_WIDTH, PREVIEW_HEIGHT = 72, 12
 LOG_MEL_PNG = "log_mel.png"
 ATTENTION_PNG = "qformer_attention.png"
+REPORT_MD = "cascade_vs_e2e.md"
 
 
 def timed(fn, *args):
@@ -263,6 +266,15 @@ def run_diarize(path, out):
     print(f"wrote {write_text(os.path.join(out, name + '.rttm'), to_rttm(turns, name))}")
 
 
+def run_toy_experiment(seed, out):
+    """The toy cascaded vs end-to-end experiment: print its report, write it to out/cascade_vs_e2e.md."""
+    result, seconds = timed(run_experiment, seed)
+    print(format_report(result))
+    path = os.path.join(out, REPORT_MD)
+    write_report(path, result)
+    print(f"wrote {path} (the experiment took {seconds:.0f} s)")
+
+
 def make_out(out):
     """Create the output folder (and its parents) unless it exists; a file in its place is an error."""
     if os.path.exists(out) and not os.path.isdir(out):
@@ -278,6 +290,9 @@ def run(args):
     make_out(args.out)
     if args.diarize is not None:
         run_diarize(args.diarize, args.out)
+        return
+    if args.experiment:
+        run_toy_experiment(args.seed, args.out)
         return
     encoder = FrameEncoder(args.n_mels, D_MODEL, N_HEADS, N_LAYERS, seed=args.seed)
     qformer = QFormer(D_MODEL, D_MODEL, N_HEADS, 1, args.queries, D_LLM, seed=args.seed)
@@ -331,6 +346,8 @@ def parse_args(argv):
                       "or a question such as 'what instruments are in this recording'")
     only.add_argument("--diarize", metavar="PATH", help="only diarize this WAV (who spoke when): print the speaker "
                       "turns and write them to OUT/<name>.rttm")
+    only.add_argument("--experiment", action="store_true", help="only run the toy cascaded vs end-to-end "
+                      "experiment (about 30 s): print its accuracy table, write it to OUT/" + REPORT_MD)
     parser.add_argument("--n-mels", type=int, choices=(80, 128), default=80,
                         help="mel bins: 80 (Whisper) or 128 (Whisper large-v3, AF3); default 80")
     parser.add_argument("--queries", metavar="N", type=int_in(1, MAX_QUERIES), default=64,
@@ -339,8 +356,8 @@ def parse_args(argv):
     parser.add_argument("--seed", metavar="N", type=int_in(0, 2**32 - 1), default=0,
                         help="seed of the lesson scene and of the random encoder and Q-former weights; default 0")
     parser.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
-                        help="folder for the skill markdown, the pictures and RTTM files, created if missing; "
-                        "default: outputs/ beside code/")
+                        help="folder for the skill markdown, the pictures, RTTM files and the experiment report, "
+                        "created if missing; default: outputs/ beside code/")
     parser.add_argument("--no-images", dest="images", action="store_false",
                         help="skip the two PNG pictures (the text preview is still printed)")
     return parser.parse_args(argv)

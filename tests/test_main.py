@@ -1,16 +1,20 @@
 """code/main.py end to end, in a subprocess run from a foreign folder: exit status, the Whisper shapes in
 the printout, the files it writes (skill equal to the committed copy, valid PNGs), --task, --audio
 (short and longer than 30 s) and the one-line error exits."""
+import functools
+import importlib.util
 import math
 import re
 import struct
 import subprocess
 import sys
+import warnings
 import zlib
 from pathlib import Path
 
 import pytest
 
+from audiollm import experiment
 from audiollm.bridges import bridge_costs, format_cost_table
 from audiollm.picker import SKILL_PATH, format_plan, pick, render_skill
 from audiollm.png import PNG_SIGNATURE, viridis
@@ -205,3 +209,19 @@ def test_diarize_prints_the_turns_and_writes_rttm(tmp_path):
     assert [line.split()[7] for line in rttm] == turns
     assert all(line.startswith("SPEAKER diarize_two_voices 1 ") for line in rttm)
     assert "stage" not in result.stdout
+
+
+def test_experiment_prints_and_writes_the_report(tmp_path, monkeypatch, capsys):
+    """In-process with a 4 + 1 question split: the full default run is issue 5's 30-s benchmark."""
+    spec = importlib.util.spec_from_file_location("lesson_main", MAIN)
+    lesson_main = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(lesson_main)
+    monkeypatch.setattr(lesson_main, "run_experiment", functools.partial(experiment.run_experiment, n_train=4,
+                                                                           n_test=1))
+    monkeypatch.setattr(warnings, "formatwarning", warnings.formatwarning)  # main() sets a one-line format
+    assert lesson_main.main(["--experiment", "--seed", "3", "--out", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr().out
+    report = (tmp_path / "out" / "cascade_vs_e2e.md").read_text(encoding="utf-8")
+    assert report.startswith("# Toy experiment: cascaded vs end-to-end (seed 3)\n")
+    assert printed.startswith(report)
+    assert "| **mean** |" in report
