@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from itertools import chain, groupby
 from operator import add, mul
 
-from .bridges import SALMONN_WINDOW, QFormer, WindowQFormer
+from .bridges import SALMONN_WINDOW, PooledMLPAdapter, QFormer, WindowQFormer
 from .encoder import FrameEncoder
 from .errors import AudiollmError
 from .mel import HOP_LENGTH, log_mel_spectrogram
@@ -105,6 +105,8 @@ SCORES = ("chance", "cascaded", "qformer", "window_qformer")  # the table's accu
 
 @dataclass(frozen=True)
 class ExperimentResult:
+    """What run_experiment measured: its arguments and one TypeResult per question type, in QUESTIONS order."""
+
     seed: int
     n_train: int
     n_test: int
@@ -218,7 +220,7 @@ def make_questions(n_per_type, seed=0, split="train"):
 
     Answers cycle through the options (question i has answer i % n_options), so a split whose size
     is a multiple of the option count is balanced. The clips come from random.Random(f"{split}:{seed}"):
-    the same (seed, split) gives the same samples bit for bit, and "train" and "test" never share a clip.
+    the same (seed, split) gives the same samples bit for bit, and "train" and "test" draw from different streams.
     """
     _check_count("n_per_type", n_per_type, 1)
     _check_seed(seed)
@@ -261,6 +263,11 @@ def transcribe(log_mel, templates):
     least MIN_SEGMENT_FRAMES voiced frames becomes the vowel whose template shape is nearest.
     It never reports pitch, loudness or anything that is not a vowel: that is what text keeps.
     """
+    if not templates:
+        raise AudiollmError("templates must be a non-empty list of (vowel, spectral shape), e.g. vowel_templates()")
+    width = len(templates[0][1])
+    if not isinstance(log_mel, (list, tuple)) or not log_mel or any(len(row) != width for row in log_mel):
+        raise AudiollmError(f"log_mel must be a non-empty list of rows of {width} values (n_frames, n_mels)")
     energy = [sum(row) / len(row) for row in log_mel]
     threshold = max(energy) - ACTIVE_RANGE
     vowels, t = [], 0
@@ -290,6 +297,10 @@ def answer_from_text(transcript, options, prior):
     Options tied for closest (all of them, when the transcript never mentions any) are decided by
     `prior`, the option indices from most to least common in the train split. Returns an index.
     """
+    if not isinstance(transcript, str):
+        raise AudiollmError(f"transcript must be a string, got {type(transcript).__name__}")
+    if not options or sorted(prior) != list(range(len(options))):
+        raise AudiollmError(f"prior must order all {len(options)} option indices, got {prior!r}")
     said = transcript.split()
     distances = [_edit_distance(option.split(), said) for option in options]
     best = min(distances)
@@ -306,6 +317,8 @@ def audio_tokens(frames, bridge):
 
     bridge: a QFormer (n_queries * d_llm floats) or a WindowQFormer (n // window * d_llm floats).
     """
+    if not isinstance(bridge, (QFormer, WindowQFormer, PooledMLPAdapter)):
+        raise AudiollmError(f"bridge must be a QFormer, WindowQFormer or PooledMLPAdapter, got {type(bridge).__name__}")
     tokens, _ = bridge.forward(frames)
     return list(chain.from_iterable(tokens))
 
@@ -321,6 +334,8 @@ class Readout:
 
     def predict(self, features):
         """Index of the highest-scoring option for one feature vector."""
+        if len(features) != len(self.mean):
+            raise AudiollmError(f"features has {len(features)} values, the readout was fitted on {len(self.mean)}")
         z = [(v - m) / s for v, m, s in zip(features, self.mean, self.std)]
         scores = [sum(map(mul, w, z)) + b for w, b in zip(self.weights, self.bias)]
         return scores.index(max(scores))
@@ -334,6 +349,12 @@ def fit_readout(features, answers, n_options):
     """
     if not features or len(features) != len(answers):
         raise AudiollmError("features and answers must be non-empty and of the same length")
+    if any(len(x) != len(features[0]) for x in features) or not features[0]:
+        raise AudiollmError("features must be rows of one non-zero width (n, d)")
+    if isinstance(n_options, bool) or not isinstance(n_options, int) or n_options < 2:
+        raise AudiollmError(f"n_options must be an integer >= 2, got {n_options!r}")
+    if not all(a in range(n_options) for a in answers):
+        raise AudiollmError(f"answers must be option indices from 0 to {n_options - 1}")
     n = len(features)
     mean = _mean_rows(features)
     std = [math.sqrt(sum((v - m) ** 2 for v in column) / n) or 1.0 for column, m in zip(zip(*features), mean)]
@@ -418,8 +439,9 @@ def format_report(result):
         options = " / ".join(f"`{o}`" for o in row.options)
         scores = " | ".join(f"{getattr(row, key):.2f}" for key in SCORES)
         lines.append(f"| {row.kind} | {row.question} | {options} | {scores} |")
-    means = [sum(getattr(r, key) for r in result.rows) / len(result.rows) for key in SCORES]
-    lines.append("| **mean** | | | " + " | ".join(f"{m:.2f}" for m in means) + " |")
+    for label, rows in (("all", result.rows), ("acoustic", [r for r in result.rows if r.kind in ACOUSTIC])):
+        means = " | ".join(f"{sum(getattr(r, key) for r in rows) / len(rows):.2f}" for key in SCORES)
+        lines.append(f"| **mean, {label}** | | | {means} |")
     lines += [
         "",
         f"One question is {1 / result.n_test:.3f} of a row's accuracy; at chance 1/3 one standard error is "
