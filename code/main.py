@@ -18,7 +18,6 @@ show is shapes, masking and cost, not trained behaviour.
 import argparse
 import os
 import sys
-import tempfile
 import textwrap
 import time
 import warnings
@@ -30,6 +29,7 @@ from audiollm.diarize import diarize, format_turns, to_rttm  # noqa: E402
 from audiollm.encoder import FrameEncoder, frame_mask, output_length  # noqa: E402
 from audiollm.errors import AudiollmError  # noqa: E402
 from audiollm.experiment import format_report, run_experiment, write_report  # noqa: E402
+from audiollm.files import write_atomic  # noqa: E402
 from audiollm.mel import (HOP_LENGTH, N_FFT, N_SAMPLES, SAMPLE_RATE, log_mel_spectrogram,  # noqa: E402
                           log_mel_windows, pad_or_trim)
 from audiollm.picker import RULES, SKILL_PATH, format_plan, pick, write_skill  # noqa: E402
@@ -240,20 +240,6 @@ def print_plans():
                                     subsequent_indent="      "))
 
 
-def write_text(path, text):
-    """Write text to path atomically: a temp file in the same folder, then os.replace. Returns path."""
-    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".tmp-")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; an output file is for everyone to read
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-    return path
-
-
 def run_diarize(path, out):
     """Who spoke when in a WAV: print the turns, write them as RTTM to out/<name>.rttm."""
     samples, sr = read_wav(path)
@@ -263,7 +249,7 @@ def run_diarize(path, out):
           f"{'s' * (len(speakers) != 1)}, {len(turns)} turn{'s' * (len(turns) != 1)}, found in {seconds:.1f} s")
     print(format_turns(turns) if turns else "no speech found")
     name = "_".join(os.path.splitext(os.path.basename(path))[0].split()) or "audio"
-    print(f"wrote {write_text(os.path.join(out, name + '.rttm'), to_rttm(turns, name))}")
+    print(f"wrote {write_atomic(os.path.join(out, name + '.rttm'), to_rttm(turns, name))}")
 
 
 def run_toy_experiment(seed, out):

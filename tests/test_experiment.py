@@ -216,7 +216,7 @@ def test_write_report_is_atomic(result, tmp_path):
     write_report(path, result)
     assert path.read_text(encoding="utf-8") == format_report(result)
     assert os.listdir(tmp_path) == ["cascade_vs_e2e.md"]
-    with pytest.raises(AudiollmError, match="directory"):
+    with pytest.raises(AudiollmError, match="folder"):
         write_report(tmp_path / "missing" / "report.md", result)
     with pytest.raises(AudiollmError, match="result"):
         write_report(tmp_path / "other.md", "not a result")

@@ -61,8 +61,8 @@ def test_failed_write_keeps_the_old_file_and_cleans_up(tmp_path, monkeypatch):
     def broken_replace(source, target):
         raise OSError("disk full")
 
-    monkeypatch.setattr(png.os, "replace", broken_replace)
-    with pytest.raises(OSError, match="disk full"):
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(AudiollmError, match="cannot write .*disk full"):
         png.write_png(path, [[(9, 9, 9)]])
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ["keep.png"]

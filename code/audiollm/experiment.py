@@ -29,9 +29,7 @@ Two systems answer them, and neither sees a test clip before it is scored:
 """
 
 import math
-import os
 import random
-import tempfile
 from dataclasses import dataclass
 from itertools import chain, groupby
 from operator import add, mul
@@ -39,6 +37,7 @@ from operator import add, mul
 from .bridges import SALMONN_WINDOW, PooledMLPAdapter, QFormer, WindowQFormer
 from .encoder import FrameEncoder
 from .errors import AudiollmError
+from .files import write_atomic
 from .mel import HOP_LENGTH, log_mel_spectrogram
 from .nn import softmax_rows
 from .synth import FORMANTS_HZ, SPEAKERS, chord, noise_event, note_hz, vowel
@@ -468,18 +467,5 @@ def format_report(result):
 
 def write_report(path, result):
     """Write format_report(result) to `path` (e.g. outputs/cascade_vs_e2e.md) atomically: a temporary
-    file in the same directory, then os.replace, so a reader never sees half a report."""
-    if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
-        raise AudiollmError(f"path must be a file path, got {path!r}")
-    text = format_report(result)
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise AudiollmError(f"path: directory {directory!r} does not exist")
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".md")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    file in the same directory, then os.replace, so a reader never sees half a report. Returns path."""
+    return write_atomic(path, format_report(result))

@@ -18,12 +18,12 @@ None and whose message lists the known profiles, so a loop over questions prints
 import math
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from typing import Callable
 
 from .bridges import tokens_per_clip
 from .errors import AudiollmError
+from .files import write_atomic
 
 SKILL_VERSION = "1.0.0"
 SKILL_PATH = os.path.join("outputs", "skill-audio-llm-pipeline-picker.md")
@@ -590,17 +590,5 @@ def render_skill():
 
 def write_skill(path):
     """Write render_skill() to path atomically (temp file in the same folder, then os.replace). Returns path."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise AudiollmError(f"path must be a file path, got {path!r}")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise AudiollmError(f"path: folder {folder!r} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".skill-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(render_skill())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    return write_atomic(path, render_skill())
     return path

@@ -14,13 +14,12 @@ between them stays within 6/255 of the full table.
 """
 
 import math
-import os
 import struct
-import tempfile
 import zlib
 from itertools import chain
 
 from .errors import AudiollmError
+from .files import write_atomic
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_PIXELS = 1 << 25  # 32 M pixels (96 MB of RGB): bigger is a mistake in the scale arguments
@@ -49,26 +48,6 @@ def _chunk(kind, data):
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def _write_atomic(path, data):
-    """Write `data` to a temporary file beside `path`, then rename it over `path` in one step.
-
-    Readers see the old file or the new one, never half a picture, even if we crash mid-write.
-    """
-    if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
-        raise AudiollmError(f"path must be a file path, got {path!r}")
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise AudiollmError(f"path: directory {directory!r} does not exist")
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".png")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-
-
 def _encode(width, height, scanlines):
     """The bytes of an 8-bit RGB PNG whose pixel rows (top first) are `scanlines`."""
     if width * height > MAX_PIXELS:
@@ -94,7 +73,7 @@ def write_png(path, rows):
             scanlines.append(bytes(chain.from_iterable(row)))
         except (TypeError, ValueError):
             raise AudiollmError(f"rows: row {y} has a colour value that is not an int from 0 to 255") from None
-    _write_atomic(path, _encode(width, len(rows), scanlines))
+    write_atomic(path, _encode(width, len(rows), scanlines))
 
 
 def _check_matrix(matrix):
@@ -150,7 +129,7 @@ def heatmap_png(path, matrix, x_scale=1, y_scale=1, vmin=None, vmax=None):
     for column in reversed(list(zip(*levels))):  # one mel bin across all frames, highest bin first
         line = b"".join([VIRIDIS_BYTES[level] * x_scale for level in column])
         scanlines.extend([line] * y_scale)
-    _write_atomic(path, _encode(n_frames * x_scale, n_bins * y_scale, scanlines))
+    write_atomic(path, _encode(n_frames * x_scale, n_bins * y_scale, scanlines))
 
 
 def _block_means(values, n_blocks):

@@ -20,7 +20,6 @@ a header claims.
 import math
 import operator
 import os
-import secrets
 import stat
 import struct
 import sys
@@ -28,6 +27,7 @@ import warnings
 from array import array
 
 from .errors import AudiollmError, AudioFormatError
+from .files import write_atomic
 
 WAVE_FORMAT_PCM = 0x0001
 WAVE_FORMAT_IEEE_FLOAT = 0x0003
@@ -469,25 +469,6 @@ def _interleave(channels):
     return out
 
 
-def _write_atomic(path, parts):
-    """Write the byte strings to a temp file beside `path`, then os.replace it into place."""
-    directory, name = os.path.split(os.path.abspath(path))
-    temp = os.path.join(directory, f".{name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(temp, "xb") as file:
-            for part in parts:
-                file.write(part)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, path)
-    except BaseException as error:
-        if os.path.exists(temp):
-            os.remove(temp)
-        if isinstance(error, OSError):
-            raise AudiollmError(f"path: cannot write {path} ({error.strerror})") from None
-        raise
-
-
 def write_wav(path, samples, sample_rate, bits=16):
     """Write samples to a WAV file, atomically (a reader never sees a half-written file).
 
@@ -520,4 +501,4 @@ def write_wav(path, samples, sample_rate, bits=16):
         raise AudiollmError(f"samples are too long for a WAV file ({data_size} data bytes; the limit is 4 GiB)")
     header = (b"RIFF" + struct.pack("<I", riff_size) + b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
               + extra + b"data" + struct.pack("<I", data_size))
-    _write_atomic(path, [header, encode(_interleave(channels)), pad])
+    write_atomic(path, b"".join([header, encode(_interleave(channels)), pad]))
