@@ -13,6 +13,7 @@ import math
 import os
 import warnings
 from fractions import Fraction
+from functools import lru_cache
 from itertools import repeat
 from operator import add, mul
 
@@ -133,15 +134,21 @@ def _sparse(weights):
     out = []
     for row in weights:
         nz = [k for k, w in enumerate(row) if w != 0.0]
-        out.append((nz[0], row[nz[0]:nz[-1] + 1]) if nz else (0, []))
-    return out
+        out.append((nz[0], tuple(row[nz[0]:nz[-1] + 1])) if nz else (0, ()))
+    return tuple(out)
 
 
-def _apply_filters(weights, columns):
-    """(n_mels, n_bins) filters times frequency-major power (n_bins lists of n_frames) -> n_mels lists."""
+@lru_cache(maxsize=None)
+def _whisper_filters(n_mels):
+    """Whisper's bank, librosa.filters.mel(sr=16000, n_fft=400, n_mels), made once per n_mels."""
+    return _sparse(mel_filters(SAMPLE_RATE, N_FFT, n_mels))
+
+
+def _apply_filters(sparse_weights, columns):
+    """Sparse (n_mels, n_bins) filters times frequency-major power (n_bins lists of n_frames) -> n_mels lists."""
     n_frames = len(columns[0])
     mel = []
-    for start, span in _sparse(weights):
+    for start, span in sparse_weights:
         acc = [0.0] * n_frames
         for k, w in enumerate(span, start):
             acc = list(map(add, acc, map(mul, columns[k], repeat(w))))
@@ -165,7 +172,7 @@ def melspectrogram(samples, sr=SAMPLE_RATE, n_fft=N_FFT, hop_length=HOP_LENGTH, 
     """
     if not isinstance(power, (int, float)) or power <= 0:
         raise AudiollmError(f"power: expected a positive exponent (2 for power, 1 for magnitude), got {power!r}")
-    weights = mel_filters(sr, n_fft, n_mels, fmin, fmax, htk, norm)
+    weights = _sparse(mel_filters(sr, n_fft, n_mels, fmin, fmax, htk, norm))
     columns = power_columns(samples, n_fft, hop_length, win_length, window, center, pad_mode)
     if power != 2.0:
         columns = [[v ** (power / 2.0) for v in col] for col in columns]
@@ -214,7 +221,7 @@ def log_mel_spectrogram(audio, n_mels=80, padding=0):
     if len(samples) < HOP_LENGTH:
         raise AudiollmError(f"audio: {len(samples)} samples is less than one hop ({HOP_LENGTH}); nothing to frame")
     columns = power_columns(samples, N_FFT, HOP_LENGTH)
-    mel = _apply_filters(mel_filters(SAMPLE_RATE, N_FFT, n_mels), [col[:-1] for col in columns])
+    mel = _apply_filters(_whisper_filters(n_mels), [col[:-1] for col in columns])
     return _transpose(_whisper_log(mel))
 
 
