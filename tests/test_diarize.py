@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from audiollm import diarize as dz
+from audiollm.diarize import Turn, der, diarize, format_turns, to_rttm
 from audiollm import synth
 from audiollm.errors import AudiollmError, AudioFormatError
 
@@ -16,7 +16,7 @@ SR = 16000
 @pytest.fixture(scope="module")
 def dialogue():
     samples, turns = synth.two_speaker_dialogue()
-    return samples, turns, dz.diarize(samples)
+    return samples, turns, diarize(samples)
 
 
 def brute_force_der(reference, hypothesis, collar, step=0.01):
@@ -47,11 +47,11 @@ def brute_force_der(reference, hypothesis, collar, step=0.01):
 
 def test_diarizer_finds_the_two_synthetic_speakers(dialogue):
     _, reference, hypothesis = dialogue
-    scores = dz.der(reference, hypothesis)
+    scores = der(reference, hypothesis)
     assert scores["der"] <= 0.10
     assert len({t.speaker for t in hypothesis}) == 2
     assert hypothesis[0].speaker == "SPEAKER_1"
-    assert dz.der(reference, hypothesis, collar=0.0)["der"] <= 0.10  # boundaries within a few frames
+    assert der(reference, hypothesis, collar=0.0)["der"] <= 0.10  # boundaries within a few frames
 
 
 def test_diarizer_keeps_one_speaker_as_one(dialogue):
@@ -60,7 +60,7 @@ def test_diarizer_keeps_one_speaker_as_one(dialogue):
     monologue = []
     for start, end, _ in [turn for turn in reference if turn[2] == "A"][:3]:
         monologue += samples[round(start * SR): round(end * SR)] + pause
-    turns = dz.diarize(monologue)
+    turns = diarize(monologue)
     assert {t.speaker for t in turns} == {"SPEAKER_1"}
 
 
@@ -69,51 +69,51 @@ def test_diarizer_on_real_speech_from_a_wav_file():
     for line in (FIXTURES / "diarize_two_voices.rttm").read_text().splitlines():
         fields = line.split()
         reference.append((float(fields[3]), float(fields[3]) + float(fields[4]), fields[7]))
-    hypothesis = dz.diarize(FIXTURES / "diarize_two_voices.wav", n_speakers=2)
-    assert dz.der(reference, hypothesis)["der"] <= 0.10
+    hypothesis = diarize(FIXTURES / "diarize_two_voices.wav", n_speakers=2)
+    assert der(reference, hypothesis)["der"] <= 0.10
 
 
 def test_other_sample_rates_are_resampled():
     voice = synth.vowel("a", (120.0,), 1.0, sr=32000)
-    turns = dz.diarize([0.0] * 16000 + voice + [0.0] * 16000, sr=32000)
+    turns = diarize([0.0] * 16000 + voice + [0.0] * 16000, sr=32000)
     assert len(turns) == 1
     assert turns[0].start == pytest.approx(0.5, abs=0.03) and turns[0].end == pytest.approx(1.5, abs=0.03)
 
 
 def test_silence_has_no_turns():
-    assert dz.diarize([0.0] * SR) == []
+    assert diarize([0.0] * SR) == []
 
 
 def test_missing_file_is_a_format_error():
     with pytest.raises(AudioFormatError, match="no-such.wav"):
-        dz.diarize("no-such.wav")
+        diarize("no-such.wav")
 
 
 def test_der_of_hand_made_cases():
     reference = [(0.0, 4.0, "alice"), (5.0, 9.0, "bob")]
-    assert dz.der(reference, reference)["der"] == 0.0
+    assert der(reference, reference)["der"] == 0.0
     swapped = [(0.0, 4.0, "x"), (5.0, 9.0, "y")]
-    assert dz.der(reference, swapped)["der"] == 0.0  # labels are mapped, not compared by name
-    nothing = dz.der(reference, [])
+    assert der(reference, swapped)["der"] == 0.0  # labels are mapped, not compared by name
+    nothing = der(reference, [])
     assert (nothing["missed"], nothing["der"]) == (1.0, 1.0)
-    one_voice = dz.der(reference, [(0.0, 4.0, "x"), (5.0, 9.0, "x")], collar=0.0)
+    one_voice = der(reference, [(0.0, 4.0, "x"), (5.0, 9.0, "x")], collar=0.0)
     assert one_voice == {"missed": 0.0, "false_alarm": 0.0, "confusion": 0.5, "der": 0.5, "scored": 8.0}
-    extra = dz.der(reference, reference + [(4.0, 5.0, "bob")], collar=0.0)
+    extra = der(reference, reference + [(4.0, 5.0, "bob")], collar=0.0)
     assert extra["false_alarm"] == pytest.approx(1 / 8)
 
 
 def test_der_collar_forgives_small_boundary_shifts():
     reference = [(1.0, 3.0, "a")]
     late = [(1.2, 3.0, "a")]
-    assert dz.der(reference, late)["der"] == 0.0  # 0.2 s inside the 0.25 s collar
-    no_collar = dz.der(reference, late, collar=0.0)
+    assert der(reference, late)["der"] == 0.0  # 0.2 s inside the 0.25 s collar
+    no_collar = der(reference, late, collar=0.0)
     assert no_collar["missed"] == pytest.approx(0.1) and no_collar["scored"] == pytest.approx(2.0)
-    assert dz.der(reference, late, collar=0.1)["scored"] == pytest.approx(1.8)  # 0.1 s off each end
+    assert der(reference, late, collar=0.1)["scored"] == pytest.approx(1.8)  # 0.1 s off each end
 
 
 def test_der_counts_overlapping_speech_per_speaker():
     reference = [(0.0, 2.0, "a"), (1.0, 2.0, "b")]  # one second of overlap
-    scores = dz.der(reference, [(0.0, 2.0, "h")], collar=0.0)
+    scores = der(reference, [(0.0, 2.0, "h")], collar=0.0)
     assert scores["scored"] == 3.0
     assert scores["missed"] == pytest.approx(1 / 3) and scores["confusion"] == 0.0
 
@@ -135,18 +135,18 @@ def test_der_matches_brute_force_on_random_cases(seed):
     hypothesis = random_turns(["1", "2", "3", "4"])
     for collar in (0.0, 0.25):
         expected = brute_force_der(reference, hypothesis, collar)
-        assert dz.der(reference, hypothesis, collar)["der"] == pytest.approx(expected, abs=1e-9)
+        assert der(reference, hypothesis, collar)["der"] == pytest.approx(expected, abs=1e-9)
 
 
 def test_format_turns_lines():
-    turns = [dz.Turn(3.2, 5.1, "SPEAKER_1"), (61.5, 62.25, "SPEAKER_2")]
-    assert dz.format_turns(turns) == "[00:03.20 - 00:05.10] SPEAKER_1\n[01:01.50 - 01:02.25] SPEAKER_2"
-    assert dz.format_turns([]) == ""
+    turns = [Turn(3.2, 5.1, "SPEAKER_1"), (61.5, 62.25, "SPEAKER_2")]
+    assert format_turns(turns) == "[00:03.20 - 00:05.10] SPEAKER_1\n[01:01.50 - 01:02.25] SPEAKER_2"
+    assert format_turns([]) == ""
 
 
 def test_rttm_lines():
-    turns = [dz.Turn(3.2, 5.1, "SPEAKER_1"), dz.Turn(6.0, 6.5, "SPEAKER_2")]
-    assert dz.to_rttm(turns, "meeting1") == (
+    turns = [Turn(3.2, 5.1, "SPEAKER_1"), Turn(6.0, 6.5, "SPEAKER_2")]
+    assert to_rttm(turns, "meeting1") == (
         "SPEAKER meeting1 1 3.200 1.900 <NA> <NA> SPEAKER_1 <NA> <NA>\n"
         "SPEAKER meeting1 1 6.000 0.500 <NA> <NA> SPEAKER_2 <NA> <NA>\n"
     )
@@ -155,20 +155,20 @@ def test_rttm_lines():
 @pytest.mark.parametrize(
     "call, parameter",
     [
-        (lambda: dz.diarize(b"\x00\x01" * SR), "samples"),
-        (lambda: dz.diarize([0.0] * 601_000, sr=1000), "600 s"),
-        (lambda: dz.diarize([0.0] * 100), "samples"),
-        (lambda: dz.diarize([0.0] * SR + [math.nan]), "samples"),
-        (lambda: dz.diarize([0.0] * SR, sr=0), "sr"),
-        (lambda: dz.diarize([0.0] * SR, n_speakers=0), "n_speakers"),
-        (lambda: dz.der([(2.0, 1.0, "a")], []), "reference"),
-        (lambda: dz.der([(0.0, 1.0, "a")], [(0.0, 1.0, "two words")]), "hypothesis"),
-        (lambda: dz.der([(0.0, 1.0, "a")], [(0.0, math.inf, "b")]), "hypothesis"),
-        (lambda: dz.der([(0.0, 1.0, "a")], [], collar=-0.1), "collar"),
-        (lambda: dz.der([], []), "reference"),
-        (lambda: dz.der([(0.0, 0.4, "a")], []), "reference"),  # all inside the collars
-        (lambda: dz.to_rttm([(0.0, 1.0, "a")], "my file"), "file_id"),
-        (lambda: dz.format_turns([(0.0, 1.0)]), "turns"),
+        (lambda: diarize(b"\x00\x01" * SR), "samples"),
+        (lambda: diarize([0.0] * 601_000, sr=1000), "600 s"),
+        (lambda: diarize([0.0] * 100), "samples"),
+        (lambda: diarize([0.0] * SR + [math.nan]), "samples"),
+        (lambda: diarize([0.0] * SR, sr=0), "sr"),
+        (lambda: diarize([0.0] * SR, n_speakers=0), "n_speakers"),
+        (lambda: der([(2.0, 1.0, "a")], []), "reference"),
+        (lambda: der([(0.0, 1.0, "a")], [(0.0, 1.0, "two words")]), "hypothesis"),
+        (lambda: der([(0.0, 1.0, "a")], [(0.0, math.inf, "b")]), "hypothesis"),
+        (lambda: der([(0.0, 1.0, "a")], [], collar=-0.1), "collar"),
+        (lambda: der([], []), "reference"),
+        (lambda: der([(0.0, 0.4, "a")], []), "reference"),  # all inside the collars
+        (lambda: to_rttm([(0.0, 1.0, "a")], "my file"), "file_id"),
+        (lambda: format_turns([(0.0, 1.0)]), "turns"),
     ],
 )
 def test_bad_arguments_name_the_parameter(call, parameter):
