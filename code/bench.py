@@ -1,6 +1,6 @@
 """Benchmark: every stage of the audio-LLM path on realistic sizes, in pure CPython.
 
-    python3 code/bench.py            # every row, median of 5 runs (about two minutes)
+    python3 code/bench.py            # every row, median of 5 runs (about five minutes)
     python3 code/bench.py --runs 3 --only log-mel resample
 
 Each row prints the input, the median wall time, the target from the issues, and, when numpy / torch /
@@ -22,6 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from audiollm import bridges, encoder, mel, wav  # noqa: E402
+from audiollm.experiment import run_experiment  # noqa: E402
 from audiollm.fft import fft_columns  # noqa: E402  (the package's `fft` is the function, so import by name)
 from audiollm.resample import resample  # noqa: E402
 from audiollm.stft import stft  # noqa: E402
@@ -127,6 +128,11 @@ class Bench:
                                                      os.path.join(self.tmp, "out")], check=True,
                                                     capture_output=True), self.runs)
             self.row("main", "python3 code/main.py", "no arguments", t, "<= 6 s")
+        if self.wanted("experiment"):
+            start = time.perf_counter()
+            run_experiment()
+            self.row("experiment", "run_experiment() (1 run)", "210 clips of 1.02 s", time.perf_counter() - start,
+                     "<= 60 s")
         if self.wanted("windows"):
             self.windows_memory()
 
@@ -220,7 +226,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per row; the median is reported (default 5)")
     parser.add_argument("--only", nargs="*", default=[],
-                        choices=["read", "resample", "fft", "stft", "mel", "log-mel", "windows", "model", "main"],
+                        choices=["read", "resample", "fft", "stft", "mel", "log-mel", "model", "main", "experiment",
+                                 "windows"],
                         help="run only these rows")
     args = parser.parse_args()
     if args.runs < 1:
