@@ -25,7 +25,7 @@ from itertools import chain
 from operator import add
 
 from . import nn
-from .errors import AudiollmError
+from .errors import AudiollmError, check_int
 
 ENCODER_RATE = 50            # encoder frames per second: Whisper gives 1500 frames per 30 s
 WINDOW_SECONDS = 30          # Whisper, SALMONN and AF3 all encode audio in 30-s windows
@@ -43,11 +43,6 @@ LLM_LAYERS = 32              # AF3's Qwen2.5-7B is 3584 wide with 28 layers (pas
 LONG_CLIP_SECONDS = 600      # AF3 takes up to 10 minutes: 20 windows of 30 s
 
 BRIDGES = ("qformer", "window_qformer", "pooled_mlp")
-
-
-def _check_int(name, value, low=1):
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise AudiollmError(f"{name}: expected an integer >= {low}, got {value!r}")
 
 
 def _check_frames(frames, d_audio):
@@ -179,8 +174,8 @@ class QFormer:
     def __init__(self, d_audio=64, d_model=64, n_heads=4, n_layers=1, n_queries=64, d_llm=128, seed=0):
         for name, value in (("d_audio", d_audio), ("d_model", d_model), ("n_heads", n_heads),
                             ("n_layers", n_layers), ("n_queries", n_queries), ("d_llm", d_llm)):
-            _check_int(name, value)
-        _check_int("seed", seed, low=0)
+            check_int(name, value)
+        check_int("seed", seed, 0)
         if d_model % n_heads:
             raise AudiollmError(f"n_heads: {n_heads} does not divide d_model={d_model}")
         self.d_audio, self.d_model, self.n_heads = d_audio, d_model, n_heads
@@ -213,7 +208,7 @@ class QFormer:
 
     def macs(self, n_frames):
         """Multiply-adds of one forward over n_frames frames (matrix products only)."""
-        _check_int("n_frames", n_frames)
+        check_int("n_frames", n_frames)
         return _qformer_macs(n_frames, self.d_audio, self.d_model, self.n_layers, self.n_queries, self.d_llm)
 
 
@@ -226,7 +221,7 @@ class WindowQFormer:
 
     def __init__(self, d_audio=64, d_model=64, n_heads=4, n_layers=1, n_queries=1, d_llm=128, window=17,
                  seed=0):
-        _check_int("window", window)
+        check_int("window", window)
         self.window = window
         self.qformer = QFormer(d_audio=d_audio, d_model=d_model, n_heads=n_heads, n_layers=n_layers,
                                n_queries=n_queries, d_llm=d_llm, seed=seed)
@@ -255,7 +250,7 @@ class WindowQFormer:
 
     def macs(self, n_frames):
         """Multiply-adds of one forward over n_frames frames: one Q-former pass per window."""
-        _check_int("n_frames", n_frames)
+        check_int("n_frames", n_frames)
         if self.window > n_frames:
             raise AudiollmError(f"window: {self.window} frames is longer than n_frames={n_frames}")
         q = self.qformer
@@ -270,9 +265,9 @@ class PooledMLPAdapter:
     """
 
     def __init__(self, d_audio=64, d_llm=128, seed=0):
-        _check_int("d_audio", d_audio)
-        _check_int("d_llm", d_llm)
-        _check_int("seed", seed, low=0)
+        check_int("d_audio", d_audio)
+        check_int("d_llm", d_llm)
+        check_int("seed", seed, 0)
         self.d_audio, self.d_llm = d_audio, d_llm
         rng = random.Random(seed)
         self.ln = nn.LayerNorm(d_audio)
@@ -302,7 +297,7 @@ class PooledMLPAdapter:
 
     def macs(self, n_frames):
         """Multiply-adds of one forward over n_frames frames (the two linear layers)."""
-        _check_int("n_frames", n_frames, low=POOL)
+        check_int("n_frames", n_frames, POOL)
         return _pooled_macs(n_frames, self.d_audio, self.d_llm)
 
 
@@ -325,7 +320,7 @@ def tokens_per_clip(bridge, seconds, n_queries=64):
     if bridge not in BRIDGES:
         raise AudiollmError(f"bridge: expected one of {', '.join(BRIDGES)}, got {bridge!r}")
     _check_seconds("seconds", seconds)
-    _check_int("n_queries", n_queries)
+    check_int("n_queries", n_queries)
     frames = _window_frames(seconds)
     if bridge == "qformer":
         return len(frames) * n_queries
@@ -347,7 +342,7 @@ def bridge_costs(d_audio=WHISPER_LARGE_WIDTH, d_model=QFORMER_WIDTH, n_layers=QF
     """
     for name, value in (("d_audio", d_audio), ("d_model", d_model), ("n_layers", n_layers),
                         ("d_llm", d_llm), ("llm_layers", llm_layers)):
-        _check_int(name, value)
+        check_int(name, value)
     _check_seconds("clip_seconds", clip_seconds)
     frames = WINDOW_SECONDS * ENCODER_RATE
     q_former = (d_audio, d_model, n_layers)

@@ -16,7 +16,7 @@ import random
 from math import sqrt
 from operator import add
 
-from .errors import AudiollmError
+from .errors import AudiollmError, check_int
 from .nn import LayerNorm, Linear, TransformerBlock, gelu_rows, linear, sinusoids
 
 KERNEL = 3          # Whisper's conv kernel (padding 1)
@@ -33,7 +33,7 @@ def output_length(n_frames):
 def frame_mask(n_frames, n_valid):
     """key_mask for the FrameEncoder's output: output_length(n_frames) bools, True for the
     output_length(n_valid) frames that come from real audio. Bridges pass it on to `attention`."""
-    _check_int("n_frames", n_frames)
+    check_int("n_frames", n_frames)
     _check_n_valid(n_valid, n_frames, 1)
     n_out = output_length(n_valid)
     return [True] * n_out + [False] * (output_length(n_frames) - n_out)
@@ -50,21 +50,21 @@ def concat_features(a, b):
     return [[*ra, *rb] for ra, rb in zip(a, b)]
 
 
-def _check_int(name, value, low=1):
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise AudiollmError(f"{name} must be an integer >= {low}, got {value!r}")
-
-
 def _check_config(d_model, n_heads, n_layers, seed):
-    _check_int("d_model", d_model, 4)
+    check_int("d_model", d_model, 4)
     if d_model % 2:
         raise AudiollmError(f"d_model must be even (sin/cos position pairs), got {d_model}")
-    _check_int("n_heads", n_heads)
+    check_int("n_heads", n_heads)
     if d_model % n_heads:
         raise AudiollmError(f"d_model={d_model} must be divisible by n_heads={n_heads}")
-    _check_int("n_layers", n_layers)
+    check_int("n_layers", n_layers)
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise AudiollmError(f"seed must be an integer, got {seed!r}")
+
+
+def _check_n_valid(n_valid, n_frames, low):
+    """n_valid, or n_frames when it is None (nothing masked)."""
+    return n_frames if n_valid is None else check_int("n_valid", n_valid, low, n_frames)
 
 
 def _check_frames(frames, n_mels):
@@ -75,14 +75,6 @@ def _check_frames(frames, n_mels):
         if not isinstance(row, (list, tuple)) or len(row) != n_mels:
             raise AudiollmError(f"frames row {t} is not a row of n_mels={n_mels} values: {str(row)[:40]}")
     return len(frames)
-
-
-def _check_n_valid(n_valid, n_frames, low):
-    if n_valid is None:
-        return n_frames
-    if not isinstance(n_valid, int) or isinstance(n_valid, bool) or not low <= n_valid <= n_frames:
-        raise AudiollmError(f"n_valid must be an integer in [{low}, {n_frames}] (n_frames), got {n_valid!r}")
-    return n_valid
 
 
 def _add_rows(X, Y):
@@ -129,9 +121,9 @@ class FrameEncoder:
     """
 
     def __init__(self, n_mels=80, d_model=64, n_heads=4, n_layers=1, n_ctx=N_CTX, seed=0):
-        _check_int("n_mels", n_mels)
+        check_int("n_mels", n_mels)
         _check_config(d_model, n_heads, n_layers, seed)
-        _check_int("n_ctx", n_ctx)
+        check_int("n_ctx", n_ctx)
         rng = random.Random(seed)
         self.n_mels, self.d_model, self.n_layers, self.n_ctx = n_mels, d_model, n_layers, n_ctx
         self.conv1 = Conv1d(n_mels, d_model, rng)
@@ -174,7 +166,7 @@ class FrameEncoder:
     def macs(self, n_frames):
         """Multiply-adds to encode n_frames log-Mel frames (pass n_valid for a masked clip: padding is
         skipped). Counts the convolutions and matrix products; LayerNorm, GELU and softmax are extra."""
-        _check_int("n_frames", n_frames)
+        check_int("n_frames", n_frames)
         n, d = output_length(n_frames), self.d_model
         return n_frames * d * self.n_mels * KERNEL + n * d * d * KERNEL + _block_macs(n, d, self.n_layers)
 
@@ -243,6 +235,6 @@ class AcousticEncoder:
 
     def macs(self, n_frames):
         """Multiply-adds to encode n_frames log-Mel frames (patch embedding + blocks)."""
-        _check_int("n_frames", n_frames)
+        check_int("n_frames", n_frames)
         n, d = self.valid_length(n_frames), self.d_model
         return n * PATCH * PATCH * d + _block_macs(n, d, self.n_layers)

@@ -36,7 +36,7 @@ from operator import add, mul
 
 from .bridges import SALMONN_WINDOW, PooledMLPAdapter, QFormer, WindowQFormer
 from .encoder import FrameEncoder
-from .errors import AudiollmError
+from .errors import AudiollmError, check_int
 from .files import write_atomic
 from .mel import HOP_LENGTH, log_mel_spectrogram
 from .nn import softmax_rows
@@ -204,16 +204,6 @@ def _clip(kind, answer, rng):
     return clip
 
 
-def _check_count(name, value, low):
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= MAX_PER_TYPE:
-        raise AudiollmError(f"{name} must be an integer from {low} to {MAX_PER_TYPE}, got {value!r}")
-
-
-def _check_seed(seed):
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise AudiollmError(f"seed must be a non-negative integer, got {seed!r}")
-
-
 def make_questions(n_per_type, seed=0, split="train"):
     """n_per_type questions of every type in QUESTIONS, in type order: a list of Question.
 
@@ -221,8 +211,8 @@ def make_questions(n_per_type, seed=0, split="train"):
     is a multiple of the option count is balanced. The clips come from random.Random(f"{split}:{seed}"):
     the same (seed, split) gives the same samples bit for bit, and "train" and "test" draw from different streams.
     """
-    _check_count("n_per_type", n_per_type, 1)
-    _check_seed(seed)
+    check_int("n_per_type", n_per_type, 1, MAX_PER_TYPE)
+    check_int("seed", seed, 0)
     if split not in ("train", "test"):
         raise AudiollmError(f"split must be 'train' or 'test', got {split!r}")
     rng = random.Random(f"{split}:{seed}")
@@ -391,10 +381,10 @@ def run_experiment(seed=0, n_train=24, n_test=18):
     readouts on each bridge (qformer, window_qformer), and one example transcript.
     The defaults (210 clips) take about 30 s on a 2-core machine.
     """
-    _check_seed(seed)
+    check_int("seed", seed, 0)
     n_options = max(len(options) for _, options in QUESTIONS.values())
-    _check_count("n_train", n_train, n_options)
-    _check_count("n_test", n_test, 1)
+    check_int("n_train", n_train, n_options, MAX_PER_TYPE)
+    check_int("n_test", n_test, 1, MAX_PER_TYPE)
     templates = vowel_templates()
     encoder = FrameEncoder(n_mels=80, d_model=D_MODEL, n_heads=N_HEADS, n_layers=N_LAYERS, seed=seed)
     shape = {"d_audio": D_MODEL, "d_model": D_MODEL, "n_heads": N_HEADS, "n_layers": N_LAYERS, "d_llm": D_LLM,

@@ -17,9 +17,9 @@ from functools import lru_cache
 from itertools import repeat
 from operator import add, mul
 
-from .errors import AudiollmError
+from .errors import AudiollmError, check_int
 from .resample import filter_half_width, load_audio, resample
-from .stft import _check_int, power_columns
+from .stft import power_columns
 from .wav import open_wav
 
 SAMPLE_RATE = 16000
@@ -87,9 +87,9 @@ def mel_frequencies(n_mels=128, fmin=0.0, fmax=11025.0, htk=False):
 
 
 def _check_filter_args(sr, n_fft, n_mels, fmin, fmax, norm):
-    _check_int("sr", sr, 1)
-    _check_int("n_fft", n_fft, 1)
-    _check_int("n_mels", n_mels, 1)
+    check_int("sr", sr, 1)
+    check_int("n_fft", n_fft, 1)
+    check_int("n_mels", n_mels, 1)
     fmax = sr / 2 if fmax is None else fmax
     if not (isinstance(fmin, (int, float)) and 0 <= fmin < fmax):
         raise AudiollmError(f"fmin: expected 0 <= fmin < fmax ({fmax}), got {fmin!r}")
@@ -190,7 +190,7 @@ def log1p_mel(mel):
 
 def pad_or_trim(samples, length=N_SAMPLES):
     """Pad with zeros or cut to exactly `length` samples (Whisper's pad_or_trim; 30 s at 16 kHz by default)."""
-    _check_int("length", length, 0)
+    check_int("length", length, 0)
     samples = list(samples)
     if len(samples) >= length:
         return samples[:length]
@@ -215,8 +215,8 @@ def log_mel_spectrogram(audio, n_mels=80, padding=0):
     """
     if isinstance(audio, (str, os.PathLike)):
         audio = load_audio(audio, SAMPLE_RATE)
-    _check_int("n_mels", n_mels, 1)
-    _check_int("padding", padding, 0)
+    check_int("n_mels", n_mels, 1)
+    check_int("padding", padding, 0)
     samples = list(audio) + [0.0] * padding
     if len(samples) < HOP_LENGTH:
         raise AudiollmError(f"audio: {len(samples)} samples is less than one hop ({HOP_LENGTH}); nothing to frame")
@@ -259,7 +259,7 @@ def log_mel_windows(path, window_s=CHUNK_LENGTH, n_mels=80):
     length = round(window_s * SAMPLE_RATE)
     if length % HOP_LENGTH or abs(length - window_s * SAMPLE_RATE) > 1e-6:
         raise AudiollmError(f"window_s: must be a whole number of 10 ms frames, got {window_s!r}")
-    _check_int("n_mels", n_mels, 1)
+    check_int("n_mels", n_mels, 1)
     with open_wav(path) as reader:
         total = -(-reader.n_frames * SAMPLE_RATE // reader.sample_rate)
         for k0 in range(0, total, length):

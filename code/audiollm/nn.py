@@ -21,7 +21,7 @@ from itertools import repeat
 from math import dist, erf, exp, sqrt
 from operator import add, mul, sub
 
-from .errors import AudiollmError
+from .errors import AudiollmError, check_int
 
 INV_SQRT2 = 1.0 / sqrt(2.0)
 LN_EPS = 1e-5  # torch.nn.LayerNorm's default
@@ -208,11 +208,6 @@ def _uniform(rng, n, bound):
     return [rng.uniform(-bound, bound) for _ in range(n)]
 
 
-def _check_dim(name, value):
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise AudiollmError(f"{name} must be a positive integer, got {value!r}")
-
-
 def _check_rng(rng):
     if not isinstance(rng, random.Random):
         raise AudiollmError(f"rng must be a random.Random, got {type(rng).__name__}")
@@ -222,8 +217,8 @@ class Linear:
     """y = x W^T + b with W (d_out, d_in); initialised like torch.nn.Linear: uniform(+-1/sqrt(d_in))."""
 
     def __init__(self, d_in, d_out, rng, bias=True):
-        _check_dim("d_in", d_in)
-        _check_dim("d_out", d_out)
+        check_int("d_in", d_in)
+        check_int("d_out", d_out)
         _check_rng(rng)
         bound = 1.0 / sqrt(d_in)
         self.weight = [_uniform(rng, d_in, bound) for _ in range(d_out)]
@@ -240,7 +235,7 @@ class LayerNorm:
     """Per-row layer norm with a learned gain (ones) and shift (zeros)."""
 
     def __init__(self, d, eps=LN_EPS):
-        _check_dim("d", d)
+        check_int("d", d)
         self.weight = [1.0] * d
         self.bias = [0.0] * d
         self.eps = eps
@@ -260,8 +255,8 @@ class MultiHeadAttention:
     """
 
     def __init__(self, d_model, n_heads, rng, d_kv=None):
-        _check_dim("d_model", d_model)
-        _check_dim("n_heads", n_heads)
+        check_int("d_model", d_model)
+        check_int("n_heads", n_heads)
         if d_model % n_heads:
             raise AudiollmError(f"d_model={d_model} must be divisible by n_heads={n_heads}")
         d_kv = d_model if d_kv is None else d_kv

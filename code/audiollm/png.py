@@ -18,7 +18,7 @@ import struct
 import zlib
 from itertools import chain
 
-from .errors import AudiollmError
+from .errors import AudiollmError, check_int
 from .files import write_atomic
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -93,12 +93,6 @@ def _check_matrix(matrix):
     return len(matrix), width
 
 
-def _check_scale(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise AudiollmError(f"{name} must be a positive integer, got {value!r}")
-    return value
-
-
 def heatmap_png(path, matrix, x_scale=1, y_scale=1, vmin=None, vmax=None):
     """Draw a time-major matrix (T rows of F values) as a viridis PNG and write it to `path`.
 
@@ -111,8 +105,8 @@ def heatmap_png(path, matrix, x_scale=1, y_scale=1, vmin=None, vmax=None):
     frames along x, query 0 at the bottom.
     """
     n_frames, n_bins = _check_matrix(matrix)
-    x_scale = _check_scale("x_scale", x_scale)
-    y_scale = _check_scale("y_scale", y_scale)
+    x_scale = check_int("x_scale", x_scale)
+    y_scale = check_int("y_scale", y_scale)
     low = min(map(min, matrix)) if vmin is None else vmin
     high = max(map(max, matrix)) if vmax is None else vmax
     for name, value in (("vmin", low), ("vmax", high)):
@@ -146,8 +140,8 @@ def text_preview(matrix, width=72, height=12):
     of TEXT_RAMP (" " quietest to "@" loudest) after scaling min..max. Returns the lines joined by "\\n".
     """
     n_frames, n_bins = _check_matrix(matrix)
-    width = min(_check_scale("width", width), n_frames)
-    height = min(_check_scale("height", height), n_bins)
+    width = min(check_int("width", width), n_frames)
+    height = min(check_int("height", height), n_bins)
     per_column = [_block_means(col, width) for col in zip(*matrix)]  # (F, width): time averaged
     grid = [_block_means(col, height) for col in zip(*per_column)]  # (width, height): both averaged
     low = min(map(min, grid))

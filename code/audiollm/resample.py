@@ -42,7 +42,7 @@ from array import array
 from functools import lru_cache
 from itertools import repeat
 
-from .errors import AudiollmError
+from .errors import AudiollmError, check_int
 from .wav import read_wav
 
 PASS_EDGE = 0.875  # fraction of the lower Nyquist kept flat
@@ -52,12 +52,6 @@ DESIGN_DB = 82.0  # what the Kaiser formulas are asked for: 2 dB of margin for t
 MAX_TABLE_TAPS = 1 << 18  # phases * taps; the largest common pair, 11.025 kHz -> 96 kHz, needs 72,960
 MAX_ABS_SAMPLE = 1e150  # larger samples would overflow the squared distances in resample
 SAMPLE_RATE = 16000  # Whisper's input rate
-
-
-def _check_rate(name, value):
-    """A sample rate: a positive int (not bool), or AudiollmError naming the parameter."""
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise AudiollmError(f"{name} must be a positive int sample rate in Hz, got {value!r}")
 
 
 def _check_samples(samples):
@@ -125,8 +119,8 @@ def _phase_table(up, down):
 
 def _plan(orig_sr, target_sr):
     """Validate a rate pair -> (up, down, half), refusing pairs whose phase table would be huge."""
-    _check_rate("orig_sr", orig_sr)
-    _check_rate("target_sr", target_sr)
+    check_int("orig_sr", orig_sr)
+    check_int("target_sr", target_sr)
     up, down = _ratio(orig_sr, target_sr)
     half = _half_width(up, down)
     if up * (2 * half + 1) > MAX_TABLE_TAPS:
@@ -185,6 +179,6 @@ def load_audio(path, sr=SAMPLE_RATE):
     Whisper's `load_audio` has the same name and meaning but decodes any format through ffmpeg;
     this one reads WAV (see wav.read_wav) in pure Python.
     """
-    _check_rate("sr", sr)
+    check_int("sr", sr)
     samples, file_sr = read_wav(path, mono=True)
     return resample(samples, file_sr, sr)

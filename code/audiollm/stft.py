@@ -15,7 +15,7 @@ import math
 from itertools import repeat
 from operator import add, mul, sub
 
-from .errors import AudiollmError
+from .errors import AudiollmError, check_int
 from .fft import fft_columns
 
 WINDOWS = ("hann", "hamming", "rectangular")
@@ -36,15 +36,10 @@ def get_window(name, length):
     return [a - (1 - a) * math.cos(2 * math.pi * n / length) for n in range(length)]
 
 
-def _check_int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise AudiollmError(f"{name}: expected an integer >= {minimum}, got {value!r}")
-
-
 def _full_window(window, n_fft, win_length):
     """The analysis window as n_fft floats: a win_length window centred in n_fft with zeros around it."""
     win_length = n_fft if win_length is None else win_length
-    _check_int("win_length", win_length, 1)
+    check_int("win_length", win_length, 1)
     if win_length > n_fft:
         raise AudiollmError(f"win_length: {win_length} is longer than n_fft = {n_fft}")
     if isinstance(window, str):
@@ -91,8 +86,8 @@ def _frame_spectra(samples, n_fft, hop_length, win_length, window, center, pad_m
     diffs[k][q] = Z[k] - conj(Z[-k]) is 1j times the spectrum of frame 2q+1, for k in 0..n_fft // 2.
     Pairs past the last non-zero sample are left out; `_interleave` fills them with zeros.
     """
-    _check_int("n_fft", n_fft, 1)
-    _check_int("hop_length", hop_length, 1)
+    check_int("n_fft", n_fft, 1)
+    check_int("hop_length", hop_length, 1)
     win = _full_window(window, n_fft, win_length)
     x = _pad(_as_samples(samples), n_fft, center, pad_mode)
     if len(x) < n_fft:

@@ -19,9 +19,10 @@ import random
 from operator import add, mul
 from itertools import accumulate, chain, pairwise, repeat
 
-from .errors import AudiollmError
+from .errors import AudiollmError, check_int
 
 SAMPLE_RATE = 16000
+MIN_SR, MAX_SR = 1000, 48000  # the sample rates the generators accept, in Hz
 TABLE_SIZE = 4096  # wavetable length; a power of two so `& TABLE_MASK` wraps the phase
 TABLE_MASK = TABLE_SIZE - 1
 MAX_HARMONICS = 64  # a timbre longer than this is a mistake (and its wavetable would be slow to build)
@@ -71,12 +72,6 @@ def _check_number(name, value, low=None, high=None):
     if high is not None and value >= high:
         raise AudiollmError(f"{name} must be < {high}, got {value!r}")
     return float(value)
-
-
-def _check_rate(sr):
-    if isinstance(sr, bool) or not isinstance(sr, int) or not 1000 <= sr <= 48000:
-        raise AudiollmError(f"sr must be an integer sample rate from 1000 to 48000 Hz, got {sr!r}")
-    return sr
 
 
 def _rng(seed):
@@ -137,7 +132,7 @@ def note_hz(name):
 
 def tone(freq_hz, duration_s, amplitude=0.5, sr=SAMPLE_RATE):
     """A pure sine wave: `duration_s` seconds at `freq_hz`, peak `amplitude`. Returns (n,) floats."""
-    sr = _check_rate(sr)
+    sr = check_int("sr", sr, MIN_SR, MAX_SR)
     freq_hz = _check_number("freq_hz", freq_hz, low=0.0, high=sr / 2)
     amplitude = _check_number("amplitude", amplitude, low=0.0, high=1.0)
     step = 2.0 * math.pi * freq_hz / sr  # radians per sample
@@ -164,7 +159,7 @@ def chord(notes, duration_s, timbre="organ", amplitude=0.5, sr=SAMPLE_RATE):
     per sample indexes the table, interpolating linearly between entries (plain rounding would
     add faint high-frequency whistles). So each sample costs one look-up, not a sine per harmonic.
     """
-    sr = _check_rate(sr)
+    sr = check_int("sr", sr, MIN_SR, MAX_SR)
     amplitude = _check_number("amplitude", amplitude, low=0.0, high=1.0)
     harmonics = TIMBRES.get(timbre, timbre) if isinstance(timbre, str) else timbre
     if not isinstance(harmonics, (list, tuple)) or not 0 < len(harmonics) <= MAX_HARMONICS or not all(
@@ -228,7 +223,7 @@ def vowel(formants, pitch_contour, duration_s, amplitude=0.5, formant_scale=1.0,
     The source is a sawtooth (harmonics at k*f0 falling as 1/k, like glottal pulses seen from
     the lips); the three resonators put the formant peaks on that harmonic comb.
     """
-    sr = _check_rate(sr)
+    sr = check_int("sr", sr, MIN_SR, MAX_SR)
     amplitude = _check_number("amplitude", amplitude, low=0.0, high=1.0)
     formant_scale = _check_number("formant_scale", formant_scale, low=0.0)
     table = FORMANTS_HZ.get(formants) if isinstance(formants, str) else formants
@@ -304,7 +299,7 @@ def noise_event(kind, duration_s, seed=0, amplitude=0.5, sr=SAMPLE_RATE):
 
     The peak is `amplitude`, or a little less when the loudest moment falls in the end fades.
     """
-    sr = _check_rate(sr)
+    sr = check_int("sr", sr, MIN_SR, MAX_SR)
     amplitude = _check_number("amplitude", amplitude, low=0.0, high=1.0)
     n = _n_samples(duration_s, sr)
     rng = _rng(seed)
@@ -347,7 +342,7 @@ def lesson_scene(seed=0, sr=SAMPLE_RATE):
       music        3.5-7.0 s  a C major chord (C4 E4 G4) with organ harmonics
       environment  7.0-10.0 s rain with three door knocks on top
     """
-    sr = _check_rate(sr)
+    sr = check_int("sr", sr, MIN_SR, MAX_SR)
     rng = _rng(seed)
     mix = [0.0] * (10 * sr)
     speech = _utterance(rng, "A", 10, sr)[: round(3.2 * sr)]  # cut to stay inside its segment
@@ -367,7 +362,7 @@ def two_speaker_dialogue(seed=0, n_turns=10, sr=SAMPLE_RATE):
     syllables, with 0.3-0.7 s pauses between turns. About 20 s for the default 10 turns.
     Returns (samples, turns) with turns = [(start_s, end_s, speaker), ...] in time order.
     """
-    sr = _check_rate(sr)
+    sr = check_int("sr", sr, MIN_SR, MAX_SR)
     if isinstance(n_turns, bool) or not isinstance(n_turns, int) or not 1 <= n_turns <= 100:
         raise AudiollmError(f"n_turns must be an integer from 1 to 100, got {n_turns!r}")
     rng = _rng(seed)

@@ -26,7 +26,7 @@ import sys
 import warnings
 from array import array
 
-from .errors import AudiollmError, AudioFormatError
+from .errors import AudiollmError, AudioFormatError, check_int
 from .files import write_atomic
 
 WAVE_FORMAT_PCM = 0x0001
@@ -166,11 +166,6 @@ def _check_path(path):
     if not isinstance(path, (str, bytes, os.PathLike)):
         raise AudiollmError(f"path must be a str or os.PathLike, got {type(path).__name__}")
     return os.fsdecode(path)
-
-
-def _check_int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise AudiollmError(f"{name} must be an int >= {minimum}, got {value!r}")
 
 
 def _check_bool(name, value):
@@ -322,7 +317,7 @@ class WavReader:
         mono=True: a list of floats, shape (frames,), each the average of the channels.
         mono=False: one list per channel, shape (channels, frames).
         """
-        _check_int("n_frames", n_frames, 0)
+        check_int("n_frames", n_frames, 0)
         _check_bool("mono", mono)
         if self._file.closed:
             raise AudiollmError(f"{self.path}: read() on a closed WavReader")
@@ -338,7 +333,7 @@ class WavReader:
 
     def seek(self, frame):
         """Make the next read() start at `frame` (0 <= frame <= n_frames)."""
-        _check_int("frame", frame, 0)
+        check_int("frame", frame, 0)
         if frame > self.n_frames:
             raise AudiollmError(f"frame must be <= n_frames ({self.n_frames}), got {frame}")
         self._next_frame = frame
@@ -377,7 +372,7 @@ def read_wav(path, mono=True):
 def iter_wav_blocks(path, block_frames=DEFAULT_BLOCK_FRAMES, mono=True):
     """Yield consecutive blocks of up to block_frames frames, in read()'s format; memory stays one block."""
     path = _check_path(path)
-    _check_int("block_frames", block_frames, 1)
+    check_int("block_frames", block_frames, 1)
     _check_bool("mono", mono)
     return _blocks(path, block_frames, mono)
 
@@ -480,7 +475,7 @@ def write_wav(path, samples, sample_rate, bits=16):
     differ from ours by one step for values between grid points; values on the grid agree.
     """
     path = _check_path(path)
-    _check_int("sample_rate", sample_rate, 1)
+    check_int("sample_rate", sample_rate, 1)
     if type(bits) not in (int, str) or bits not in WRITE_FORMATS:
         raise AudiollmError(f"bits must be 16, 24, 32 or 'float32', got {bits!r}")
     channels = _check_samples(samples)
