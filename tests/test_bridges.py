@@ -278,3 +278,22 @@ def test_bad_input_names_the_parameter(call, name):
 
 def test_every_bridge_name_is_costed():
     assert {row["bridge"] for row in bridge_costs()} == set(BRIDGES)
+
+
+def test_token_counts_of_a_huge_clip_are_computed_not_listed():
+    seconds = 30 * 10 ** 12 + 1  # a list of its windows would not fit in memory
+    assert tokens_per_clip("qformer", seconds, n_queries=2) == (10 ** 12 + 1) * 2
+    assert tokens_per_clip("window_qformer", seconds) == 88 * 10 ** 12 + 50 // 17
+    assert tokens_per_clip("pooled_mlp", seconds) == 750 * 10 ** 12 + 25
+
+
+@pytest.mark.parametrize("make, name", [
+    (lambda: QFormer(d_model=10 ** 12), "d_model"),
+    (lambda: QFormer(n_queries=10 ** 12), "n_queries"),
+    (lambda: QFormer(n_layers=10 ** 6), "n_layers"),
+    (lambda: WindowQFormer(d_llm=10 ** 12), "d_llm"),
+    (lambda: PooledMLPAdapter(d_audio=10 ** 12), "d_audio"),
+])
+def test_giant_sizes_are_refused_before_allocating(make, name):
+    with pytest.raises(AudiollmError, match=name):
+        make()

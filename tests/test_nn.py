@@ -226,3 +226,22 @@ def test_torch_parity_pre_ln_block():
     xt = xt + attn(h, h, h, need_weights=False)[0]
     xt = xt + fc2(torch.nn.functional.gelu(fc1(torch.nn.functional.layer_norm(xt, (d,)))))
     assert_close(block(x), xt[0].tolist(), 1e-9)
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: transpose(None), "A"),
+    (lambda: matmul(float("nan"), [[1.0]]), "A"),
+    (lambda: linear([[1.0, 2.0]], [[1.0, 2.0]], [[1.0]]), "b"),
+    (lambda: layer_norm([[1.0, 2.0]], None, [0.0, 0.0]), "gamma"),
+    (lambda: layer_norm([[1.0, 2.0]], [1.0, 1.0], [[0.0], [0.0, 1.0]]), "beta"),
+    (lambda: softmax("abc"), "softmax"),
+    (lambda: softmax_rows(None), "X"),
+    (lambda: gelu(None), "gelu"),
+    (lambda: sinusoids(10 ** 12, 4), "length"),
+    (lambda: sinusoids(4, True), "channels"),
+    (lambda: Linear(10 ** 12, 4, random.Random(0)), "d_in"),
+    (lambda: LayerNorm(10 ** 12), "d"),
+])
+def test_bad_input_names_the_parameter(call, name):
+    with pytest.raises(AudiollmError, match=name):
+        call()

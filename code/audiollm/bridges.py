@@ -173,8 +173,9 @@ class QFormer:
 
     def __init__(self, d_audio=64, d_model=64, n_heads=4, n_layers=1, n_queries=64, d_llm=128, seed=0):
         for name, value in (("d_audio", d_audio), ("d_model", d_model), ("n_heads", n_heads),
-                            ("n_layers", n_layers), ("n_queries", n_queries), ("d_llm", d_llm)):
-            check_int(name, value)
+                            ("n_queries", n_queries), ("d_llm", d_llm)):
+            check_int(name, value, 1, nn.MAX_WIDTH)
+        check_int("n_layers", n_layers, 1, nn.MAX_LAYERS)
         check_int("seed", seed, 0)
         if d_model % n_heads:
             raise AudiollmError(f"n_heads: {n_heads} does not divide d_model={d_model}")
@@ -265,8 +266,8 @@ class PooledMLPAdapter:
     """
 
     def __init__(self, d_audio=64, d_llm=128, seed=0):
-        check_int("d_audio", d_audio)
-        check_int("d_llm", d_llm)
+        check_int("d_audio", d_audio, 1, nn.MAX_WIDTH)
+        check_int("d_llm", d_llm, 1, nn.MAX_WIDTH)
         check_int("seed", seed, 0)
         self.d_audio, self.d_llm = d_audio, d_llm
         rng = random.Random(seed)
@@ -302,12 +303,11 @@ class PooledMLPAdapter:
 
 
 def _window_frames(seconds):
-    """50-Hz encoder frames in each 30-s window of a clip: full windows have 1500, the last the rest."""
+    """(full, last): the number of full 30-s windows of a clip and the 50-Hz encoder frames in the part
+    window after them (0 if none). Counted, not listed, so a huge `seconds` costs nothing."""
     full, rest = divmod(seconds, WINDOW_SECONDS)
-    frames = [WINDOW_SECONDS * ENCODER_RATE] * int(full)
-    if rest > 0:
-        frames.append(math.ceil(round(rest * ENCODER_RATE, 6)))
-    return frames
+    last = math.ceil(round(rest * ENCODER_RATE, 6)) if rest > 0 else 0
+    return int(full), last
 
 
 def tokens_per_clip(bridge, seconds, n_queries=64):
@@ -321,11 +321,11 @@ def tokens_per_clip(bridge, seconds, n_queries=64):
         raise AudiollmError(f"bridge: expected one of {', '.join(BRIDGES)}, got {bridge!r}")
     _check_seconds("seconds", seconds)
     check_int("n_queries", n_queries)
-    frames = _window_frames(seconds)
+    full, last = _window_frames(seconds)
     if bridge == "qformer":
-        return len(frames) * n_queries
+        return (full + (last > 0)) * n_queries
     per = SALMONN_WINDOW if bridge == "window_qformer" else POOL
-    return sum(f // per for f in frames)
+    return full * (WINDOW_SECONDS * ENCODER_RATE // per) + last // per
 
 
 def bridge_costs(d_audio=WHISPER_LARGE_WIDTH, d_model=QFORMER_WIDTH, n_layers=QFORMER_LAYERS,

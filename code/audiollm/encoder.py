@@ -17,23 +17,24 @@ from math import sqrt
 from operator import add
 
 from .errors import AudiollmError, check_int
-from .nn import LayerNorm, Linear, TransformerBlock, gelu_rows, linear, sinusoids
+from .nn import MAX_CTX, MAX_LAYERS, MAX_WIDTH, LayerNorm, Linear, TransformerBlock, gelu_rows, linear, sinusoids
 
 KERNEL = 3          # Whisper's conv kernel (padding 1)
 N_CTX = 1500        # Whisper's encoder frames per 30-s chunk
 PATCH = 16          # BEATs patch: 16 frames x 16 mel bins
 BEATS_MELS = 128    # BEATs' filterbank: 128 bins = 8 bands of patches
+MAX_MASK_FRAMES = 24 * 3600 * 100  # a day of 10-ms frames: a longer mask is a typo, not a recording
 
 
 def output_length(n_frames):
     """Encoder frames for n_frames log-Mel frames: the stride-2 conv (padding 1) gives ceil(n_frames / 2)."""
-    return (n_frames + 1) // 2
+    return (check_int("n_frames", n_frames, 0) + 1) // 2
 
 
 def frame_mask(n_frames, n_valid):
     """key_mask for the FrameEncoder's output: output_length(n_frames) bools, True for the
     output_length(n_valid) frames that come from real audio. Bridges pass it on to `attention`."""
-    check_int("n_frames", n_frames)
+    check_int("n_frames", n_frames, 1, MAX_MASK_FRAMES)
     _check_n_valid(n_valid, n_frames, 1)
     n_out = output_length(n_valid)
     return [True] * n_out + [False] * (output_length(n_frames) - n_out)
@@ -42,7 +43,8 @@ def frame_mask(n_frames, n_valid):
 def concat_features(a, b):
     """SALMONN's fusion: join two encoders' frames feature-wise, (T, d1) + (T, d2) -> (T, d1 + d2)."""
     for name, x in (("a", a), ("b", b)):
-        if not x or any(len(row) != len(x[0]) for row in x) or not x[0]:
+        if (not isinstance(x, (list, tuple)) or not x or not all(isinstance(row, (list, tuple)) for row in x)
+                or any(len(row) != len(x[0]) for row in x) or not x[0]):
             raise AudiollmError(f"{name} must be a non-empty list of equal-length, non-empty rows")
     if len(a) != len(b):
         raise AudiollmError(f"b has {len(b)} frames but a has {len(a)}; both encoders must run at 50 Hz "
@@ -51,13 +53,13 @@ def concat_features(a, b):
 
 
 def _check_config(d_model, n_heads, n_layers, seed):
-    check_int("d_model", d_model, 4)
+    check_int("d_model", d_model, 4, MAX_WIDTH)
     if d_model % 2:
         raise AudiollmError(f"d_model must be even (sin/cos position pairs), got {d_model}")
     check_int("n_heads", n_heads)
     if d_model % n_heads:
         raise AudiollmError(f"d_model={d_model} must be divisible by n_heads={n_heads}")
-    check_int("n_layers", n_layers)
+    check_int("n_layers", n_layers, 1, MAX_LAYERS)
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise AudiollmError(f"seed must be an integer, got {seed!r}")
 
@@ -95,6 +97,11 @@ class Conv1d:
     """
 
     def __init__(self, d_in, d_out, rng, stride=1):
+        check_int("d_in", d_in, 1, MAX_WIDTH)
+        check_int("d_out", d_out, 1, MAX_WIDTH)
+        check_int("stride", stride)
+        if not isinstance(rng, random.Random):
+            raise AudiollmError(f"rng must be a random.Random, got {type(rng).__name__}")
         bound = 1.0 / sqrt(d_in * KERNEL)  # torch's default init: uniform(+-1/sqrt(fan_in))
         self.weight = [[[rng.uniform(-bound, bound) for _ in range(KERNEL)] for _ in range(d_in)]
                        for _ in range(d_out)]
@@ -103,6 +110,8 @@ class Conv1d:
 
     def __call__(self, X):
         """X (n, d_in) -> (ceil(n / stride), d_out)."""
+        if not isinstance(X, (list, tuple)) or not X or not isinstance(X[0], (list, tuple)):
+            raise AudiollmError("X must be a non-empty list of rows, shape (n, d_in)")
         zero = [0.0] * len(X[0])
         padded = [zero] + [list(row) for row in X] + [zero]
         windows = [padded[i] + padded[i + 1] + padded[i + 2] for i in range(0, len(X), self.stride)]
@@ -121,9 +130,9 @@ class FrameEncoder:
     """
 
     def __init__(self, n_mels=80, d_model=64, n_heads=4, n_layers=1, n_ctx=N_CTX, seed=0):
-        check_int("n_mels", n_mels)
+        check_int("n_mels", n_mels, 1, MAX_WIDTH)
         _check_config(d_model, n_heads, n_layers, seed)
-        check_int("n_ctx", n_ctx)
+        check_int("n_ctx", n_ctx, 1, MAX_CTX)
         rng = random.Random(seed)
         self.n_mels, self.d_model, self.n_layers, self.n_ctx = n_mels, d_model, n_layers, n_ctx
         self.conv1 = Conv1d(n_mels, d_model, rng)
@@ -201,10 +210,11 @@ class AcousticEncoder:
 
     def valid_length(self, n_valid):
         """Output frames that come from real audio: 8 per complete 16-frame column."""
-        return n_valid // PATCH * self.n_bands
+        return check_int("n_valid", n_valid, 0) // PATCH * self.n_bands
 
     def patches(self, frames):
         """(n_frames, 128) -> (n_frames // 16 * 8, 256) flattened patches, column-major, each patch time-major."""
+        _check_frames(frames, self.n_mels)
         return [[v for t in range(c, c + PATCH) for v in frames[t][b:b + PATCH]]
                 for c in range(0, len(frames) - PATCH + 1, PATCH)
                 for b in range(0, self.n_mels, PATCH)]

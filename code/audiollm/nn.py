@@ -18,13 +18,19 @@ dist copies a list argument into a tuple on every call, so hot operands become t
 import math
 import random
 from itertools import repeat
-from math import dist, erf, exp, sqrt
+from math import dist, erf, exp, inf, sqrt
 from operator import add, mul, sub
 
 from .errors import AudiollmError, check_int
 
 INV_SQRT2 = 1.0 / sqrt(2.0)
 LN_EPS = 1e-5  # torch.nn.LayerNorm's default
+# Bounds on the models' constructor arguments: a 7B LLM is 4096 wide with 32 layers; anything larger as
+# Python lists of floats takes gigabytes and minutes to initialise, so it is a typo here, not a model.
+MAX_WIDTH = 4096  # widths, queries and mel bins
+MAX_FEATURES = 4 * MAX_WIDTH  # one side of a Linear layer: the MLP's hidden width is 4 d_model
+MAX_LAYERS = 32
+MAX_CTX = 1 << 16  # positions: 1500 cover Whisper's 30 s
 
 
 def _sq(row):
@@ -45,7 +51,8 @@ def _dots(X, W):
 
 
 def _check_matrix(name, A):
-    if not A or not A[0]:
+    """(n, m) of a non-empty list of equal-length non-empty rows, or AudiollmError naming `name`."""
+    if not isinstance(A, (list, tuple)) or not A or not all(isinstance(row, (list, tuple)) for row in A) or not A[0]:
         raise AudiollmError(f"{name} must be a non-empty list of non-empty rows")
     width = len(A[0])
     if any(len(row) != width for row in A):
@@ -53,8 +60,17 @@ def _check_matrix(name, A):
     return len(A), width
 
 
+def _check_vector(name, v, d):
+    """Reject anything but d numbers (gamma, beta and bias vectors)."""
+    if not isinstance(v, (list, tuple)) or len(v) != d or not all(
+            isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
+        got = len(v) if isinstance(v, (list, tuple)) else type(v).__name__
+        raise AudiollmError(f"{name} must be a list of {d} numbers, got {got}")
+
+
 def transpose(A):
     """(n, m) -> (m, n)."""
+    _check_matrix("A", A)
     return [list(col) for col in zip(*A)]
 
 
@@ -76,30 +92,33 @@ def linear(X, W, b=None):
     out = _dots(X, W)
     if b is None:
         return out
-    if len(b) != d_out:
-        raise AudiollmError(f"linear: b has {len(b)} entries, expected d_out={d_out}")
+    _check_vector("b", b, d_out)
     return [list(map(add, row, b)) for row in out]
 
 
 def softmax(row):
     """Numerically stable softmax of one vector (subtract the max so exp never overflows)."""
-    if not row:
-        raise AudiollmError("softmax: row must be non-empty")
-    e = list(map(exp, map(sub, row, repeat(max(row)))))
+    if not isinstance(row, (list, tuple)) or not row:
+        raise AudiollmError("softmax: row must be a non-empty list of numbers")
+    try:
+        e = list(map(exp, map(sub, row, repeat(max(row)))))
+    except TypeError:
+        raise AudiollmError("softmax: row must hold only numbers") from None
     total = sum(e)
     return [v / total for v in e]
 
 
 def softmax_rows(X):
     """softmax of every row of X (n, m)."""
+    _check_matrix("X", X)
     return [softmax(row) for row in X]
 
 
 def layer_norm(X, gamma, beta, eps=LN_EPS):
     """Normalise each row of X (n, d) to mean 0 and (biased) variance 1, then scale by gamma, shift by beta."""
     _, d = _check_matrix("X", X)
-    if len(gamma) != d or len(beta) != d:
-        raise AudiollmError(f"layer_norm: gamma and beta need {d} entries, got {len(gamma)} and {len(beta)}")
+    _check_vector("gamma", gamma, d)
+    _check_vector("beta", beta, d)
     if not eps > 0:
         raise AudiollmError(f"layer_norm: eps must be > 0, got {eps!r}")
     out = []
@@ -113,11 +132,14 @@ def layer_norm(X, gamma, beta, eps=LN_EPS):
 
 def gelu(x):
     """Exact GELU, 0.5 x (1 + erf(x / sqrt 2)) (torch's default, not the tanh approximation)."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise AudiollmError(f"gelu: x must be a number, got {type(x).__name__}")
     return 0.5 * x * (1.0 + erf(x * INV_SQRT2))
 
 
 def gelu_rows(X):
     """gelu of every entry of X (n, d)."""
+    _check_matrix("X", X)
     return [[0.5 * v * (1.0 + erf(v * INV_SQRT2)) for v in row] for row in X]
 
 
@@ -192,11 +214,10 @@ def sinusoids(length, channels, max_timescale=10000):
 
     Channel pair c uses the timescale max_timescale ** (c / (channels/2 - 1)), as in openai/whisper model.py.
     """
-    if not isinstance(length, int) or length < 1:
-        raise AudiollmError(f"sinusoids: length must be a positive integer, got {length!r}")
-    if not isinstance(channels, int) or channels < 4 or channels % 2:
-        raise AudiollmError(f"sinusoids: channels must be an even integer >= 4, got {channels!r}")
-    if not max_timescale > 1:
+    check_int("length", length, 1, MAX_CTX)
+    if check_int("channels", channels, 4, MAX_WIDTH) % 2:
+        raise AudiollmError(f"sinusoids: channels must be even (sin/cos pairs), got {channels!r}")
+    if isinstance(max_timescale, bool) or not isinstance(max_timescale, (int, float)) or not 1 < max_timescale < inf:
         raise AudiollmError(f"sinusoids: max_timescale must be > 1, got {max_timescale!r}")
     half = channels // 2
     step = math.log(max_timescale) / (half - 1)
@@ -217,8 +238,8 @@ class Linear:
     """y = x W^T + b with W (d_out, d_in); initialised like torch.nn.Linear: uniform(+-1/sqrt(d_in))."""
 
     def __init__(self, d_in, d_out, rng, bias=True):
-        check_int("d_in", d_in)
-        check_int("d_out", d_out)
+        check_int("d_in", d_in, 1, MAX_FEATURES)
+        check_int("d_out", d_out, 1, MAX_FEATURES)
         _check_rng(rng)
         bound = 1.0 / sqrt(d_in)
         self.weight = [_uniform(rng, d_in, bound) for _ in range(d_out)]
@@ -235,7 +256,7 @@ class LayerNorm:
     """Per-row layer norm with a learned gain (ones) and shift (zeros)."""
 
     def __init__(self, d, eps=LN_EPS):
-        check_int("d", d)
+        check_int("d", d, 1, MAX_FEATURES)
         self.weight = [1.0] * d
         self.bias = [0.0] * d
         self.eps = eps
