@@ -79,3 +79,19 @@ def test_bad_input_names_the_parameter(bad, words):
 def test_rfft_rejects_complex_input():
     with pytest.raises(AudiollmError, match="real"):
         rfft([1j, 2.0])
+
+
+@pytest.mark.parametrize("columns", [None, "abc", [None], [[1.0], [1.0, 2.0]], [["a"], ["b"]]])
+def test_fft_columns_names_bad_columns(columns):
+    with pytest.raises(AudiollmError, match="columns"):
+        fft_columns(columns)
+
+
+def test_fft_columns_of_no_signals_is_empty_columns():
+    assert fft_columns([[], [], []]) == [[], [], []]
+
+
+@pytest.mark.parametrize("x", [None, "abc", []])
+def test_dft_names_bad_x(x):
+    with pytest.raises(AudiollmError, match="x"):
+        dft(x)

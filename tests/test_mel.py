@@ -6,8 +6,8 @@ import warnings
 import pytest
 
 from audiollm.errors import AudiollmError
-from audiollm.mel import (HOP_LENGTH, N_FRAMES, N_SAMPLES, hz_to_mel, log1p_mel, log_mel_spectrogram, log_mel_windows,
-                          mel_filters, mel_to_hz, melspectrogram, pad_or_trim)
+from audiollm.mel import (HOP_LENGTH, N_FRAMES, N_SAMPLES, fft_frequencies, hz_to_mel, log1p_mel, log_mel_spectrogram,
+                          log_mel_windows, mel_filters, mel_frequencies, mel_to_hz, melspectrogram, pad_or_trim)
 from audiollm.wav import read_wav, write_wav
 
 AUDIO = pathlib.Path(__file__).parent / "fixtures" / "audio"
@@ -150,3 +150,32 @@ def test_live_whisper_and_librosa_parity():
                                          pad_mode="reflect").T
     got = np.array(melspectrogram(samples))
     assert np.abs(got - ref).max() <= 1e-6 * ref.max()  # librosa keeps its filter bank in float32
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: hz_to_mel(None), "frequencies"),
+    (lambda: hz_to_mel("abc"), "frequencies"),
+    (lambda: mel_to_hz(1e12), "mels"),
+    (lambda: fft_frequencies(None, 400), "sr"),
+    (lambda: fft_frequencies(16000, 10 ** 12), "n_fft"),
+    (lambda: mel_frequencies(n_mels=10 ** 12), "n_mels"),
+    (lambda: mel_frequencies(fmin=None), "fmin"),
+    (lambda: mel_filters(16000, 400, fmax="abc"), "fmax"),
+    (lambda: melspectrogram([0.1] * 1600, power=10 ** 12), "power"),
+    (lambda: log1p_mel(None), "mel"),
+    (lambda: pad_or_trim(None), "samples"),
+    (lambda: pad_or_trim([0.0], length=10 ** 12), "length"),
+    (lambda: log_mel_spectrogram(None), "audio"),
+    (lambda: log_mel_spectrogram([0.1] * 1600, padding=10 ** 12), "padding"),
+])
+def test_bad_input_names_the_parameter(call, name):
+    with pytest.raises(AudiollmError, match=name):
+        call()
+
+
+@pytest.mark.parametrize("window_s", [math.inf, 10 ** 12])
+def test_log_mel_windows_refuses_endless_windows(tmp_path, window_s):
+    path = tmp_path / "a.wav"
+    write_wav(path, [0.0] * 1600, 16000)
+    with pytest.raises(AudiollmError, match="window_s"):
+        next(log_mel_windows(path, window_s=window_s))

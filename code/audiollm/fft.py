@@ -139,14 +139,19 @@ def fft_columns(columns, inverse=False):
     Returns n lists of B complex values: out[k][b] = bin k of signal b. Unnormalised in both directions
     (the inverse has the + sign and no 1/n; `ifft` applies it).
     """
-    n = len(columns)
-    if n == 0:
-        raise AudiollmError("columns: need at least one sample position, got an empty list")
+    if not isinstance(columns, (list, tuple)) or not columns:
+        raise AudiollmError("columns: need a non-empty list of sample positions, each a list of numbers")
+    width = len(columns[0]) if isinstance(columns[0], (list, tuple)) else -1
+    if width < 0 or not all(isinstance(c, (list, tuple)) and len(c) == width for c in columns):
+        raise AudiollmError("columns: every sample position must be a list of the same length (B signals)")
     sign = 1 if inverse else -1
-    radices = _factorize(n)
-    if radices is None:
-        return _bluestein(columns, sign)
-    return _mixed_radix(columns, radices, sign)
+    radices = _factorize(len(columns))
+    try:
+        if radices is None:
+            return _bluestein(columns, sign)
+        return _mixed_radix(columns, radices, sign)
+    except TypeError:
+        raise AudiollmError("columns: every value must be a number") from None
 
 
 def _as_column_batch(x, name):
@@ -182,6 +187,7 @@ def rfft(x):
 
 def dft(x):
     """Direct O(n^2) DFT, the definition itself: the reference the FFT is tested against."""
+    x = [c[0] for c in _as_column_batch(x, "x")]
     n = len(x)
     w = [cmath.exp(-2j * math.pi * t / n) for t in range(n)]
     return [sum(v * w[k * t % n] for t, v in enumerate(x)) for k in range(n)]

@@ -19,7 +19,7 @@ from operator import add, mul
 
 from .errors import AudiollmError, check_int
 from .resample import filter_half_width, load_audio, resample
-from .stft import power_columns
+from .stft import MAX_N_FFT, power_columns
 from .wav import open_wav
 
 SAMPLE_RATE = 16000
@@ -29,6 +29,8 @@ CHUNK_LENGTH = 30
 N_SAMPLES = CHUNK_LENGTH * SAMPLE_RATE  # 480000 samples in a 30-second chunk
 N_FRAMES = N_SAMPLES // HOP_LENGTH  # 3000 frames in a mel spectrogram of a chunk
 FRAMES_PER_SECOND = SAMPLE_RATE // HOP_LENGTH  # 10 ms per frame
+MAX_POWER = 4.0  # melspectrogram's exponent: 1 is magnitude, 2 power; beyond 4 floats overflow
+MAX_PAD_SAMPLES = 20 * N_SAMPLES  # 10 minutes: the most pad_or_trim, padding and window_s may add
 
 # Slaney's mel scale: linear below 1 kHz (3 mels per 200 Hz), logarithmic above.
 _F_SP = 200.0 / 3
@@ -55,16 +57,25 @@ def _mel_to_hz(m, htk):
 
 def hz_to_mel(frequencies, htk=False):
     """Hz -> mels (Slaney by default, HTK's 2595 log10(1 + f/700) with htk=True). A number or a list."""
-    if isinstance(frequencies, (int, float)):
-        return _hz_to_mel(frequencies, htk)
-    return [_hz_to_mel(f, htk) for f in frequencies]
+    return _convert(_hz_to_mel, "frequencies", frequencies, htk)
 
 
 def mel_to_hz(mels, htk=False):
     """Mels -> Hz, the inverse of `hz_to_mel`. A number or a list."""
-    if isinstance(mels, (int, float)):
-        return _mel_to_hz(mels, htk)
-    return [_mel_to_hz(m, htk) for m in mels]
+    return _convert(_mel_to_hz, "mels", mels, htk)
+
+
+def _convert(scale, name, values, htk):
+    """scale(v, htk) of a number or of every number in a list; AudiollmError naming `name` otherwise."""
+    try:
+        if isinstance(values, (int, float)) and not isinstance(values, bool):
+            return scale(values, htk)
+        if not isinstance(values, (list, tuple)):
+            raise TypeError
+        return [scale(v, htk) for v in values]
+    except (TypeError, ValueError, OverflowError):
+        raise AudiollmError(f"{name}: expected a number or a list of numbers in range, "
+                            f"got {str(values)[:40]}") from None
 
 
 def _linspace(start, stop, num):
@@ -77,24 +88,30 @@ def _linspace(start, stop, num):
 
 def fft_frequencies(sr, n_fft):
     """Centre frequency in Hz of each of the n_fft // 2 + 1 rFFT bins: k * sr / n_fft."""
+    check_int("sr", sr)
+    check_int("n_fft", n_fft, 1, MAX_N_FFT)
     val = 1.0 / (n_fft * (1.0 / sr))
     return [k * val for k in range(n_fft // 2 + 1)]
 
 
 def mel_frequencies(n_mels=128, fmin=0.0, fmax=11025.0, htk=False):
     """n_mels frequencies in Hz, evenly spaced on the mel scale from fmin to fmax."""
-    return mel_to_hz(_linspace(_hz_to_mel(fmin, htk), _hz_to_mel(fmax, htk), n_mels), htk)
+    check_int("n_mels", n_mels, 1, MAX_N_FFT)
+    for name, value in (("fmin", fmin), ("fmax", fmax)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise AudiollmError(f"{name}: expected a finite frequency in Hz, got {value!r}")
+    return mel_to_hz(_linspace(hz_to_mel(fmin, htk), hz_to_mel(fmax, htk), n_mels), htk)
 
 
 def _check_filter_args(sr, n_fft, n_mels, fmin, fmax, norm):
     check_int("sr", sr, 1)
-    check_int("n_fft", n_fft, 1)
-    check_int("n_mels", n_mels, 1)
+    check_int("n_fft", n_fft, 1, MAX_N_FFT)
+    check_int("n_mels", n_mels, 1, MAX_N_FFT)
     fmax = sr / 2 if fmax is None else fmax
-    if not (isinstance(fmin, (int, float)) and 0 <= fmin < fmax):
-        raise AudiollmError(f"fmin: expected 0 <= fmin < fmax ({fmax}), got {fmin!r}")
     if not isinstance(fmax, (int, float)) or fmax <= 0 or math.isnan(fmax):
         raise AudiollmError(f"fmax: expected a positive frequency in Hz, got {fmax!r}")
+    if not (isinstance(fmin, (int, float)) and 0 <= fmin < fmax):
+        raise AudiollmError(f"fmin: expected 0 <= fmin < fmax ({fmax}), got {fmin!r}")
     if not (norm is None or norm == "slaney" or (isinstance(norm, (int, float)) and norm > 0)):
         raise AudiollmError(f"norm: expected None, 'slaney' or a positive p-norm order, got {norm!r}")
     return float(fmax)
@@ -170,7 +187,7 @@ def melspectrogram(samples, sr=SAMPLE_RATE, n_fft=N_FFT, hop_length=HOP_LENGTH, 
     (sr=22050, n_fft=2048, hop_length=512, n_mels=128, pad_mode="constant"), so pass them explicitly to
     compare.
     """
-    if not isinstance(power, (int, float)) or power <= 0:
+    if isinstance(power, bool) or not isinstance(power, (int, float)) or not 0 < power <= MAX_POWER:
         raise AudiollmError(f"power: expected a positive exponent (2 for power, 1 for magnitude), got {power!r}")
     weights = _sparse(mel_filters(sr, n_fft, n_mels, fmin, fmax, htk, norm))
     columns = power_columns(samples, n_fft, hop_length, win_length, window, center, pad_mode)
@@ -185,16 +202,26 @@ def log1p_mel(mel):
     Whisper does otherwise because log(1 + x) depends on the recording's absolute level (for quiet audio
     it is nearly linear); log10 with a floor 80 dB below the peak is level-independent up to an offset.
     """
-    return [[math.log1p(v) for v in row] for row in mel]
+    try:
+        return [[math.log1p(v) for v in row] for row in mel]
+    except (TypeError, ValueError):
+        raise AudiollmError("mel: expected (T, n_mels) rows of non-negative power values") from None
 
 
 def pad_or_trim(samples, length=N_SAMPLES):
     """Pad with zeros or cut to exactly `length` samples (Whisper's pad_or_trim; 30 s at 16 kHz by default)."""
-    check_int("length", length, 0)
-    samples = list(samples)
+    check_int("length", length, 0, MAX_PAD_SAMPLES)
+    samples = _as_list("samples", samples)
     if len(samples) >= length:
         return samples[:length]
     return samples + [0.0] * (length - len(samples))
+
+
+def _as_list(name, samples):
+    """A list of the samples (their values are checked by the STFT), or AudiollmError naming `name`."""
+    if isinstance(samples, (str, bytes)) or not hasattr(samples, "__iter__"):
+        raise AudiollmError(f"{name}: expected a sequence of samples, got {type(samples).__name__}")
+    return list(samples)
 
 
 def _whisper_log(mel_columns):
@@ -216,8 +243,8 @@ def log_mel_spectrogram(audio, n_mels=80, padding=0):
     if isinstance(audio, (str, os.PathLike)):
         audio = load_audio(audio, SAMPLE_RATE)
     check_int("n_mels", n_mels, 1)
-    check_int("padding", padding, 0)
-    samples = list(audio) + [0.0] * padding
+    check_int("padding", padding, 0, MAX_PAD_SAMPLES)
+    samples = _as_list("audio", audio) + [0.0] * padding
     if len(samples) < HOP_LENGTH:
         raise AudiollmError(f"audio: {len(samples)} samples is less than one hop ({HOP_LENGTH}); nothing to frame")
     columns = power_columns(samples, N_FFT, HOP_LENGTH)
@@ -254,8 +281,10 @@ def log_mel_windows(path, window_s=CHUNK_LENGTH, n_mels=80):
     window, so memory stays that of one window however long the file is. A file with no frames yields
     nothing.
     """
-    if not isinstance(window_s, (int, float)) or not window_s > 0:
-        raise AudiollmError(f"window_s: expected a positive number of seconds, got {window_s!r}")
+    if isinstance(window_s, bool) or not isinstance(window_s, (int, float)) or not (
+            0 < window_s * SAMPLE_RATE <= MAX_PAD_SAMPLES):
+        raise AudiollmError(f"window_s: expected a positive number of seconds up to {MAX_PAD_SAMPLES // SAMPLE_RATE}, "
+                            f"got {window_s!r}")
     length = round(window_s * SAMPLE_RATE)
     if length % HOP_LENGTH or abs(length - window_s * SAMPLE_RATE) > 1e-6:
         raise AudiollmError(f"window_s: must be a whole number of 10 ms frames, got {window_s!r}")

@@ -20,6 +20,7 @@ from .fft import fft_columns
 
 WINDOWS = ("hann", "hamming", "rectangular")
 PAD_MODES = ("reflect", "constant")
+MAX_N_FFT = 1 << 16  # 1.4 s at 48 kHz; librosa's largest default is 2048
 
 
 def get_window(name, length):
@@ -30,6 +31,7 @@ def get_window(name, length):
     """
     if name not in WINDOWS:
         raise AudiollmError(f"window: unknown window {name!r}; choose one of {', '.join(WINDOWS)} or pass a list")
+    check_int("length", length, 1, MAX_N_FFT)
     if name == "rectangular":
         return [1.0] * length
     a = 0.5 if name == "hann" else 0.54
@@ -86,10 +88,10 @@ def _frame_spectra(samples, n_fft, hop_length, win_length, window, center, pad_m
     diffs[k][q] = Z[k] - conj(Z[-k]) is 1j times the spectrum of frame 2q+1, for k in 0..n_fft // 2.
     Pairs past the last non-zero sample are left out; `_interleave` fills them with zeros.
     """
-    check_int("n_fft", n_fft, 1)
+    check_int("n_fft", n_fft, 1, MAX_N_FFT)
     check_int("hop_length", hop_length, 1)
-    win = _full_window(window, n_fft, win_length)
     x = _pad(_as_samples(samples), n_fft, center, pad_mode)
+    win = _full_window(window, n_fft, win_length)
     if len(x) < n_fft:
         raise AudiollmError(f"samples: {len(x)} samples (after padding) is shorter than n_fft = {n_fft}")
     n_frames = 1 + (len(x) - n_fft) // hop_length
@@ -98,9 +100,9 @@ def _frame_spectra(samples, n_fft, hop_length, win_length, window, center, pad_m
     while n_live and x[n_live - 1] == 0.0:
         n_live -= 1
     n_pairs = (min(n_frames, -(-n_live // hop_length)) + 1) // 2
-    # packed[t] = x[t] + 1j x[t + hop]: column p of pair q is packed[2 q hop + p], one strided slice.
-    x += [0.0] * hop_length
-    packed = list(map(complex, x, x[hop_length:]))
+    # packed[t] = x[t] + 1j x[t + hop] (0 past the end): column p of pair q is packed[2 q hop + p], one strided
+    # slice. At most len(x) zeros, however long the hop.
+    packed = list(map(complex, x, x[hop_length:] + [0.0] * min(hop_length, len(x))))
     step = 2 * hop_length
     columns = [list(map(mul, packed[p:p + step * n_pairs:step], repeat(0.5 * w))) for p, w in enumerate(win)]
     z = fft_columns(columns)
@@ -134,7 +136,10 @@ def stft(samples, n_fft=400, hop_length=160, win_length=None, window="hann", cen
 
 def power_spectrum(frames):
     """|X|^2 of STFT frames: (n_frames, n_bins) complex -> (n_frames, n_bins) floats."""
-    return [[v * v for v in map(abs, row)] for row in frames]
+    try:
+        return [[v * v for v in map(abs, row)] for row in frames]
+    except TypeError:
+        raise AudiollmError("frames: expected a list of rows of complex numbers, (n_frames, n_bins)") from None
 
 
 def power_columns(samples, n_fft=400, hop_length=160, win_length=None, window="hann", center=True,
