@@ -240,3 +240,20 @@ def test_log_mel_shape_per_second():
 def test_log_mel_shape_rejects_bad_arguments(kwargs, name):
     with pytest.raises(AudiollmError, match=name):
         log_mel_shape(**kwargs)
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: transcribe([None], vowel_templates()), "log_mel"),
+    (lambda: transcribe([[0.0] * 80], "abc"), "templates"),
+    (lambda: answer_from_text("a", None, [0]), "options"),
+    (lambda: answer_from_text("a", ["a", "b"], None), "prior"),
+    (lambda: fit_readout(float("nan"), [0, 1], 2), "features"),
+    (lambda: fit_readout([[0.0], [math.nan]], [0, 1], 2), "features"),
+    (lambda: fit_readout([[0.0], [1.0]], None, 2), "answers"),
+    (lambda: fit_readout([[0.0], [1.0]], [0, 1], 10 ** 12), "n_options"),
+    (lambda: fit_readout([[0.0], [1.0]], [0, 1], 2).predict(None), "features"),
+    (lambda: fit_readout([[0.0], [1.0]], [0, 1], 2).predict([[1.0]]), "features"),
+])
+def test_bad_input_names_the_parameter(call, name):
+    with pytest.raises(AudiollmError, match=name):
+        call()

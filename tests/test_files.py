@@ -35,3 +35,9 @@ def test_bad_paths_are_named(path, words):
     with pytest.raises(AudiollmError, match="path") as err:
         write_atomic(path, "x")
     assert words in str(err.value)
+
+
+def test_data_must_be_bytes_or_str(tmp_path):
+    with pytest.raises(AudiollmError, match="data"):
+        write_atomic(tmp_path / "x", None)
+    assert os.listdir(tmp_path) == []

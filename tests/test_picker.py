@@ -234,3 +234,8 @@ def test_bad_constraints_name_the_parameter(constraints, name):
 def test_bad_task_is_rejected(task):
     with pytest.raises(AudiollmError, match="task"):
         pick(task)
+
+
+def test_format_plan_rejects_what_is_not_a_plan():
+    with pytest.raises(AudiollmError, match="plan must be a Plan"):
+        format_plan(None)

@@ -175,3 +175,9 @@ def test_text_preview_rejects_bad_sizes():
         png.text_preview([[1.0]], width=0)
     with pytest.raises(AudiollmError, match="height"):
         png.text_preview([[1.0]], height=-2)
+
+
+@pytest.mark.parametrize("x", [None, math.nan, "0.5", True])
+def test_viridis_rejects_non_numbers(x):
+    with pytest.raises(AudiollmError, match="x must be a number"):
+        png.viridis(x)

@@ -252,10 +252,12 @@ def transcribe(log_mel, templates):
     least MIN_SEGMENT_FRAMES voiced frames becomes the vowel whose template shape is nearest.
     It never reports pitch, loudness or anything that is not a vowel: that is what text keeps.
     """
-    if not templates:
+    if not isinstance(templates, (list, tuple)) or not templates or not all(
+            isinstance(t, (list, tuple)) and len(t) == 2 and isinstance(t[1], (list, tuple)) for t in templates):
         raise AudiollmError("templates must be a non-empty list of (vowel, spectral shape), e.g. vowel_templates()")
     width = len(templates[0][1])
-    if not isinstance(log_mel, (list, tuple)) or not log_mel or any(len(row) != width for row in log_mel):
+    if not isinstance(log_mel, (list, tuple)) or not log_mel or any(
+            not isinstance(row, (list, tuple)) or len(row) != width for row in log_mel):
         raise AudiollmError(f"log_mel must be a non-empty list of rows of {width} values (n_frames, n_mels)")
     energy = [sum(row) / len(row) for row in log_mel]
     threshold = max(energy) - ACTIVE_RANGE
@@ -288,7 +290,9 @@ def answer_from_text(transcript, options, prior):
     """
     if not isinstance(transcript, str):
         raise AudiollmError(f"transcript must be a string, got {type(transcript).__name__}")
-    if not options or sorted(prior) != list(range(len(options))):
+    if not isinstance(options, (list, tuple)) or not options or not all(isinstance(o, str) for o in options):
+        raise AudiollmError(f"options must be a non-empty list of strings, got {options!r}")
+    if not isinstance(prior, (list, tuple)) or sorted(prior) != list(range(len(options))):
         raise AudiollmError(f"prior must order all {len(options)} option indices, got {prior!r}")
     said = transcript.split()
     distances = [_edit_distance(option.split(), said) for option in options]
@@ -323,8 +327,10 @@ class Readout:
 
     def predict(self, features):
         """Index of the highest-scoring option for one feature vector."""
-        if len(features) != len(self.mean):
-            raise AudiollmError(f"features has {len(features)} values, the readout was fitted on {len(self.mean)}")
+        if not isinstance(features, (list, tuple)) or len(features) != len(self.mean) or not all(
+                isinstance(v, (int, float)) and math.isfinite(v) for v in features):
+            raise AudiollmError(f"features must be {len(self.mean)} finite numbers (the width the readout was "
+                                f"fitted on), got {str(features)[:40]}")
         z = [(v - m) / s for v, m, s in zip(features, self.mean, self.std)]
         scores = [sum(map(mul, w, z)) + b for w, b in zip(self.weights, self.bias)]
         return scores.index(max(scores))
@@ -336,12 +342,15 @@ def fit_readout(features, answers, n_options):
     features: (n, d) floats, answers: n option indices. Features are standardised with the training
     mean and standard deviation, which the Readout keeps for prediction. Deterministic: weights start at 0.
     """
-    if not features or len(features) != len(answers):
-        raise AudiollmError("features and answers must be non-empty and of the same length")
-    if any(len(x) != len(features[0]) for x in features) or not features[0]:
+    if (not isinstance(features, (list, tuple)) or not isinstance(answers, (list, tuple)) or not features
+            or len(features) != len(answers)):
+        raise AudiollmError("features and answers must be non-empty lists of the same length")
+    if (not all(isinstance(x, (list, tuple)) for x in features) or any(len(x) != len(features[0]) for x in features)
+            or not features[0]):
         raise AudiollmError("features must be rows of one non-zero width (n, d)")
-    if isinstance(n_options, bool) or not isinstance(n_options, int) or n_options < 2:
-        raise AudiollmError(f"n_options must be an integer >= 2, got {n_options!r}")
+    if not all(isinstance(v, (int, float)) and math.isfinite(v) for x in features for v in x):
+        raise AudiollmError("features must hold only finite numbers")
+    check_int("n_options", n_options, 2, len(features))
     if not all(a in range(n_options) for a in answers):
         raise AudiollmError(f"answers must be option indices from 0 to {n_options - 1}")
     n = len(features)

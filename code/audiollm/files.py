@@ -20,6 +20,8 @@ def write_atomic(path, data):
         raise AudiollmError(f"path: folder {folder!r} does not exist")
     if isinstance(data, str):
         data = data.encode("utf-8")
+    if not isinstance(data, (bytes, bytearray)):
+        raise AudiollmError(f"data: expected bytes or str, got {type(data).__name__}")
     try:
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
     except OSError as error:

@@ -428,6 +428,8 @@ def _stack(plan):
 
 def format_plan(plan):
     """The few lines main.py prints for one task: profile, pipeline, stack, thinking, MMAU, reasons."""
+    if not isinstance(plan, Plan):
+        raise AudiollmError(f"plan must be a Plan from pick(), got {type(plan).__name__}")
     if plan.pipeline is None:
         return f"task: {plan.task}\n{plan.message}"
     how = f"matched: {', '.join(plan.matched)}" if plan.matched else "named directly"

@@ -34,6 +34,8 @@ TEXT_RAMP = " .:-=+*#%@"  # from quiet to loud, one character per level
 
 def viridis(x):
     """The viridis colour of x in [0, 1] (values outside are clipped) as an (r, g, b) of 0-255 ints."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or math.isnan(x):
+        raise AudiollmError(f"x must be a number from 0 to 1, got {x!r}")
     position = min(max(x, 0.0), 1.0) * (len(VIRIDIS_ANCHORS) - 1)
     k = min(int(position), len(VIRIDIS_ANCHORS) - 2)
     t = position - k
