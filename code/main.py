@@ -323,6 +323,7 @@ def int_in(low, high):
 
 
 def parse_args(argv):
+    """The command line (argv: list of str, None for sys.argv) as an argparse.Namespace; bad options exit 2."""
     parser = OneLineParser(prog="main.py", description="Run the audio-LLM arc (WAV -> log-Mel -> encoder -> "
                            "Q-former -> LLM embeddings), compare the bridges, pick pipelines, write the skill.")
     only = parser.add_mutually_exclusive_group()
@@ -350,6 +351,7 @@ def parse_args(argv):
 
 
 def main(argv=None):
+    """Run the lesson script; returns the exit status (0 ok, 2 bad input, 1 when stdout was closed early)."""
     warnings.formatwarning = lambda message, *_: f"warning: {message}\n"
     args = parse_args(argv)
     try:

@@ -119,6 +119,7 @@ class Conv1d:
         return linear(windows, taps, self.bias)
 
     def n_params(self):
+        """Number of learnable floats."""
         return len(self.weight) * len(self.weight[0]) * KERNEL + len(self.bias)
 
 
@@ -240,6 +241,7 @@ class AcousticEncoder:
     __call__ = forward
 
     def n_params(self):
+        """Number of learnable floats."""
         return (self.patch_embed.n_params() + self.ln_patch.n_params() + self.ln_post.n_params()
                 + sum(b.n_params() for b in self.blocks))
 

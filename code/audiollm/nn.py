@@ -249,6 +249,7 @@ class Linear:
         return linear(X, self.weight, self.bias)
 
     def n_params(self):
+        """Number of learnable floats."""
         return len(self.weight) * len(self.weight[0]) + (len(self.bias) if self.bias else 0)
 
 
@@ -265,6 +266,7 @@ class LayerNorm:
         return layer_norm(X, self.weight, self.bias, self.eps)
 
     def n_params(self):
+        """Number of learnable floats."""
         return 2 * len(self.weight)
 
 
@@ -295,6 +297,7 @@ class MultiHeadAttention:
         return self.out_proj(out), weights
 
     def n_params(self):
+        """Number of learnable floats."""
         return sum(m.n_params() for m in (self.q_proj, self.k_proj, self.v_proj, self.out_proj))
 
 
@@ -309,6 +312,7 @@ class MLP:
         return self.fc2(gelu_rows(self.fc1(X)))
 
     def n_params(self):
+        """Number of learnable floats."""
         return self.fc1.n_params() + self.fc2.n_params()
 
 
@@ -329,4 +333,5 @@ class TransformerBlock:
         return [list(map(add, r, s)) for r, s in zip(x, m)]
 
     def n_params(self):
+        """Number of learnable floats."""
         return sum(m.n_params() for m in (self.attn_ln, self.attn, self.mlp_ln, self.mlp))

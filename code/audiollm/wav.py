@@ -339,6 +339,7 @@ class WavReader:
         self._next_frame = frame
 
     def close(self):
+        """Close the file (a `with` block does it on leaving)."""
         self._file.close()
 
     def __enter__(self):
