@@ -10,7 +10,7 @@ BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
 
 
 def test_readme_has_examples():
-    assert len(BLOCKS) >= 6
+    assert len(BLOCKS) >= 13
 
 
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
