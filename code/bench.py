@@ -8,6 +8,7 @@ whisper / librosa / soxr happen to be importable, how many times slower we are t
 Memory rows run in a fresh subprocess and report its peak resident set size (ru_maxrss).
 """
 import argparse
+import importlib
 import math
 import os
 import random
@@ -47,44 +48,56 @@ def _median_time(fn, runs):
     return statistics.median(times)
 
 
-def _reference(name, setup, runs):
-    """(name, median time) of a reference implementation, or None when its package is not importable."""
+def _installed(*names):
+    """The named packages if every one is installed, else None.
+
+    The reference packages are optional: audiollm never needs them, the benchmark only compares against
+    them when a learner happens to have them (e.g. in a scratch venv). Hence importlib, not import lines.
+    """
     try:
-        fn = setup()
+        return [importlib.import_module(name) for name in names]
     except ImportError:
         return None
+
+
+def _reference(name, packages, setup, runs):
+    """(name, median time) of setup(*packages)(), or None when a package is missing."""
+    modules = _installed(*packages)
+    if modules is None:
+        return None
+    fn = setup(*modules)
+    fn()  # warm-up: librosa compiles with numba, torch sets up its kernels, on the first call
     return name, _median_time(fn, runs)
 
 
-def _soundfile(path):
-    import soundfile
-    return lambda: soundfile.read(path)
+def _soundfile(path, runs):
+    return _reference("soundfile", ["soundfile"], lambda soundfile: lambda: soundfile.read(path), runs)
 
 
-def _soxr(x):
-    import soxr
-    return lambda: soxr.resample(x, 48000, SR, "VHQ")
+def _soxr(x, runs):
+    return _reference("soxr", ["soxr"], lambda soxr: lambda: soxr.resample(x, 48000, SR, "VHQ"), runs)
 
 
-def _torch_stft(x):
-    import torch
-    audio, window = torch.tensor(x), torch.hann_window(400, dtype=torch.float64)
-    return lambda: torch.stft(audio, 400, 160, window=window, return_complex=True)
+def _torch_stft(x, runs):
+    def setup(torch):
+        audio, window = torch.tensor(x), torch.hann_window(400, dtype=torch.float64)
+        return lambda: torch.stft(audio, 400, 160, window=window, return_complex=True)
+    return _reference("torch.stft", ["torch"], setup, runs)
 
 
-def _librosa_mel(x):
-    import librosa
-    import numpy
-    audio = numpy.array(x)
-    return lambda: librosa.feature.melspectrogram(y=audio, sr=SR, n_fft=400, hop_length=160, n_mels=80,
-                                                  pad_mode="reflect")
+def _librosa_mel(x, runs):
+    def setup(librosa, numpy):
+        audio = numpy.array(x)
+        return lambda: librosa.feature.melspectrogram(y=audio, sr=SR, n_fft=400, hop_length=160, n_mels=80,
+                                                      pad_mode="reflect")
+    return _reference("librosa", ["librosa", "numpy"], setup, runs)
 
 
-def _whisper_log_mel(x):
-    import torch
-    import whisper
-    audio = torch.tensor(x, dtype=torch.float32)
-    return lambda: whisper.log_mel_spectrogram(audio)
+def _whisper_log_mel(x, runs):
+    def setup(torch, whisper):
+        audio = torch.tensor(x, dtype=torch.float32)
+        return lambda: whisper.log_mel_spectrogram(audio)
+    return _reference("whisper", ["torch", "whisper"], setup, runs)
 
 
 def _peak_rss_mb(code):
@@ -108,7 +121,8 @@ class Bench:
         return not self.only or key in self.only
 
     def row(self, key, stage, size, seconds, target, refs=(), unit="s"):
-        ratios = ", ".join(f"{seconds / t:.0f}x {name}" for name, t in filter(None, refs) if t > 0)
+        ratios = ", ".join(f"{seconds / t:.{0 if seconds >= 10 * t else 1}f}x {name}"
+                           for name, t in filter(None, refs) if t > 0)
         value = f"{seconds:.3f} {unit}" if unit == "s" else f"{seconds:.0f} {unit}"
         line = f"| {stage} | {size} | {value} | {target} | {ratios or '-'} |"
         self.rows.append(line)
@@ -141,12 +155,12 @@ class Bench:
         x16 = wav.read_wav(self.path16)[0]
         if self.wanted("read"):
             t = _median_time(lambda: wav.read_wav(self.path16), self.runs)
-            refs = [_reference("soundfile", lambda: _soundfile(self.path16), self.runs)]
+            refs = [_soundfile(self.path16, self.runs)]
             self.row("read", "read_wav", "30 s, 16-bit, 16 kHz", t, "<= 0.2 s", refs)
         if self.wanted("resample"):
             x48 = _signal(SECONDS, 48000, seed=1)
             t = _median_time(lambda: resample(x48, 48000, SR), self.runs)
-            refs = [_reference("soxr", lambda: _soxr(x48), self.runs)]
+            refs = [_soxr(x48, self.runs)]
             self.row("resample", "resample 48k -> 16k", "30 s at 48 kHz", t, "<= 2.5 s", refs)
             del x48
         if self.wanted("fft"):
@@ -156,15 +170,15 @@ class Bench:
             del columns
         if self.wanted("stft"):
             t = _median_time(lambda: stft(x16), self.runs)
-            refs = [_reference("torch.stft", lambda: _torch_stft(x16), self.runs)]
+            refs = [_torch_stft(x16, self.runs)]
             self.row("stft", "stft (complex, time-major)", "30 s, 16 kHz", t, "-", refs)
         if self.wanted("mel"):
             t = _median_time(lambda: mel.melspectrogram(x16), self.runs)
-            refs = [_reference("librosa", lambda: _librosa_mel(x16), self.runs)]
+            refs = [_librosa_mel(x16, self.runs)]
             self.row("mel", "melspectrogram (80 mels)", "30 s, 16 kHz", t, "-", refs)
         if self.wanted("log-mel"):
             t = _median_time(lambda: mel.log_mel_spectrogram(x16), self.runs)
-            refs = [_reference("whisper", lambda: _whisper_log_mel(x16), self.runs)]
+            refs = [_whisper_log_mel(x16, self.runs)]
             self.row("log-mel", "log_mel_spectrogram (80)", "30 s of audio", t, "<= 0.6 s", refs)
             clip = mel.pad_or_trim(x16[:10 * SR])
             t = _median_time(lambda: mel.log_mel_spectrogram(clip), self.runs)
