@@ -332,10 +332,14 @@ def bridge_costs(d_audio=WHISPER_LARGE_WIDTH, d_model=QFORMER_WIDTH, n_layers=QF
                  d_llm=LLM_WIDTH, llm_layers=LLM_LAYERS, clip_seconds=LONG_CLIP_SECONDS):
     """What each bridge costs at real scale, from the shapes: one dict per row.
 
-    Defaults: Whisper-large frames (width 1280, 1500 per 30 s); Q-formers of SALMONN's size (2 BERT-base
-    blocks of width 768 with cross-attention in each; BLIP-2 uses 12 blocks with cross-attention in every
-    other one, 6 cross-attentions); a 7B LLM of width 4096 and 32 layers; a 10-minute clip.
-    Rows: Q-former with 32 and with 64 queries, SALMONN's window Q-former, AF3's pooled MLP.
+    Every row uses one common shape, so the rows differ only by the bridge: Whisper-large frames (width
+    1280, 1500 per 30 s); Q-formers of 2 BERT-base blocks of width 768 with cross-attention in each; a 7B
+    LLM of width 4096 and 32 layers; a 10-minute clip. The real systems differ: BLIP-2's Q-former has 12
+    blocks with cross-attention in every other one (about 188M parameters, its text branch included);
+    SALMONN feeds 2048-wide frames (Whisper 1280 + BEATs 768) to Vicuna-13B (5120 wide, 40 layers); AF3's
+    adaptor is Linear(1280 -> 3584), GELU, Linear(3584 -> 3584) into Qwen2.5-7B (3584 wide, 28 layers).
+    Pass d_audio, d_llm and llm_layers to cost one system's own shape.
+    Rows: Q-former with 32 and with 64 queries, a window Q-former, a pooled MLP.
     Keys: name, bridge, n_queries, params, bridge_macs_30s (one 30-s window), tokens_30s, tokens_clip,
     llm_attention_macs_30s, llm_attention_macs_clip (prefill QK^T + AV), llm_prefill_macs_clip
     (projections + MLP + attention, audio tokens only), clip_seconds.
@@ -347,13 +351,13 @@ def bridge_costs(d_audio=WHISPER_LARGE_WIDTH, d_model=QFORMER_WIDTH, n_layers=QF
     frames = WINDOW_SECONDS * ENCODER_RATE
     q_former = (d_audio, d_model, n_layers)
     settings = (
-        ("Q-former, 32 queries (BLIP-2)", "qformer", 32, _qformer_params(*q_former, 32, d_llm),
+        ("Q-former, 32 queries (BLIP-2's count)", "qformer", 32, _qformer_params(*q_former, 32, d_llm),
          _qformer_macs(frames, *q_former, 32, d_llm)),
-        ("Q-former, 64 queries (lesson)", "qformer", 64, _qformer_params(*q_former, 64, d_llm),
+        ("Q-former, 64 queries (the lesson's count)", "qformer", 64, _qformer_params(*q_former, 64, d_llm),
          _qformer_macs(frames, *q_former, 64, d_llm)),
-        ("window Q-former (SALMONN)", "window_qformer", 1, _qformer_params(*q_former, 1, d_llm),
+        ("window Q-former (SALMONN's kind)", "window_qformer", 1, _qformer_params(*q_former, 1, d_llm),
          _window_qformer_macs(frames, SALMONN_WINDOW, *q_former, 1, d_llm)),
-        ("pooled MLP (AF3)", "pooled_mlp", None, _pooled_params(d_audio, d_llm),
+        ("pooled MLP (AF3's kind)", "pooled_mlp", None, _pooled_params(d_audio, d_llm),
          _pooled_macs(frames, d_audio, d_llm)),
     )
     rows = []
