@@ -329,8 +329,9 @@ def parse_args(argv):
     only = parser.add_mutually_exclusive_group()
     only.add_argument("--audio", metavar="PATH", help="a WAV file (any rate, channels and PCM/float/mu-law/A-law "
                       "format; longer than 30 s goes window by window) instead of the synthetic lesson scene")
-    only.add_argument("--task", metavar="TEXT", help="print only the picker's plan for this task: a profile name "
-                      "or a question such as 'what instruments are in this recording'")
+    only.add_argument("--task", metavar="TEXT", help="print only the picker's plan for this task: the needs found "
+                      "in it and the words behind each, then the pipeline; a question such as 'is there glass "
+                      "breaking in this recording' or a profile name")
     only.add_argument("--diarize", metavar="PATH", help="only diarize this WAV (who spoke when): print the speaker "
                       "turns and write them to OUT/<name>.rttm")
     only.add_argument("--experiment", action="store_true", help="only run the toy cascaded vs end-to-end "

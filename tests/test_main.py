@@ -133,13 +133,14 @@ def test_task_prints_only_the_plan(tmp_path):
     result = run_main(tmp_path, "--task", question, "--out", tmp_path / "out")
     assert result.returncode == 0 and result.stderr == ""
     assert result.stdout == format_plan(pick(question)) + "\n"
+    assert "\nneeds: paralinguistics (emotion)\n" in result.stdout
     assert not (tmp_path / "out").exists()
 
 
 def test_task_without_a_match_says_so(tmp_path):
     result = run_main(tmp_path, "--task", "bake a cake")
     assert result.returncode == 0
-    assert "no profile matches 'bake a cake'" in result.stdout and "transcription" in result.stdout
+    assert "no need found in 'bake a cake'" in result.stdout and "transcription" in result.stdout
 
 
 def test_audio_short_stereo_8khz(tmp_path):

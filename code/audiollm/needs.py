@@ -471,7 +471,7 @@ def find_needs(question):
         if speech:
             implied.append(("words", "the audio is named as speech, so its words are what is asked"))
         else:
-            implied += [("words", "nothing names what to locate or describe: it may be something said"),
+            implied += [("words", "what to find is not named: it may be something said"),
                         ("environment", "or something heard")]
     needs = frozenset(evidence) | {need for need, _ in implied}
     return Found(

@@ -1,58 +1,60 @@
 """Pipeline picker: which audio-LLM stack a task needs (lesson: "Cascaded vs end-to-end",
 "2026 production recipe", "Ship It").
 
-A task profile says what the task needs. One ordered table of rules, RULES, turns those needs
-plus the caller's constraints into a Plan: cascaded (Whisper transcribes, a text LLM reasons),
-end-to-end (audio tokens go straight into an LLM) or hybrid (one audio-LLM both transcribes and
-reasons), with encoders, bridge, bridge size, LLM class and on-demand thinking. pick() runs the
-table; render_skill() prints the same table as the skill markdown, so the two cannot drift.
+A task is read as the set of things it needs from the audio (audiollm.needs: the spoken words,
+paralinguistics, several speakers, music, environmental sound, timing, streaming, a novel judgement),
+each found on its own with the words that triggered it. One ordered table of rules, RULES, turns that
+set plus the caller's constraints into a Plan: words only -> cascaded (Whisper transcribes, a text LLM
+reasons); sound only -> end-to-end (audio tokens go straight into an LLM); words and sound -> hybrid
+(one audio-LLM both transcribes and reasons), with encoders, bridge, bridge size, LLM class and
+on-demand thinking. The 12 PROFILES are named examples of need sets: pick("music tagging") works, and a
+question's plan names the profile with the same needs, if one has them. pick() runs the table;
+render_skill() prints the same tables as the skill markdown, so the two cannot drift.
 
-A question that matches no profile is not an error: pick() answers with a Plan whose pipeline is
-None and whose message lists the known profiles, so a loop over questions prints every answer,
-"don't know" included. Bad arguments (unknown constraint, bad value, empty task) raise AudiollmError.
+A question with no need in it is not an error: pick() answers with a Plan whose pipeline is None and
+whose message says so with examples, so a loop over questions prints every answer, "don't know"
+included. Bad arguments (unknown constraint, bad value, empty task) raise AudiollmError.
 
-    plan = pick("what instruments are in this recording", seconds=60)
-    print(format_plan(plan))
+    plan = pick("Summarize the podcast and tell me what music plays in the intro")
+    print(format_plan(plan))    # needs: words (summarize), music (music), timing (intro) -> hybrid
 """
 
 import math
 import os
-import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
 from .bridges import tokens_per_clip
-from .errors import AudiollmError
+from .errors import AudiollmError, check_int
 from .files import write_atomic
+from .needs import (ACOUSTIC, MARKER_WORDS, MARKERS, MULTI, NEEDS, SOUND, VOCABULARY, find_needs,
+                    read_sound_words)
 
-SKILL_VERSION = "1.0.0"
+SKILL_VERSION = "2.0.0"
 SKILL_PATH = os.path.join("outputs", "skill-audio-llm-pipeline-picker.md")
-
-NEEDS = {
-    "words": "the spoken words",
-    "paralinguistics": "how it is said: emotion, speaker identity",
-    "music": "music",
-    "environment": "environmental sound",
-    "timing": "when things happen (temporal grounding)",
-    "speakers": "several speakers",
-    "streaming": "streaming speech in, speech out",
-    "novel": "a judgement no open model was trained for (deepfake or artifact detection)",
-}
-ACOUSTIC = frozenset({"paralinguistics", "music", "environment", "speakers", "novel"})  # a transcript loses these
-SOUND = frozenset({"music", "environment", "novel"})  # where Whisper's speech-dominant training is weak
 
 FAST_ASR_MS = 500  # below this budget plain transcription must stream
 THINKING_MIN_MS = 2000  # picker policy: a reasoning chain of a few hundred tokens costs seconds
 LONG_AUDIO_S = 600  # AF3 reads 30-s windows up to about 10 minutes of audio
 DEFAULT_SECONDS = 30.0  # one Whisper window
+MIN_QUERIES = 32  # the lesson's floor for a Q-former serving several kinds of audio evidence
+MAX_QUERIES = 1500  # one query per encoder frame of a 30-s window is no bottleneck at all
+MAX_TASK_CHARS = 2000  # a question, not a document
 
-# MMAU composites as the lesson reports them (Sakshi et al. 2024); quoted, never computed here
-MMAU_AS_REPORTED = (("SALMONN", 0.55), ("Qwen-Audio", 0.60), ("Audio Flamingo 3", 0.72),
-                    ("proprietary frontier", 0.78))
-MMAU_BY_BRIDGE = {  # bridge -> (low, high): the reported systems built on that kind of bridge
-    "qformer": (0.55, 0.55),  # the Q-former line: SALMONN
-    "window_qformer": (0.55, 0.55),  # SALMONN itself
-    "pooled_mlp": (0.60, 0.72),  # pooling bridges: Qwen-Audio (stride-2 pool) to AF3 (pool + MLP)
+# MMAU (Sakshi et al. 2024): measured scores in percent, (test-mini, test), from the paper and its leaderboard
+# (v05.15.25), beside the composite the lesson quotes for the same system (a fraction, its own summary).
+MMAU_MEASURED = (  # (system, bridge, test-mini, test, the lesson's composite)
+    ("SALMONN-13B", "window-level Q-former", 33.70, 32.77, 0.55),
+    ("Qwen-Audio-Chat", "stride-2 pooling + one linear layer", 43.10, 41.86, 0.60),
+    ("Audio Flamingo 3", "pooling by 2 + 2-layer MLP", 73.30, 72.42, 0.72),
+)
+MMAU_LESSON_ONLY = (("proprietary frontier", 0.78),)  # the lesson's figure with no measured row here
+MMAU_REFERENCE = (("humans", 82.23), ("random guessing", 26.00))  # test-mini
+MMAU_BY_BRIDGE = {  # bridge -> the measured systems built on that kind of bridge
+    "qformer": ("SALMONN-13B",),  # the Q-former line; SALMONN's own is window-level
+    "window_qformer": ("SALMONN-13B",),
+    "pooled_mlp": ("Qwen-Audio-Chat", "Audio Flamingo 3"),  # pooling bridges: one linear layer to an MLP
 }
 
 PAPERS = (
@@ -66,67 +68,60 @@ PAPERS = (
     ("MMAU", "Sakshi et al. 2024", "2410.19168"),
 )
 
+THINKING = (  # (test on the needs, why on-demand thinking helps); the first that holds gives the reason
+    (lambda needs: {"words", "speakers"} <= needs,
+     "who said what must be tracked across many turns before the answer can attribute it"),
+    (lambda needs: {"words", "timing"} <= needs and bool(needs & SOUND),
+     "the event must be found in time first, then described and ordered against its neighbours"),
+    (lambda needs: "novel" in needs,
+     "several weak artifact cues (prosody, breaths, spectral glitches) must be weighed before a verdict"),
+)
+THINKING_WHEN = ("the words and several speakers", "the words, timing and music, sound or artifacts",
+                 "a novel judgement")
+
+
+def thinking_reason(needs):
+    """Why on-demand thinking helps a task with these needs, or "" (off)."""
+    return next((why for test, why in THINKING if test(needs)), "")
+
 
 @dataclass(frozen=True)
 class TaskProfile:
-    """What a task needs (a subset of NEEDS), the words that point to it, and why thinking helps ("" = off)."""
+    """A named example task: what it needs (a subset of NEEDS); `thinking` says why thinking helps ("" = off)."""
 
     name: str
     needs: frozenset
-    keywords: tuple
-    thinking: str = ""
+
+    @property
+    def thinking(self):
+        return thinking_reason(self.needs)
 
 
 PROFILES = (
-    TaskProfile("transcription", frozenset({"words"}),
-                ("transcri", "write down", "dictat", "caption", "subtitle", "verbatim", "what was said")),
-    TaskProfile("podcast summarisation", frozenset({"words"}),
-                ("podcast", "summar", "episode", "lecture", "gist", "recap")),
-    TaskProfile("keyword extraction", frozenset({"words"}),
-                ("keyword", "key phrase", "key term", "topics", "mentioned")),
-    TaskProfile("music tagging", frozenset({"music"}),
-                ("music", "song", "genre", "tempo", "melod", "tag")),
-    TaskProfile("instrument recognition", frozenset({"music"}),
-                ("instrument", "guitar", "piano", "drum", "violin", "saxophone")),
-    TaskProfile("emotion inference", frozenset({"words", "paralinguistics"}),
-                ("emotion", "feel", "mood", "angry", "anger", "sad", "happy", "upset", "frustrat", "sarcas",
-                 "tone of voice")),
-    TaskProfile("multi-speaker diarization", frozenset({"paralinguistics", "speakers", "timing"}),
-                ("who spoke", "who speaks", "who is speaking", "who was speaking", "diariz", "diaris",
-                 "speaker turn", "speaker change", "how many speakers")),
-    TaskProfile("meeting notes with speaker labels", frozenset({"words", "paralinguistics", "speakers", "timing"}),
-                ("meeting", "notes", "action item", "minutes of", "who said what", "stand-up", "standup"),
-                thinking="who said what must be tracked across many turns before the notes can attribute it"),
-    TaskProfile("environment classification", frozenset({"environment"}),
-                ("environment", "background", "scene", "noise", "where was", "where is this", "indoors",
-                 "outdoors", "sound of")),
-    TaskProfile("temporal event grounding", frozenset({"words", "environment", "timing"}),
-                ("minute", "what happened", "when did", "when does", "at what time", "timestamp", "moment"),
-                thinking="the event must be found in time first, then described and ordered against its "
-                         "neighbours"),
-    TaskProfile("deepfake detection", frozenset({"paralinguistics", "novel"}),
-                ("deepfake", "deep fake", "fake", "spoof", "synthetic", "clone", "generated", "artifact",
-                 "authentic", "tamper"),
-                thinking="several weak artifact cues (prosody, breaths, spectral glitches) must be weighed "
-                         "before a verdict"),
-    TaskProfile("streaming voice assistant", frozenset({"words", "streaming"}),
-                ("voice assistant", "assistant", "talk back", "speak back", "speech-to-speech", "voice-to-voice",
-                 "real-time", "real time", "live conversation", "voice agent")),
+    TaskProfile("transcription", frozenset({"words"})),
+    TaskProfile("podcast summarisation", frozenset({"words"})),
+    TaskProfile("keyword extraction", frozenset({"words"})),
+    TaskProfile("music tagging", frozenset({"music"})),
+    TaskProfile("instrument recognition", frozenset({"music"})),
+    TaskProfile("emotion inference", frozenset({"words", "paralinguistics"})),
+    TaskProfile("multi-speaker diarization", frozenset({"paralinguistics", "speakers", "timing"})),
+    TaskProfile("meeting notes with speaker labels", frozenset({"words", "paralinguistics", "speakers", "timing"})),
+    TaskProfile("environment classification", frozenset({"environment"})),
+    TaskProfile("temporal event grounding", frozenset({"words", "environment", "timing"})),
+    TaskProfile("deepfake detection", frozenset({"paralinguistics", "novel"})),
+    TaskProfile("streaming voice assistant", frozenset({"words", "streaming"})),
 )
 _BY_NAME = {p.name: p for p in PROFILES}
-_KEYWORD_PATTERNS = {  # profile name -> one compiled pattern per keyword; a keyword matches a word start
-    p.name: tuple(re.compile(r"(?<![a-z0-9])" + re.escape(k) + r"[\w'-]*") for k in p.keywords) for p in PROFILES
-}
 
 
 @dataclass(frozen=True)
 class Rule:
     """One row of the decision table.
 
-    kind "reject" / "refuse" strikes the options in `sets` (a pipeline or a bridge) for good;
-    "choose" sets plan fields from `sets` ((field, value) pairs) unless one is already decided or
-    struck; "note" only adds its words. `test` reads the task's needs, the constraints and the
-    decisions made by earlier rows.
+    kind "reject" / "refuse" strikes the options in `sets` (a pipeline, a bridge, an encoder stack) for
+    good; "choose" sets plan fields from `sets` ((field, value) pairs; a value may be a function of the
+    state) unless one is already decided or struck; "note" only adds its words. `test` reads the task's
+    needs, the constraints and the decisions made by earlier rows.
     """
 
     name: str
@@ -142,21 +137,32 @@ def _audio_llm(s):
 
 
 def _cheap(s):
-    return _audio_llm(s) and (s.cost_sensitive or s.on_device)
+    return _audio_llm(s) and (s.cost_sensitive or s.on_device or s.n_queries_asked is not None)
 
 
 def _qformer(s):
     return s.bridge in ("qformer", "window_qformer")
 
 
+def _multi_task(s):
+    return len(s.needs & ACOUSTIC) >= 2
+
+
 def _tight_latency(s):
     return "streaming" in s.needs or (s.latency_ms is not None and s.latency_ms < THINKING_MIN_MS)
+
+
+def _option(value):
+    """How a chosen value is named when a rule strikes it: an encoder stack of one is "X alone"."""
+    if isinstance(value, tuple):
+        return f"{value[0]} alone" if len(value) == 1 else " + ".join(value)
+    return value
 
 
 RULES = (
     # rejects and refusals strike options before the choices that could take them
     Rule("acoustic-signal", "reject",
-         "the task needs emotion, speaker identity, several speakers, music, environmental sound or artifacts",
+         "the task needs paralinguistics, several speakers, music, environmental sound or a novel judgement",
          "reject cascaded: a transcript keeps the words and loses the acoustic signal the answer lives in",
          lambda s: bool(s.needs & ACOUSTIC), ("cascaded",)),
     Rule("no-streaming-qformer", "refuse",
@@ -166,9 +172,15 @@ RULES = (
          lambda s: "streaming" in s.needs, ("qformer", "window_qformer")),
     Rule("time-order", "reject",
          "the task needs timing",
-         "reject the global Q-former: each of its queries attends over the whole 30-s window, so its tokens "
-         "carry no time order",
+         "reject the global Q-former: each query pools the whole 30-s window, which weakens time order; it "
+         "does not erase it (Whisper's positions are in the frames, and the toy experiment scores it above "
+         "chance on timing), but one token per 0.33 s (SALMONN) or per 40 ms (AF3) keeps it",
          lambda s: "timing" in s.needs, ("qformer",)),
+    Rule("whisper-alone-music", "reject",
+         "the task needs music, environmental sound or a novel judgement",
+         "reject the claim that Whisper alone handles music: its 680k hours are mostly speech, so music and "
+         "sound need BEATs beside it or an encoder trained on them (AF-Whisper)",
+         lambda s: bool(s.needs & SOUND), (("Whisper",),)),
     # pipeline
     Rule("fast-transcript", "choose",
          f"only the words are needed and latency_ms < {FAST_ASR_MS}",
@@ -181,6 +193,12 @@ RULES = (
          "streaming cascade: streaming ASR -> text LLM -> streaming TTS, each stage starts before the last ends",
          lambda s: "streaming" in s.needs,
          (("pipeline", "cascaded"), ("encoders", ("streaming ASR",)), ("llm", "7-8B text LLM -> streaming TTS"))),
+    Rule("full-duplex", "note",
+         "the task streams speech in and speech out",
+         "or one full-duplex speech model that listens and speaks at once, with no turn boundary to wait for "
+         "(Moshi; Qwen2.5-Omni streams speech out too): fewer hand-offs than the cascade, less control over "
+         "each stage",
+         lambda s: "streaming" in s.needs),
     Rule("words-suffice", "choose",
          "the words carry the answer",
          "cascaded: Whisper transcribes, a text LLM reasons over the transcript; cheaper and simpler",
@@ -200,7 +218,7 @@ RULES = (
          lambda s: _audio_llm(s) and "words" in s.needs, ("qformer",)),
     # bridge and its size
     Rule("few-tokens", "choose",
-         "the audio-LLM must be cheap or fit on a device (cost_sensitive or on_device)",
+         "the audio-LLM must be cheap or fit on a device, or you asked for a Q-former size (n_queries)",
          "BLIP-2-style Q-former: a fixed handful of query tokens per 30-s window, the fewest audio tokens",
          _cheap, (("bridge", "qformer"),)),
     Rule("few-ordered-tokens", "choose",
@@ -213,41 +231,59 @@ RULES = (
          "AF3's pooled MLP adaptor (average-pool by 2, then a 2-layer MLP): 25 tokens per second, the open "
          "state of the art per the lesson",
          _audio_llm, (("bridge", "pooled_mlp"),)),
+    Rule("queries-floor", "reject",
+         f"a Q-former of fewer than {MIN_QUERIES} queries was asked for multi-task audio (two or more kinds "
+         "of acoustic evidence)",
+         f"reject a Q-former under {MIN_QUERIES} queries: the kinds of evidence compete for too few tokens",
+         lambda s: (s.bridge == "qformer" and s.n_queries_asked is not None and s.n_queries_asked < MIN_QUERIES
+                    and _multi_task(s)), (f"Q-former under {MIN_QUERIES} queries",)),
+    Rule("queries-asked", "choose",
+         "you asked for a Q-former size (n_queries) and it is not struck",
+         "the size you asked for",
+         lambda s: (s.bridge == "qformer" and s.n_queries_asked is not None
+                    and not (s.n_queries_asked < MIN_QUERIES and _multi_task(s))),
+         (("n_queries", lambda s: s.n_queries_asked),)),
     Rule("queries-64", "choose",
          "the Q-former must carry two or more kinds of acoustic evidence",
          "64 queries: more evidence survives the bottleneck (exercise 3)",
-         lambda s: s.bridge == "qformer" and len(s.needs & ACOUSTIC) >= 2, (("n_queries", 64),)),
+         lambda s: s.bridge == "qformer" and _multi_task(s), (("n_queries", 64),)),
     Rule("queries-32", "choose",
          "the Q-former carries one kind of evidence",
-         "32 queries, BLIP-2's size: half the tokens of 64",
-         lambda s: s.bridge == "qformer", (("n_queries", 32),)),
+         f"{MIN_QUERIES} queries, BLIP-2's size: half the tokens of 64",
+         lambda s: s.bridge == "qformer", (("n_queries", MIN_QUERIES),)),
     # encoders
     Rule("af-whisper", "choose",
          "the bridge is AF3's pooled MLP",
          "AF-Whisper: one Whisper-large-v3-style encoder trained jointly on speech, sound and music (the "
          "lesson's 'Whisper + BEATs concat' is SALMONN's design, not AF3's)",
          lambda s: s.bridge == "pooled_mlp", (("encoders", ("AF-Whisper",)),)),
-    Rule("whisper-plus-beats", "choose",
-         "a Q-former stack must hear music, environmental sound or artifacts",
-         "Whisper + BEATs, frame features concatenated (SALMONN): Whisper's speech-dominant training is weak "
-         "on music and sound, BEATs (self-supervised on AudioSet) carries them",
-         lambda s: _qformer(s) and bool(s.needs & SOUND), (("encoders", ("Whisper", "BEATs")),)),
     Rule("whisper-encoder", "choose",
-         "a Q-former stack hears speech only",
+         "a Q-former stack, unless Whisper alone is struck",
          "the Whisper encoder alone: speech is what its 680k hours trained it on",
          _qformer, (("encoders", ("Whisper",)),)),
+    Rule("whisper-plus-beats", "choose",
+         "a Q-former stack that must also hear music, sound or artifacts",
+         "Whisper + BEATs, frame features concatenated (SALMONN): BEATs, self-supervised on AudioSet, carries "
+         "the music and sound Whisper's training lacks",
+         _qformer, (("encoders", ("Whisper", "BEATs")),)),
     # LLM
     Rule("on-device", "choose",
          "the stack must run on the device (on_device)",
          "a 1-3B quantised LLM beside a Whisper tiny- or base-sized encoder (4 layers x 384 wide, 6 x 512)",
          lambda s: s.on_device, (("llm", "1-3B LLM, quantised"),)),
+    Rule("quality-first", "choose",
+         "quality matters more than cost (quality_first)",
+         "a ~72B-class LLM (the lesson's quality tier): about ten times a 7B's compute per token",
+         lambda s: s.quality_first,
+         (("llm", lambda s: "~72B-class " + ("text LLM" if s.pipeline == "cascaded" else "audio-LLM")),)),
     Rule("text-llm", "choose",
          "the pipeline is cascaded",
          "a 7-8B instruction-tuned text LLM reads the transcript",
          lambda s: s.pipeline == "cascaded", (("llm", "7-8B text LLM"),)),
     Rule("audio-llm", "choose",
          "the pipeline is an audio-LLM",
-         "a 7-8B LLM reads the audio tokens (AF3: Qwen2.5-7B; SALMONN: Vicuna with LoRA)",
+         "a 7-13B LLM reads the audio tokens (AF3: Qwen2.5-7B; Qwen-Audio: Qwen-7B; SALMONN: Vicuna-13B "
+         "with LoRA)",
          _audio_llm, (("llm", "7-8B audio-LLM"),)),
     # on-demand thinking (off unless a row turns it on)
     Rule("thinking-costs-latency", "choose",
@@ -255,21 +291,23 @@ RULES = (
          "keep thinking off: the reasoning chain comes before the answer and spends the latency budget",
          _tight_latency, (("thinking", False),)),
     Rule("thinking-helps", "choose",
-         "the profile chains several reasoning steps over what it heard",
+         "the task needs " + ", or ".join(THINKING_WHEN),
          "turn on-demand thinking on: {why}; the lesson reports it lifts complex reasoning 3-5 points (as reported)",
          lambda s: bool(s.thinking_why), (("thinking", True),)),
     # notes
     Rule("novel-task", "note",
-         "the task is a novel judgement (deepfake or artifact detection)",
-         "no open audio-LLM was trained for it: keep the encoder frozen, train the bridge (and LoRA on the LLM) "
-         "on labelled examples",
+         "the task is a novel judgement (deepfake, spoofing or artifact detection)",
+         "no off-the-shelf model was trained for it: fine-tune on synthetic data (make the fakes or artifacts "
+         "yourself with TTS, voice conversion and codecs, label them), keep the encoder frozen, train the "
+         "bridge (and LoRA on the LLM)",
          lambda s: "novel" in s.needs),
     Rule("long-audio", "note",
          f"the audio-LLM must read more than {LONG_AUDIO_S} s (seconds)",
          "AF3 reads 30-s windows up to about 10 minutes: split longer audio into pieces and merge the answers",
          lambda s: _audio_llm(s) and s.seconds > LONG_AUDIO_S),
 )
-CONSTRAINTS = {"latency_ms": None, "on_device": False, "cost_sensitive": False, "seconds": DEFAULT_SECONDS}
+CONSTRAINTS = {"latency_ms": None, "on_device": False, "cost_sensitive": False, "quality_first": False,
+               "n_queries": None, "seconds": DEFAULT_SECONDS}
 
 
 @dataclass
@@ -281,6 +319,8 @@ class _State:
     latency_ms: float | None
     on_device: bool
     cost_sensitive: bool
+    quality_first: bool
+    n_queries_asked: int | None
     seconds: float
     pipeline: str | None = None
     encoders: tuple | None = None
@@ -292,16 +332,24 @@ class _State:
 
 @dataclass(frozen=True)
 class Plan:
-    """What pick() decided. pipeline is None when the task matched no profile; `message` then says why.
+    """What pick() decided. pipeline is None when the task holds no need; `message` then says why.
 
+    needs: the needs in NEEDS order. evidence: ((need, (words, ...)), ...), the question's words behind each
+    need (empty for a profile named directly); implied: ((need, why), ...) for needs the fallbacks added;
+    ignored: ((words, why), ...) for entries found but not counted; matched: every evidence word, flat.
+    profile: the named profile, or the profile with exactly these needs (None if no profile has them).
     audio_tokens is what the bridge hands the LLM for `seconds` of audio (None for a cascade, whose LLM
-    reads a transcript); mmau is the (low, high) composite the lesson reports for that kind of stack
-    (None for a cascade or a 1-3B on-device stack, for which nothing is reported).
+    reads a transcript); mmau is the (low, high) MMAU test-mini score in percent measured for systems
+    built on that kind of bridge (None for a cascade or a 1-3B on-device stack: nothing is measured).
     """
 
     task: str
-    profile: str | None = None
+    needs: tuple = ()
+    evidence: tuple = ()
+    implied: tuple = ()
+    ignored: tuple = ()
     matched: tuple = ()
+    profile: str | None = None
     pipeline: str | None = None
     encoders: tuple = ()
     bridge: str | None = None
@@ -323,79 +371,95 @@ def _check_constraints(given):
     if unknown:
         raise AudiollmError(f"unknown constraint {unknown[0]!r}; known constraints: {', '.join(CONSTRAINTS)}")
     c = {**CONSTRAINTS, **given}
-    for name in ("on_device", "cost_sensitive"):
+    for name in ("on_device", "cost_sensitive", "quality_first"):
         if not isinstance(c[name], bool):
             raise AudiollmError(f"{name} must be True or False, got {c[name]!r}")
+    if c["quality_first"] and (c["cost_sensitive"] or c["on_device"]):
+        raise AudiollmError("quality_first contradicts cost_sensitive and on_device: ask for one of them")
     for name in ("latency_ms", "seconds"):
         v = c[name]
         if v is None and name == "latency_ms":
             continue
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
             raise AudiollmError(f"{name} must be a positive number, got {v!r}")
+    if c["n_queries"] is not None:
+        check_int("n_queries", c["n_queries"], 1, MAX_QUERIES)
     return c
 
 
-def _match(text):
-    """Profiles whose keywords occur in text, best first: [(n_keywords, profile, words matched)]."""
-    text = text.lower()
-    hits = []
-    for p in PROFILES:
-        words = tuple(m.group(0) for m in (pat.search(text) for pat in _KEYWORD_PATTERNS[p.name]) if m)
-        if words:
-            hits.append((len(words), p, words))
-    hits.sort(key=lambda h: -h[0])  # stable: equal scores keep table order
-    return hits
+EXAMPLE_QUESTIONS = (  # what the no-need message offers, one per pipeline
+    "Turn this voicemail into text",
+    "Is there glass breaking in this recording?",
+    "Summarize the podcast and tell me what music plays in the intro",
+)
+
+
+def _no_need(task, found):
+    """The message for a task in which no need was found."""
+    ignored = "; ".join(f"'{words}' ({why})" for words, why in found.ignored)
+    return (f"no need found in {task!r}: it asks nothing of the spoken words, how they are said, the speakers, "
+            "music, environmental sound, timing, streaming or a deepfake judgement"
+            + (f" (ignored: {ignored})" if ignored else "") + ". "
+            f"Ask about the audio, e.g. {'; '.join(repr(q) for q in EXAMPLE_QUESTIONS)}; or name a profile: "
+            f"{', '.join(p.name for p in PROFILES)}.")
 
 
 def _resolve(task):
-    """task (profile name or question) -> (profile or None, words matched, message)."""
+    """task (profile name or question) -> (profile or None, Found or None).
+
+    A profile name gives that profile and no Found; a question gives its Found and the profile with
+    exactly its needs, if any."""
     if not isinstance(task, str) or not task.strip():
         raise AudiollmError(f"task must be a non-empty string (a profile name or a question), got {task!r}")
+    if len(task) > MAX_TASK_CHARS:
+        raise AudiollmError(f"task is {len(task)} characters long; a question has at most {MAX_TASK_CHARS}")
     name = " ".join(task.lower().split())
     if name in _BY_NAME:
-        return _BY_NAME[name], (), ""
-    hits = _match(task)
-    if not hits:
-        known = ", ".join(p.name for p in PROFILES)
-        return None, (), (f"no profile matches {task!r}: none of its words is a keyword of any profile. "
-                          f"Ask with a profile name or reword the question. Known profiles: {known}.")
-    tied = [h[1].name for h in hits[1:] if h[0] == hits[0][0]]
-    message = f"tied with {', '.join(tied)}; the earlier profile in the table wins" if tied else ""
-    return hits[0][1], hits[0][2], message
+        return _BY_NAME[name], None
+    found = find_needs(task)
+    return next((p for p in PROFILES if p.needs == found.needs), None), found
 
 
 def pick(task, **constraints):
     """Pick the pipeline for a task.
 
-    task: a profile name from PROFILES, or a free-text question mapped to a profile by keywords.
+    task: a profile name from PROFILES, or a free-text question whose needs find_needs() reads.
     constraints: latency_ms (budget in ms, or None), on_device (bool), cost_sensitive (bool),
+    quality_first (bool; not with the two before), n_queries (a Q-former size you have in mind, 1-1500),
     seconds (audio length in s, default 30; drives the audio-token count).
-    Returns a Plan; a question that matches no profile gives a Plan with pipeline None and a message
-    listing the known profiles (an honest "don't know" rather than a guess). Bad constraint -> AudiollmError.
+    Returns a Plan; a question with no need gives a Plan with pipeline None and a message with examples
+    (an honest "don't know" rather than a guess). Bad constraint -> AudiollmError.
     """
     c = _check_constraints(constraints)
-    profile, matched, message = _resolve(task)
-    if profile is None:
-        return Plan(task=task, seconds=c["seconds"], message=message)
-    s = _State(profile.needs, profile.thinking, **c)
+    profile, found = _resolve(task)
+    needs = profile.needs if found is None else found.needs
+    if not needs:
+        return Plan(task=task, ignored=found.ignored, seconds=c["seconds"], message=_no_need(task, found))
+    s = _State(needs, thinking_reason(needs), c["latency_ms"], c["on_device"], c["cost_sensitive"],
+               c["quality_first"], c["n_queries"], c["seconds"])
     struck, fired, reasons = [], [], []
     for rule in RULES:
         if not rule.test(s):
             continue
         if rule.kind in ("reject", "refuse"):
-            struck.extend(o for o in rule.sets if o not in struck)
+            struck.extend(_option(o) for o in rule.sets if _option(o) not in struck)
         elif rule.kind == "choose":
-            if any(getattr(s, f) is not None or v in struck for f, v in rule.sets):
+            values = [(f, v(s) if callable(v) else v) for f, v in rule.sets]
+            if any(getattr(s, f) is not None or _option(v) in struck for f, v in values):
                 continue
-            for f, v in rule.sets:
+            for f, v in values:
                 setattr(s, f, v)
         fired.append(rule.name)
-        reasons.append(f"[{rule.name}] {rule.when} -> {rule.then.format(why=profile.thinking)}")
-    mmau = None if c["on_device"] else MMAU_BY_BRIDGE.get(s.bridge)  # the reported figures are 7B-class
-    return Plan(task=task, profile=profile.name, matched=matched, pipeline=s.pipeline, encoders=s.encoders,
+        reasons.append(f"[{rule.name}] {rule.when} -> {rule.then.format(why=s.thinking_why)}")
+    evidence = () if found is None else found.evidence
+    return Plan(task=task, needs=tuple(n for n in NEEDS if n in needs), evidence=evidence,
+                implied=() if found is None else found.implied, ignored=() if found is None else found.ignored,
+                matched=tuple(w for _, words in evidence for w in words),
+                profile=profile.name if profile else None, pipeline=s.pipeline, encoders=s.encoders,
                 bridge=s.bridge, n_queries=s.n_queries, audio_tokens=_audio_tokens(s.bridge, c["seconds"], s.n_queries),
-                seconds=c["seconds"], llm=s.llm, thinking=bool(s.thinking), mmau=mmau, rejected=tuple(struck),
-                fired=tuple(fired), reasons=tuple(reasons), message=message)
+                seconds=c["seconds"], llm=s.llm, thinking=bool(s.thinking),
+                mmau=None if c["on_device"] else _mmau_range(s.bridge), rejected=tuple(struck),
+                fired=tuple(fired), reasons=tuple(reasons))
 
 
 def _audio_tokens(bridge, seconds, n_queries):
@@ -407,14 +471,27 @@ def _audio_tokens(bridge, seconds, n_queries):
     return tokens_per_clip(bridge, seconds, n_queries)
 
 
+_MMAU = {name: (mini, test, lesson) for name, _, mini, test, lesson in MMAU_MEASURED}
+
+
+def _mmau_range(bridge):
+    """(low, high) MMAU test-mini percent measured for the systems on this kind of bridge, or None."""
+    if bridge is None:
+        return None
+    scores = [_MMAU[name][0] for name in MMAU_BY_BRIDGE[bridge]]
+    return min(scores), max(scores)
+
+
 def _mmau_text(plan):
     if plan.bridge is None:
-        return "none reported for a cascade (MMAU scores audio-LLMs)"
+        return "none measured for a cascade (MMAU scores audio-LLMs)"
     if plan.mmau is None:
-        return "none reported for a 1-3B on-device stack (the lesson's figures are for 7B-class and frontier models)"
-    low, high = plan.mmau
-    span = f"about {low:.2f}" if low == high else f"{low:.2f}-{high:.2f}"
-    return f"{span} (the lesson's composite, as reported)"
+        return "none measured for a 1-3B on-device stack (the measured systems are 7-13B)"
+    systems = MMAU_BY_BRIDGE[plan.bridge]
+    measured = " to ".join(f"{_MMAU[n][0]:.1f} % ({n})" for n in systems)
+    lesson = "-".join(f"{_MMAU[n][2]:.2f}" for n in systems)
+    return (f"test-mini {measured}, measured (paper, leaderboard) on stacks with this kind of bridge; "
+            f"the lesson's composite: {lesson}")
 
 
 def _stack(plan):
@@ -426,23 +503,36 @@ def _stack(plan):
     return f"{encoders} -> {plan.bridge} ({size}{plan.audio_tokens} audio tokens for {plan.seconds:g} s) -> {plan.llm}"
 
 
+def needs_line(plan):
+    """'words (summarize), music (music)': each need with the words behind it, or "(implied)"."""
+    words = dict(plan.evidence)
+    implied = dict(plan.implied)
+    return ", ".join(f"{n} ({', '.join(words[n])})" if n in words else f"{n} (implied: {implied[n]})"
+                     if n in implied else n for n in plan.needs)
+
+
 def format_plan(plan):
-    """The few lines main.py prints for one task: profile, pipeline, stack, thinking, MMAU, reasons."""
+    """The lines main.py prints for one task: needs and their words, profile, pipeline, stack, thinking,
+    MMAU, reasons."""
     if not isinstance(plan, Plan):
         raise AudiollmError(f"plan must be a Plan from pick(), got {type(plan).__name__}")
     if plan.pipeline is None:
         return f"task: {plan.task}\n{plan.message}"
-    how = f"matched: {', '.join(plan.matched)}" if plan.matched else "named directly"
+    if plan.evidence or plan.implied:
+        profile = f"same needs as '{plan.profile}'" if plan.profile else "no built-in profile has exactly these needs"
+    else:
+        profile = f"{plan.profile} (named directly)"
     lines = [
         f"task: {plan.task}",
-        f"profile: {plan.profile} ({how})",
+        f"needs: {needs_line(plan)}",
+        f"profile: {profile}",
         f"pipeline: {plan.pipeline}" + (f"; rejected: {', '.join(plan.rejected)}" if plan.rejected else ""),
         f"stack: {_stack(plan)}",
         f"thinking: {'on' if plan.thinking else 'off'}",
         f"MMAU: {_mmau_text(plan)}",
     ]
-    if plan.message:
-        lines.append(f"note: {plan.message}")
+    if plan.ignored:
+        lines.append("ignored: " + "; ".join(f"'{words}' ({why})" for words, why in plan.ignored))
     lines.append("why:")
     lines.extend(f"  {r}" for r in plan.reasons)
     return "\n".join(lines)
@@ -451,18 +541,30 @@ def format_plan(plan):
 # constrained asks the skill shows beside the defaults; with PROFILES they make every rule fire
 EXAMPLES = (
     ("transcription", {"latency_ms": 300}),
+    ("podcast summarisation", {"quality_first": True}),
     ("music tagging", {"cost_sensitive": True}),
+    ("music tagging", {"n_queries": 16}),
     ("emotion inference", {"on_device": True}),
     ("multi-speaker diarization", {"cost_sensitive": True}),
     ("deepfake detection", {"cost_sensitive": True}),
+    ("deepfake detection", {"n_queries": 16}),
     ("meeting notes with speaker labels", {"latency_ms": 1000}),
     ("environment classification", {"seconds": 1200}),
 )
-QUESTIONS = (  # the lesson's three questions, plus one for diarization
+QUESTIONS = (  # the lesson's three questions, one for diarization, and everyday product questions
     "what instruments are in this recording",
     "what emotion is the speaker expressing",
     "what happened at minute 3",
     "who spoke when in this call",
+    "Turn this voicemail into text so I can read it",
+    "Is there glass breaking in this security recording?",
+    "How many different people are talking in this recording?",
+    "Is the speaker nervous or confident?",
+    "Summarize the podcast and tell me what music plays in the intro",
+    "Can you tag each speaker?",
+    "Build a real-time voice assistant that talks back",
+    "Is this voice a deepfake?",
+    "how do I bake bread",
 )
 
 
@@ -477,53 +579,107 @@ def _plan_row(label, plan):
                  plan.llm, "on" if plan.thinking else "off", ", ".join(plan.fired)])
 
 
+def _entries(text):
+    """A vocabulary string as the skill prints it: entries separated by commas, one space each."""
+    return ", ".join(" ".join(item.split()) for item in text.split(",") if item.strip())
+
+
+def _sound_word_rows():
+    """One row per (AudioSet branch, need) of data/sound_words.txt: branch, need, count, the entries."""
+    groups = {}
+    for words, need, weak, branch in read_sound_words():
+        groups.setdefault((branch, need), []).append(("~" if weak else "") + " ".join(words))
+    return [_row([branch, need, str(len(items)), ", ".join(items)]) for (branch, need), items in groups.items()]
+
+
 def render_skill():
-    """The skill markdown, generated from PROFILES, RULES and EXAMPLES; the same bytes on every run."""
+    """The skill markdown, generated from NEEDS, the vocabulary, PROFILES, RULES and EXAMPLES; the same bytes
+    on every run."""
     plan_head = [_row(["ask", "pipeline", "encoders", "bridge", "audio tokens", "LLM", "thinking", "rules fired"]),
                  _row(["---"] * 8)]
+    sound = Counter(need for _, need, _, _ in read_sound_words())
     lines = [
         "---",
         "name: audio-llm-pipeline-picker",
-        "description: Pick a cascaded, end-to-end or hybrid audio-LLM pipeline for an audio task, with encoders, "
-        "bridge and its size, LLM class and on-demand thinking, from one rule table.",
+        "description: Pick a cascaded, end-to-end or hybrid audio-LLM pipeline for an audio task from the needs its "
+        "question expresses, with encoders, bridge and its size, LLM class and on-demand thinking, from one rule table.",
         f"version: {SKILL_VERSION}",
         "phase: 12",
         "lesson: 19",
-        "tags: [audio-llm, whisper, beats, q-former, audio-flamingo-3, cascaded-vs-end-to-end, mmau]",
+        "tags: [audio-llm, whisper, beats, q-former, audio-flamingo-3, cascaded-vs-end-to-end, mmau, audioset]",
         "---",
         "",
         "# Audio-LLM pipeline picker",
         "",
-        "Generated by `write_skill()` from the `PROFILES` and `RULES` tables in `code/audiollm/picker.py`;",
-        "`pick()` runs the same tables, so edit them there, not here.",
+        "Generated by `write_skill()` from the tables in `code/audiollm/needs.py` (what a question needs) and",
+        "`code/audiollm/picker.py` (`PROFILES`, `RULES`); `pick()` runs the same tables, so edit them there, not here.",
         "",
         "## Use it",
         "",
         "```python",
         "import sys; sys.path.insert(0, \"code\")",
         "from audiollm.picker import pick, format_plan",
-        "print(format_plan(pick(\"what instruments are in this recording\", seconds=60)))",
+        "print(format_plan(pick(\"Summarize the podcast and tell me what music plays in the intro\")))",
         "print(format_plan(pick(\"transcription\", latency_ms=300)))",
         "```",
         "",
-        "`task` is a profile name below or a free-text question; keywords map a question to a profile and the",
-        "plan lists the words that matched. A question that matches nothing returns a plan with",
-        "`pipeline=None` and a message listing the profiles, never a guess.",
-        f"Constraints: {', '.join(f'`{k}`' for k in CONSTRAINTS)} (`seconds` is the audio length and drives the",
-        "audio-token count; default 30 s). Any other name, or a bad value, raises `AudiollmError`.",
+        "`task` is a free-text question or a profile name below. A question is read as the set of needs it",
+        "expresses, each with the words that triggered it; the plan lists them. A question with no need in it",
+        "returns a plan with `pipeline=None` and a message with examples, never a guess.",
+        f"Constraints: {', '.join(f'`{k}`' for k in CONSTRAINTS)}.",
+        "`seconds` is the audio length and drives the audio-token count (default 30 s); `n_queries` is a",
+        "Q-former size you have in mind; `quality_first` cannot go with `cost_sensitive` or `on_device`.",
+        "Any other name, or a bad value, raises `AudiollmError`.",
         "",
-        "Pipelines: **cascaded** (Whisper transcribes, a text LLM reasons), **end-to-end** (audio tokens go",
-        "straight into an LLM), **hybrid** (one audio-LLM both transcribes and reasons over the sound).",
+        "## The rule on the set of needs",
         "",
-        "## What a task can need",
+        "- the words only -> **cascaded** (Whisper transcribes, a text LLM reasons);",
+        f"- sound only ({', '.join(sorted(ACOUSTIC))}) -> **end-to-end** (audio tokens go straight into an LLM);",
+        "- the words and sound -> **hybrid** (one audio-LLM both transcribes and reasons over the sound);",
+        "- streaming speech in and out -> a streaming cascade, or a full-duplex speech model;",
+        "- no need found -> no plan: a message that says so, with examples.",
         "",
-        _row(["need", "meaning"]), _row(["---"] * 2),
-        *(_row([f"`{k}`", v]) for k, v in NEEDS.items()),
+        "Timing changes the bridge, not the pipeline. Fallbacks, each shown in the plan as implied: streaming",
+        "with nothing else needs the words; timing or a general ask (\"what happened\", \"describe\") with no",
+        "content need means what was said and what was heard, or only what was said when the audio is named as",
+        "speech (\"voicemail\", \"lecture\"); audio named as speech with nothing asked wants its words.",
+        "",
+        "## What a task can need, and the words that say so",
+        "",
+        "Words match whole, in any inflection (bark, barks, barking, barked), never as substrings. At each word",
+        "the longest entry wins (\"background music\" is music, \"key points\" are words). `~` marks a weak entry",
+        "(a thing that also exists in silence, or a word with an everyday meaning): it counts only when the",
+        "question also says it is about audio (a cue below, or a strong entry; for words, paralinguistics,",
+        "speakers and timing a person will do). `#` is any number, `$` the end of a sentence, `=x` exactly x.",
+        "",
+        _row(["need", "meaning", "words (hand-made)"]), _row(["---"] * 3),
+        *(_row([f"`{k}`", v, _entries(VOCABULARY[k])]) for k, v in NEEDS.items()),
+        "",
+        "Entries that express two needs at once: "
+        + "; ".join(f"{phrase} ({' + '.join(needs)})" for phrase, needs in MULTI.items()) + ".",
+        "",
+        "Markers (no need of their own):",
+        "",
+        _row(["marker", "what it does", "words"]), _row(["---"] * 3),
+        *(_row([f"`{k}`", MARKERS[k], _entries(v)]) for k, v in MARKER_WORDS.items()),
+        "",
+        "### Sound words from the AudioSet ontology",
+        "",
+        f"{sum(sound.values())} entries ({', '.join(f'{n} {k}' for k, n in sound.items())}) from the class names",
+        "of the AudioSet ontology (Gemmeke et al. 2017, https://github.com/audioset/ontology; (c) Google,",
+        "CC BY-SA 4.0; adapted and shared under the same licence), in `code/audiollm/data/sound_words.txt`,",
+        "derived by `code/audiollm/data/make_sound_words.py`. Its top branches map onto the needs: Music ->",
+        "music; Human sounds, Animal, Natural sounds, Sounds of things, Source-ambiguous sounds and Channel,",
+        "environment and background -> environment; Speech and sound reproduction are cues; a speech",
+        "synthesizer is a novel judgement. A hand-made entry with the same words overrides it.",
+        "",
+        _row(["AudioSet branch", "need", "entries", "words"]), _row(["---"] * 4),
+        *_sound_word_rows(),
         "",
         "## Decision table: every built-in profile (30 s of audio, no constraints)",
         "",
         _row(["profile", "needs"]), _row(["---"] * 2),
-        *(_row([p.name, ", ".join(sorted(p.needs))]) for p in PROFILES),
+        *(_row([p.name, ", ".join(n for n in NEEDS if n in p.needs)]) for p in PROFILES),
         "",
         *plan_head,
         *(_plan_row(p.name, pick(p.name)) for p in PROFILES),
@@ -534,11 +690,18 @@ def render_skill():
         *(_plan_row(f"{name}, " + ", ".join(f"{k}={v}" for k, v in c.items()), pick(name, **c))
           for name, c in EXAMPLES),
         "",
+        "## Questions",
+        "",
+        _row(["question", "needs and their words", "same needs as", "pipeline"]), _row(["---"] * 4),
+        *(_row([q, needs_line(pl) or "none", pl.profile or "-", pl.pipeline or "no plan"])
+          for q, pl in ((q, pick(q)) for q in QUESTIONS)),
+        "",
         "## On-demand thinking",
         "",
-        "Exactly these profiles turn it on (lesson exercise 4); it stays off for everything else, plain",
-        "transcription included. The lesson reports thinking lifts complex reasoning 3-5 points; that figure",
-        "is quoted as reported, not measured here.",
+        "It turns on when the task needs " + ", or ".join(THINKING_WHEN) + ";",
+        "it stays off for everything else (plain transcription included), and whenever the task streams or",
+        f"latency_ms < {THINKING_MIN_MS}. The lesson reports thinking lifts complex reasoning 3-5 points; that",
+        "figure is quoted as reported, not measured here. Among the profiles (lesson exercise 4):",
         "",
         *(f"- **{p.name}**: {p.thinking}." for p in PROFILES if p.thinking),
         "",
@@ -555,32 +718,31 @@ def render_skill():
         "A reject or refusal strikes options for good; a choice sets fields still open with options not",
         "struck; a note only explains. The first choice that applies wins.",
         "",
-        *(f"{i}. `{r.name}` ({r.kind}): when {r.when} -> {r.then.format(why='the profile gives the reason')}."
+        *(f"{i}. `{r.name}` ({r.kind}): when {r.when} -> {r.then.format(why='the reason for these needs')}."
           for i, r in enumerate(RULES, 1)),
         "",
-        "## Free-text keywords",
+        "## MMAU: measured, and the lesson's composite",
         "",
-        "A keyword matches at the start of a word (`instrument` matches \"instruments\"); the profile with",
-        "the most matching keywords wins, ties go to the earlier profile.",
+        "Measured scores are percent on MMAU test-mini (1,000 questions) and test (9,000), from the paper",
+        "(Sakshi et al. 2024) and its leaderboard (v05.15.25). The lesson's composite is its own summary, a",
+        "fraction, and does not match the paper for SALMONN and Qwen-Audio. A plan quotes the measured range",
+        "for systems built on its kind of bridge.",
         "",
-        _row(["profile", "keywords"]), _row(["---"] * 2),
-        *(_row([p.name, ", ".join(f"`{k}`" for k in p.keywords)]) for p in PROFILES),
-        "",
-        _row(["question", "profile", "words matched", "pipeline"]), _row(["---"] * 4),
-        *(_row([q, pl.profile, ", ".join(pl.matched), pl.pipeline]) for q, pl in ((q, pick(q)) for q in QUESTIONS)),
-        "",
-        "## MMAU, as reported",
-        "",
-        "The lesson's composite MMAU figures, quoted as reported (not computed here): "
-        + ", ".join(f"{n} ~{v:.2f}" for n, v in MMAU_AS_REPORTED) + ".",
-        "A plan quotes the range for its kind of bridge: Q-former stacks (the SALMONN line) about 0.55,",
-        "pooling stacks from Qwen-Audio (stride-2 pooling) about 0.60 to AF3 (pooling + MLP) about 0.72.",
+        _row(["system", "bridge", "measured, test-mini", "measured, test", "the lesson's composite"]),
+        _row(["---"] * 5),
+        *(_row([name, bridge, f"{mini:.2f}", f"{test:.2f}", f"~{lesson:.2f}"])
+          for name, bridge, mini, test, lesson in MMAU_MEASURED),
+        *(_row([name, "-", "-", "-", f"~{lesson:.2f}"]) for name, lesson in MMAU_LESSON_ONLY),
+        *(_row([name, "-", f"{score:.2f}", "-", "-"]) for name, score in MMAU_REFERENCE),
         "",
         "## What the lesson simplifies",
         "",
         "- AF3 uses AF-Whisper, one encoder trained on speech, sound and music, and a pooled 2-layer MLP adaptor",
         "  into Qwen2.5-7B; \"Whisper + BEATs concat\" and the Q-former describe SALMONN and BLIP-2, not AF3.",
-        "- SALMONN's Q-former is window-level (17 frames, about 0.33 s, one query each); BLIP-2's has 32 queries.",
+        "- Qwen-Audio's adaptor is stride-2 pooling plus one linear layer (1280 -> 4096), not an MLP.",
+        "- SALMONN's Q-former is window-level (17 frames, about 0.33 s, one query each) and its LLM is Vicuna-13B",
+        "  (a 7B variant came later); BLIP-2's Q-former has 32 queries.",
+        "- A global Q-former weakens time order, it does not erase it: Whisper adds positions to every frame.",
         "",
         "## Papers to read",
         "",
@@ -593,4 +755,3 @@ def render_skill():
 def write_skill(path):
     """Write render_skill() to path atomically (temp file in the same folder, then os.replace). Returns path."""
     return write_atomic(path, render_skill())
-    return path
