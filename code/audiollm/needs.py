@@ -5,9 +5,10 @@ how they are said (paralinguistics), several speakers, music, environmental soun
 speech in and out, and a novel judgement (deepfake, spoofing, artifacts). find_needs() reads the question
 word by word against one vocabulary:
 
-- hand-made tables below for the words, paralinguistics, speakers, timing, streaming and novel needs;
 - data/sound_words.txt for music and environmental sound, derived from the AudioSet ontology's class
   names (CC BY-SA 4.0; data/make_sound_words.py derives it);
+- hand-made tables below for every need (for music and sound, the product words AudioSet lacks:
+  "song", "tempo", "background sound"); a hand entry replaces an AudioSet one with the same words;
 - cues, which say the question is about audio without asking anything of it ("recording", "voicemail"),
   persons ("the caller", "she"), negations ("no", "without", "ignore") and neutral phrases that keep a
   word from being read as a sound ("language model", "sales pitch").
