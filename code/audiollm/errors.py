@@ -60,7 +60,9 @@ def check_samples(name, samples):
             raise AudiollmError(f"{name} looks two-dimensional ({len(samples)} rows, the first of {len(first)} "
                                 "values); pass one channel, e.g. read_wav(path) mixes channels to mono") from None
         raise AudiollmError(f"{name} must contain only real numbers within +-{MAX_ABS_SAMPLE:g}") from None
-    if not all(map(MAX_ABS_SAMPLE.__ge__, map(abs, values))):  # a nan compares False too
-        j = next(j for j, v in enumerate(values) if not abs(v) <= MAX_ABS_SAMPLE)
+    # A finite sum means no NaN or infinity (n values within the bound cannot overflow it), so min and max are
+    # exact; three passes in C instead of one in Python.
+    if values and not (math.isfinite(sum(values)) and -MAX_ABS_SAMPLE <= min(values) <= max(values) <= MAX_ABS_SAMPLE):
+        j = next(j for j, v in enumerate(values) if not abs(v) <= MAX_ABS_SAMPLE)  # a nan compares False too
         raise AudiollmError(f"{name}[{j}] is {values[j]}; samples must be finite and within +-{MAX_ABS_SAMPLE:g}")
     return values
