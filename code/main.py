@@ -285,7 +285,8 @@ def run_folder(args):
         stem = os.path.splitext(os.path.basename(os.path.normpath(source)))[0]
         return os.path.join(RUNS_OUT, re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._")[:80] or "audio")
     if args.experiment:
-        return DEFAULT_OUT if args.seed == LESSON_OPTIONS["seed"] else os.path.join(RUNS_OUT, f"experiment-seed{args.seed}")
+        committed = args.seed == LESSON_OPTIONS["seed"]
+        return DEFAULT_OUT if committed else os.path.join(RUNS_OUT, f"experiment-seed{args.seed}")
     if all(getattr(args, name) == value for name, value in LESSON_OPTIONS.items()):
         return DEFAULT_OUT
     return os.path.join(RUNS_OUT, f"lesson-seed{args.seed}-mels{args.n_mels}-queries{args.queries}")
@@ -414,7 +415,7 @@ def parse_args(argv):
     parser.add_argument("--out", metavar="DIR",
                         help="folder for the skill markdown, the pictures, RTTM files and the experiment report, "
                         "created if missing; default: outputs/ beside code/ for the lesson run (whose files are "
-                        "committed), outputs/runs/<file name>/ for --audio and --diarize")
+                        "committed), else the git-ignored outputs/runs/<file name or options>/")
     parser.add_argument("--no-images", dest="images", action="store_false",
                         help="skip the two PNG pictures (the text preview is still printed)")
     return parser.parse_args(argv)

