@@ -334,7 +334,10 @@ def run(args):
         return
     source = args.audio if args.audio is not None else args.diarize
     if source is not None:
-        open_wav(source).close()  # a missing or broken file is reported before any folder is made
+        with open_wav(source) as reader:  # a missing, broken or empty file is reported before any folder is made
+            if reader.n_frames == 0:
+                option = "--audio" if args.audio is not None else "--diarize"
+                raise AudiollmError(f"{option}: {source} holds no samples")
     out = make_out(args.out if args.out is not None else run_folder(args))
     if args.diarize is not None:
         run_diarize(args.diarize, out)
@@ -350,8 +353,6 @@ def run(args):
         picture = run_short(samples, args.n_mels, encoder, qformer)
     else:
         with open_wav(args.audio) as reader:
-            if reader.n_frames == 0:
-                raise AudiollmError(f"--audio: {args.audio} holds no samples")
             print_header()
             if reader.n_frames > WINDOW_S * reader.sample_rate:
                 picture = run_long(args.audio, reader, args.n_mels, encoder, qformer)

@@ -203,7 +203,7 @@ def _pcm16_wav(rate, data_size, data):
     (("--out", "notes.txt"), "--out: notes.txt is a file, not a folder"),
     (("--out", ""), "--out: an empty folder name"),
     (("--out", "notes.txt/sub"), "--out: cannot write in notes.txt/sub (Not a directory)"),
-    (("--audio", "cut.wav", "--out", ""), "--out: an empty folder name (after a warning: cut.wav"),
+    (("--audio", "cut100.wav", "--out", ""), "--out: an empty folder name (after a warning: cut100.wav: data chunk"),
     (("--task", "music tagging", "--diarize", "notes.txt"), "not allowed with argument"),
 ])
 def test_bad_input_is_one_stderr_line_and_exit_2(tmp_path, args, message):
@@ -211,10 +211,14 @@ def test_bad_input_is_one_stderr_line_and_exit_2(tmp_path, args, message):
     _empty_wav(tmp_path / "empty.wav")
     (tmp_path / "4hz.wav").write_bytes(_pcm16_wav(4, 100_000, b"\0" * 100_000))  # 7 hours at 16 kHz
     (tmp_path / "cut.wav").write_bytes(_pcm16_wav(8000, 20, b"\1"))  # claims 10 frames, holds half of one
+    (tmp_path / "cut100.wav").write_bytes(_pcm16_wav(8000, 2000, b"\1\0" * 100))  # claims 1000 frames, holds 100
+    runs = ROOT / "outputs" / "runs"
+    before = sorted(runs.iterdir()) if runs.exists() else []
     result = run_main(tmp_path, *args)
     assert result.returncode == 2
     assert result.stdout == ""
     assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("main.py: error: ")
+    assert (sorted(runs.iterdir()) if runs.exists() else []) == before  # no folder for a run that could not start
     assert message in result.stderr
     assert "Traceback" not in result.stderr and "\x07" not in result.stderr
 
