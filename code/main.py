@@ -4,10 +4,12 @@
     -> Q-former tokens (64, d) -> LLM embeddings (64, d_llm)
 
 then prints the bridge cost table and the picker's plans for the lesson's five tasks, and writes the
-skill markdown, outputs/log_mel.png and outputs/qformer_attention.png. It needs no install: it puts its
-own folder on sys.path. The default clip is synth.lesson_scene(): speech, then music, then rain and
-door knocks, 10 s. The encoder and Q-former are toy-sized with random (seeded) weights, so what they
-show is shapes, masking and cost, not trained behaviour.
+skill markdown, outputs/log_mel.png and outputs/qformer_attention.png (the committed copies). A run on
+your own file or with other options writes to the git-ignored outputs/runs/<name>/ unless --out says
+where. It needs no install: it puts its own folder on sys.path. The default clip is
+synth.lesson_scene(): speech, then music, then rain and door knocks, 10 s. The encoder and Q-former are
+toy-sized with random (seeded) weights, so what they show is shapes, masking and cost, not trained
+behaviour.
 
     python3 code/main.py                       # the default scene, every stage
     python3 code/main.py --audio talk.wav      # any WAV; longer than 30 s goes window by window
@@ -17,7 +19,10 @@ show is shapes, masking and cost, not trained behaviour.
 """
 import argparse
 import os
+import re
+import shutil
 import sys
+import tempfile
 import textwrap
 import time
 import warnings
@@ -39,6 +44,8 @@ from audiollm.synth import lesson_scene  # noqa: E402
 from audiollm.wav import open_wav, read_wav  # noqa: E402
 
 DEFAULT_OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "outputs")
+RUNS_OUT = os.path.join(DEFAULT_OUT, "runs")  # git-ignored: where runs on your own audio or options write
+LESSON_OPTIONS = {"seed": 0, "n_mels": 80, "queries": 64}  # the run whose outputs are committed under outputs/
 LESSON_TASKS = ("transcription", "music tagging", "emotion inference", "multi-speaker diarization",
                 "environment classification")
 WINDOW_S = N_SAMPLES // SAMPLE_RATE  # Whisper hears 30-s windows
@@ -57,6 +64,12 @@ PREVIEW_WIDTH, PREVIEW_HEIGHT = 72, 12
 LOG_MEL_PNG = "log_mel.png"
 ATTENTION_PNG = "qformer_attention.png"
 REPORT_MD = "cascade_vs_e2e.md"
+CONTROL_CHARACTERS = {c: f"\\x{c:02x}" for c in [*range(32), *range(127, 160)] if c != 10}  # all but newline
+
+
+def shown(text):
+    """text with control characters (ESC, BEL, ...) written as \\xNN: echoed input cannot drive the terminal."""
+    return text.translate(CONTROL_CHARACTERS)
 
 
 def timed(fn, *args):
@@ -101,7 +114,7 @@ def default_clip(seed):
 def file_clip(path, reader):
     """A WAV of at most 30 s read whole, mixed to mono and resampled to 16 kHz; printed as two stages."""
     samples, seconds = timed(reader.read, reader.n_frames)
-    stage("waveform", shape(samples), seconds, f"read {os.path.basename(path)}: {reader.sample_rate} Hz, "
+    stage("waveform", shape(samples), seconds, f"read {shown(os.path.basename(path))}: {reader.sample_rate} Hz, "
           f"{'mono' if reader.channels == 1 else f'{reader.channels} channels mixed to mono'}, "
           f"{reader.n_frames / reader.sample_rate:.2f} s")
     if reader.sample_rate == SAMPLE_RATE:
@@ -165,7 +178,7 @@ def run_long(path, reader, n_mels, encoder, qformer):
     """
     total = -(-reader.n_frames * SAMPLE_RATE // reader.sample_rate)  # samples at 16 kHz
     n_windows = -(-total // N_SAMPLES)
-    stage("waveform", f"({reader.n_frames},)", None, f"{os.path.basename(path)}: {reader.sample_rate} Hz, "
+    stage("waveform", f"({reader.n_frames},)", None, f"{shown(os.path.basename(path))}: {reader.sample_rate} Hz, "
           f"{reader.n_frames / reader.sample_rate:.2f} s: {n_windows} windows of {WINDOW_S} s, each resampled, "
           "padded and turned into log-Mel on its own")
     first, n_tokens = None, 0
@@ -200,23 +213,25 @@ def timeline(segments, seconds, width):
     return line.rstrip()
 
 
-def show_pictures(log_mel, n_valid, weights, segments, out, images):
-    """Text preview of the real frames; the two PNGs unless images is False."""
+def show_pictures(log_mel, n_valid, weights, segments, folder, images):
+    """Text preview of the real frames; the two PNGs into `folder` unless images is False.
+
+    Returns {file name: what it shows} for the "wrote" lines.
+    """
     real = log_mel[:n_valid]
     width = min(PREVIEW_WIDTH, n_valid)
     print(f"\nlog-Mel of the {n_valid / 100:g} s of audio (time ->, low frequencies at the bottom):")
     print(text_preview(real, width, PREVIEW_HEIGHT))
     print(timeline(segments, n_valid / 100, width))
     if not images:
-        return
-    mel_path = os.path.join(out, LOG_MEL_PNG)
-    heatmap_png(mel_path, real, max(1, PICTURE_PIXELS // n_valid), 3)
+        return {}
+    heatmap_png(os.path.join(folder, LOG_MEL_PNG), real, max(1, PICTURE_PIXELS // n_valid), 3)
     attention = list(zip(*weights))  # (frames, queries): frames along x, query 0 at the bottom
-    attention_path = os.path.join(out, ATTENTION_PNG)
-    heatmap_png(attention_path, attention, max(1, PICTURE_PIXELS // len(attention)), max(1, 256 // len(weights)))
+    heatmap_png(os.path.join(folder, ATTENTION_PNG), attention, max(1, PICTURE_PIXELS // len(attention)),
+                max(1, 256 // len(weights)))
     padding = len(attention) - output_length(n_valid)
     masked = f"; the {padding} masked padding frames are dark, weight exactly 0" if padding else ""
-    print(f"wrote {mel_path}\nwrote {attention_path} (queries x {len(attention)} encoder frames{masked})")
+    return {LOG_MEL_PNG: "", ATTENTION_PNG: f" (queries x {len(attention)} encoder frames{masked})"}
 
 
 def print_bridges(n_queries):
@@ -258,27 +273,77 @@ def run_toy_experiment(seed, out):
     print(format_report(result))
     path = os.path.join(out, REPORT_MD)
     write_report(path, result)
-    print(f"wrote {path} (the experiment took {seconds:.0f} s)")
+    print(f"wrote {shown(path)} (the experiment took {seconds:.0f} s)")
+
+
+def run_folder(args):
+    """Where a run writes without --out: outputs/ for the lesson runs whose results are committed there,
+    outputs/runs/<name>/ (git-ignored) for your own audio or other options, so trying them changes no
+    committed file."""
+    source = args.audio if args.audio is not None else args.diarize
+    if source is not None:
+        stem = os.path.splitext(os.path.basename(os.path.normpath(source)))[0]
+        return os.path.join(RUNS_OUT, re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._")[:80] or "audio")
+    if args.experiment:
+        committed = args.seed == LESSON_OPTIONS["seed"]
+        return DEFAULT_OUT if committed else os.path.join(RUNS_OUT, f"experiment-seed{args.seed}")
+    if all(getattr(args, name) == value for name, value in LESSON_OPTIONS.items()):
+        return DEFAULT_OUT
+    return os.path.join(RUNS_OUT, f"lesson-seed{args.seed}-mels{args.n_mels}-queries{args.queries}")
 
 
 def make_out(out):
-    """Create the output folder (and its parents) unless it exists; a file in its place is an error."""
+    """Create the output folder (and its parents) unless it exists and check that files can be written in it,
+    before any work. Returns out."""
+    if not out:
+        raise AudiollmError("--out: an empty folder name")
     if os.path.exists(out) and not os.path.isdir(out):
         raise AudiollmError(f"--out: {out} is a file, not a folder")
-    os.makedirs(out, exist_ok=True)
+    try:
+        os.makedirs(out, exist_ok=True)
+        handle, probe = tempfile.mkstemp(dir=out, prefix=".tmp-probe-")
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as error:
+        raise AudiollmError(f"--out: cannot write in {out} ({error.strerror or error})") from None
+    return out
+
+
+def write_as_set(out, write):
+    """Call write(folder) on a fresh temporary folder inside `out`, then move every file it wrote into `out`.
+
+    Returns write's result. POSIX renames one file at a time, so the set cannot move in one step; but the
+    files are finished before the first rename and the renames take well under a millisecond, so a kill or
+    a second run mixes two runs' files only inside that window, never while the pictures are being drawn.
+    (Swapping a symlink would close the window, at the price of outputs/ holding links, not the pictures.)
+    """
+    folder = tempfile.mkdtemp(dir=out, prefix=".tmp-run-")
+    try:
+        result = write(folder)
+        for name in sorted(os.listdir(folder)):
+            os.replace(os.path.join(folder, name), os.path.join(out, name))
+        return result
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def run(args):
     """Do what the options ask; bad input raises AudiollmError (or OSError for the file system)."""
     if args.task is not None:
-        print(format_plan(pick(args.task)))
+        print(shown(format_plan(pick(args.task))))
         return
-    make_out(args.out)
+    source = args.audio if args.audio is not None else args.diarize
+    if source is not None:
+        with open_wav(source) as reader:  # a missing, broken or empty file is reported before any folder is made
+            if reader.n_frames == 0:
+                option = "--audio" if args.audio is not None else "--diarize"
+                raise AudiollmError(f"{option}: {source} holds no samples")
+    out = make_out(args.out if args.out is not None else run_folder(args))
     if args.diarize is not None:
-        run_diarize(args.diarize, args.out)
+        run_diarize(args.diarize, out)
         return
     if args.experiment:
-        run_toy_experiment(args.seed, args.out)
+        run_toy_experiment(args.seed, out)
         return
     encoder = FrameEncoder(args.n_mels, D_MODEL, N_HEADS, N_LAYERS, seed=args.seed)
     qformer = QFormer(D_MODEL, D_MODEL, N_HEADS, 1, args.queries, D_LLM, seed=args.seed)
@@ -288,25 +353,31 @@ def run(args):
         picture = run_short(samples, args.n_mels, encoder, qformer)
     else:
         with open_wav(args.audio) as reader:
-            if reader.n_frames == 0:
-                raise AudiollmError(f"--audio: {args.audio} holds no samples")
             print_header()
             if reader.n_frames > WINDOW_S * reader.sample_rate:
                 picture = run_long(args.audio, reader, args.n_mels, encoder, qformer)
             else:
                 picture = run_short(file_clip(args.audio, reader), args.n_mels, encoder, qformer)
     log_mel, n_valid, weights = picture
-    show_pictures(log_mel, n_valid, weights, segments, args.out, args.images)
-    print_bridges(args.queries)
-    print_plans()
-    print(f"\nwrote {write_skill(os.path.join(args.out, os.path.basename(SKILL_PATH)))}")
+
+    def write(folder):
+        pictures = show_pictures(log_mel, n_valid, weights, segments, folder, args.images)
+        print_bridges(args.queries)
+        print_plans()
+        write_skill(os.path.join(folder, os.path.basename(SKILL_PATH)))
+        return pictures
+
+    pictures = write_as_set(out, write)
+    print()
+    for name, what in [*pictures.items(), (os.path.basename(SKILL_PATH), "")]:
+        print(f"wrote {shown(os.path.join(out, name))}{what}")
 
 
 class OneLineParser(argparse.ArgumentParser):
     """argparse that reports a bad option in one line on stderr (exit status 2), without the usage block."""
 
     def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(2, shown(f"{self.prog}: error: {message} (see --help)") + "\n")
 
 
 def int_in(low, high):
@@ -343,27 +414,45 @@ def parse_args(argv):
                         "default 64")
     parser.add_argument("--seed", metavar="N", type=int_in(0, 2**32 - 1), default=0,
                         help="seed of the lesson scene and of the random encoder and Q-former weights; default 0")
-    parser.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
+    parser.add_argument("--out", metavar="DIR",
                         help="folder for the skill markdown, the pictures, RTTM files and the experiment report, "
-                        "created if missing; default: outputs/ beside code/")
+                        "created if missing; default: outputs/ beside code/ for the lesson run (whose files are "
+                        "committed), else the git-ignored outputs/runs/<file name or options>/")
     parser.add_argument("--no-images", dest="images", action="store_false",
                         help="skip the two PNG pictures (the text preview is still printed)")
     return parser.parse_args(argv)
 
 
 def main(argv=None):
-    """Run the lesson script; returns the exit status (0 ok, 2 bad input, 1 when stdout was closed early)."""
-    warnings.formatwarning = lambda message, *_: f"warning: {message}\n"
-    args = parse_args(argv)
+    """Run the lesson script; returns the exit status (0 ok, 2 bad input, 130 interrupted, 1 when stdout was
+    closed early). A failing run prints one line on stderr, with the warnings that came before it folded in."""
+    for stream in (sys.stdout, sys.stderr):  # a file name with non-UTF-8 bytes prints as \\udcNN, no traceback
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    caught = []
     try:
-        run(args)
+        args = parse_args(argv)
+        with warnings.catch_warnings(record=True) as caught:
+            run(args)
+    except KeyboardInterrupt:
+        print("main.py: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # the reader went away (| head): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except (AudiollmError, OSError) as error:
-        print("main.py: error: " + " ".join(str(error).split()), file=sys.stderr)
+        notes = one_line_each(caught)
+        after = f" (after {'a warning' if len(notes) == 1 else 'warnings'}: {'; '.join(notes)})" if notes else ""
+        print(shown("main.py: error: " + " ".join(str(error).split()) + after), file=sys.stderr)
         return 2
+    for note in one_line_each(caught):
+        print(shown("main.py: warning: " + note), file=sys.stderr)
     return 0
+
+
+def one_line_each(caught):
+    """The distinct messages of caught warnings, each on one line (a file opened twice warns twice)."""
+    return list(dict.fromkeys(" ".join(str(w.message).split()) for w in caught))
 
 
 if __name__ == "__main__":

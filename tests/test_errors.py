@@ -1,6 +1,9 @@
+import math
+
 import pytest
 
-from audiollm.errors import AudioFormatError, AudiollmError, check_int
+from audiollm.errors import (MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, AudioFormatError, AudiollmError, check_float, check_int,
+                             check_sample_rate, check_samples)
 
 
 def test_errors_are_value_errors():
@@ -22,3 +25,44 @@ def test_check_int_rejects_non_ints_bools_and_small_values(value):
 def test_check_int_upper_bound_is_named():
     with pytest.raises(AudiollmError, match=r"^d_model must be an int from 1 to 4096, got 4097$"):
         check_int("d_model", 4097, 1, 4096)
+
+
+def test_check_samples_returns_a_new_list_of_floats():
+    from array import array
+    source = [1, 0.5, -2]
+    values = check_samples("samples", source)
+    assert values == [1.0, 0.5, -2.0] and values is not source and all(type(v) is float for v in values)
+    assert check_samples("x", (0.25,)) == [0.25] and check_samples("x", array("h", [0, 3])) == [0.0, 3.0]
+    assert check_samples("x", []) == []
+
+
+@pytest.mark.parametrize("samples, message", [
+    ([[0.1, 0.2], [0.3, 0.4]], r"^audio looks two-dimensional \(2 rows, the first of 2 values\); pass one channel"),
+    ([(0.1, 0.2)] * 5, r"^audio looks two-dimensional \(5 rows"),
+    ("0.5", r"^audio must be a list, tuple or array of numbers, got str$"),
+    ((x for x in [0.5]), r"^audio must be a list, tuple or array of numbers, got generator$"),
+    ({0.5}, "got set"), (None, "got NoneType"),
+    ([0.5, "0.5"], r"^audio must contain only real numbers"), ([1j], "only real numbers"), ([10 ** 400], "real"),
+    ([0.0, math.nan], r"^audio\[1\] is nan; samples must be finite"), ([math.inf], r"^audio\[0\] is inf"),
+    ([0.0, -1e151], r"^audio\[1\] is -1e\+151; samples must be finite and within \+-1e\+150$"),
+])
+def test_check_samples_names_what_is_wrong(samples, message):
+    with pytest.raises(AudiollmError, match=message):
+        check_samples("audio", samples)
+
+
+def test_check_sample_rate_bounds():
+    assert check_sample_rate("sr", MIN_SAMPLE_RATE) == 1000 and check_sample_rate("sr", MAX_SAMPLE_RATE) == 768000
+    for bad in (4, 999, 768001, 16000.0, True):
+        with pytest.raises(AudiollmError, match=rf"^orig_sr must be an int from 1000 to 768000, got {bad!r}$"):
+            check_sample_rate("orig_sr", bad)
+
+
+def test_check_float():
+    assert check_float("gain", 2) == 2.0 and type(check_float("gain", 2)) is float
+    assert check_float("p", 4.0, 0.0, 4.0) == 4.0
+    for bad in (math.nan, math.inf, "1", None, True):
+        with pytest.raises(AudiollmError, match=r"^gain must be a finite number, got "):
+            check_float("gain", bad)
+    with pytest.raises(AudiollmError, match=r"^p must be a finite number from 0 to 4, got 5$"):
+        check_float("p", 5, 0.0, 4.0)

@@ -4,7 +4,10 @@ the printout, the files it writes (skill equal to the committed copy, valid PNGs
 import functools
 import importlib.util
 import math
+import os
 import re
+import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -180,23 +183,142 @@ def _empty_wav(path):
     return path
 
 
+def _pcm16_wav(rate, data_size, data):
+    """A mono 16-bit WAV whose header says `rate` Hz and `data_size` bytes of samples, holding `data`."""
+    fmt = struct.pack("<HHIIHH", 1, 1, rate, 2 * rate, 2, 16)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt + b"data" + struct.pack("<I", data_size) + data
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
 @pytest.mark.parametrize("args, message", [
     (("--audio", "missing.wav"), "missing.wav: no such file"),
     (("--audio", "notes.txt"), "not a WAV file"),
     (("--audio", "empty.wav"), "holds no samples"),
+    (("--audio", "4hz.wav"), "4hz.wav: fmt chunk says sample rate 4 Hz; audio is recorded at 1000 to 768000 Hz"),
+    # A reader's warning joins the error line: one line on stderr, not two.
+    (("--audio", "cut.wav"), "cut.wav holds no samples (after a warning: cut.wav: data chunk claims 20 bytes but "
+                             "the file holds only 1"),
+    (("--audio", "bell\a.wav"), "bell\\x07.wav: no such file"),  # control characters are escaped
     (("--n-mels", "64"), "argument --n-mels: invalid choice: 64"),
     (("--queries", "0"), "argument --queries: expected an integer from 1 to"),
     (("--out", "notes.txt"), "--out: notes.txt is a file, not a folder"),
+    (("--out", ""), "--out: an empty folder name"),
+    (("--out", "notes.txt/sub"), "--out: cannot write in notes.txt/sub (Not a directory)"),
+    (("--audio", "cut100.wav", "--out", ""), "--out: an empty folder name (after a warning: cut100.wav: data chunk"),
     (("--task", "music tagging", "--diarize", "notes.txt"), "not allowed with argument"),
 ])
 def test_bad_input_is_one_stderr_line_and_exit_2(tmp_path, args, message):
     (tmp_path / "notes.txt").write_text("not audio\n")
     _empty_wav(tmp_path / "empty.wav")
+    (tmp_path / "4hz.wav").write_bytes(_pcm16_wav(4, 100_000, b"\0" * 100_000))  # 7 hours at 16 kHz
+    (tmp_path / "cut.wav").write_bytes(_pcm16_wav(8000, 20, b"\1"))  # claims 10 frames, holds half of one
+    (tmp_path / "cut100.wav").write_bytes(_pcm16_wav(8000, 2000, b"\1\0" * 100))  # claims 1000 frames, holds 100
+    runs = ROOT / "outputs" / "runs"
+    before = sorted(runs.iterdir()) if runs.exists() else []
     result = run_main(tmp_path, *args)
     assert result.returncode == 2
     assert result.stdout == ""
     assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("main.py: error: ")
+    assert (sorted(runs.iterdir()) if runs.exists() else []) == before  # no folder for a run that could not start
     assert message in result.stderr
+    assert "Traceback" not in result.stderr and "\x07" not in result.stderr
+
+
+@pytest.mark.skipif(not os.path.isdir("/sys") or os.access("/sys", os.W_OK) and os.geteuid() != 0,
+                    reason="needs a folder nobody may write in")
+def test_an_unwritable_out_is_found_before_any_work(tmp_path):
+    result = run_main(tmp_path, "--out", "/sys")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == "main.py: error: --out: cannot write in /sys (Permission denied)\n"
+
+
+def test_control_characters_in_the_task_are_escaped(tmp_path):
+    result = run_main(tmp_path, "--task", "bake\x1b[31m a cake\x07")
+    assert result.returncode == 0
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert result.stdout.startswith("task: bake\\x1b[31m a cake\\x07\n")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file names are bytes")
+def test_non_utf8_arguments_print_escaped_under_a_strict_utf8_stdout(tmp_path):
+    env = dict(os.environ, PYTHONIOENCODING="utf-8")
+    (tmp_path / "notes.txt").write_text("not audio\n")
+    for args, expected in (((b"--task", b"\xffnotes"), b"task: \\udcffnotes\n"),
+                           ((b"--out", b"notes.txt/\xff"), b"error: --out: cannot write in notes.txt/\\udcff")):
+        result = subprocess.run([sys.executable, str(MAIN), *args], cwd=tmp_path, capture_output=True, env=env)
+        assert expected in result.stdout + result.stderr and b"Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
+def test_ctrl_c_prints_one_line_and_exits_130(tmp_path):
+    command = [sys.executable, "-u", str(MAIN), "--out", str(tmp_path / "out")]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+        assert process.stdout.readline().startswith("the lesson scene")  # the run has started
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert stderr == "main.py: interrupted\n"
+    assert not [p for p in os.listdir(tmp_path / "out") if p.startswith(".tmp")]  # no half-written files left
+
+
+@pytest.fixture(scope="module")
+def lesson_main():
+    """code/main.py imported as a module (it is a script, not part of the package)."""
+    spec = importlib.util.spec_from_file_location("lesson_main", MAIN)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_only_the_lesson_run_writes_the_committed_outputs(lesson_main):
+    def folder(*argv):
+        return lesson_main.run_folder(lesson_main.parse_args(list(argv)))
+    outputs, runs = ROOT / "outputs", ROOT / "outputs" / "runs"
+    assert folder() == folder("--no-images") == folder("--experiment") == str(outputs)
+    assert folder("--audio", "recordings/my talk (take 2).wav") == str(runs / "my_talk_take_2")
+    assert folder("--diarize", "call.wav") == str(runs / "call")
+    assert folder("--audio", "%%.wav") == str(runs / "audio")  # nothing left after sanitising
+    assert folder("--seed", "1") == str(runs / "lesson-seed1-mels80-queries64")
+    assert folder("--n-mels", "128", "--queries", "32") == str(runs / "lesson-seed0-mels128-queries32")
+    assert folder("--experiment", "--seed", "3") == str(runs / "experiment-seed3")
+    assert {"outputs/runs/", "outputs/.tmp-*"} <= set((ROOT / ".gitignore").read_text().splitlines())
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file names are bytes")
+def test_audio_without_out_writes_to_its_run_folder(tmp_path):
+    """On a copy of code/, so that the test leaves the repository's outputs/ alone. The file name is Latin-1,
+    not UTF-8, and stdout is strictly UTF-8: the name prints escaped."""
+    shutil.copytree(ROOT / "code", tmp_path / "code", ignore=shutil.ignore_patterns("__pycache__"))
+    name = b"caf\xe9 clip.wav"
+    write_wav(os.fsdecode(tmp_path / os.fsdecode(name)), [0.1 * math.sin(i / 3) for i in range(8000)], 8000)
+    result = subprocess.run([sys.executable, str(tmp_path / "code" / "main.py"), "--audio", name, "--queries", "2"],
+                            cwd=tmp_path, capture_output=True, env=dict(os.environ, PYTHONIOENCODING="utf-8"),
+                            timeout=300)
+    assert result.returncode == 0 and result.stderr == b""
+    assert b"read caf\\udce9 clip.wav: 8000 Hz" in result.stdout
+    folder = tmp_path / "outputs" / "runs" / "caf_clip"
+    assert f"wrote {folder / 'log_mel.png'}\n".encode() in result.stdout
+    assert os.listdir(tmp_path / "outputs") == ["runs"]
+    assert sorted(os.listdir(folder)) == ["log_mel.png", "qformer_attention.png", Path(SKILL_PATH).name]
+
+
+def test_the_pictures_and_skill_are_moved_in_only_when_all_are_written(lesson_main, tmp_path):
+    (tmp_path / "log_mel.png").write_bytes(b"old")
+
+    def fails_half_way(folder):
+        (Path(folder) / "log_mel.png").write_bytes(b"new")
+        raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        lesson_main.write_as_set(str(tmp_path), fails_half_way)
+    assert os.listdir(tmp_path) == ["log_mel.png"] and (tmp_path / "log_mel.png").read_bytes() == b"old"
+
+    def writes_two(folder):
+        for name in ("log_mel.png", "qformer_attention.png"):
+            (Path(folder) / name).write_bytes(b"new")
+        return "done"
+    assert lesson_main.write_as_set(str(tmp_path), writes_two) == "done"
+    assert sorted(os.listdir(tmp_path)) == ["log_mel.png", "qformer_attention.png"]
+    assert (tmp_path / "log_mel.png").read_bytes() == b"new"
 
 
 def test_diarize_prints_the_turns_and_writes_rttm(tmp_path):
@@ -212,11 +334,8 @@ def test_diarize_prints_the_turns_and_writes_rttm(tmp_path):
     assert "stage" not in result.stdout
 
 
-def test_experiment_prints_and_writes_the_report(tmp_path, monkeypatch, capsys):
+def test_experiment_prints_and_writes_the_report(lesson_main, tmp_path, monkeypatch, capsys):
     """In-process with a 4 + 1 question split: the full default run is issue 5's 30-s benchmark."""
-    spec = importlib.util.spec_from_file_location("lesson_main", MAIN)
-    lesson_main = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(lesson_main)
     monkeypatch.setattr(lesson_main, "run_experiment", functools.partial(experiment.run_experiment, n_train=4,
                                                                            n_test=1))
     monkeypatch.setattr(warnings, "formatwarning", warnings.formatwarning)  # main() sets a one-line format

@@ -1,6 +1,8 @@
 """Mel scale, filter bank (librosa), Whisper's log-Mel (whisper), padding and long-audio windows."""
 import math
 import pathlib
+import re
+import struct
 import warnings
 
 import pytest
@@ -179,3 +181,42 @@ def test_log_mel_windows_refuses_endless_windows(tmp_path, window_s):
     write_wav(path, [0.0] * 1600, 16000)
     with pytest.raises(AudiollmError, match="window_s"):
         next(log_mel_windows(path, window_s=window_s))
+
+
+def test_huge_samples_are_refused_the_same_way_as_samples_and_as_a_file(tmp_path):
+    # Above about 1e152 the power |X|^2 overflows and every log-Mel value was +inf; now both doors refuse.
+    loud = [1e200 * math.sin(t / 3) for t in range(1600)]
+    with pytest.raises(AudiollmError, match=r"^audio\[1\] is 3\.27\d+e\+199; samples must be finite and within"):
+        log_mel_spectrogram(loud)
+    path = tmp_path / "loud.wav"
+    write_wav(path, [0.5] * 1600, 16000, bits="float32")
+    data = bytearray(path.read_bytes())
+    data[-4:] = struct.pack("<f", math.inf)  # the last float32 sample: float WAVs can hold infinity
+    path.write_bytes(bytes(data))
+    with pytest.raises(AudiollmError, match=rf"^{re.escape(str(path))}: samples\[1599\] is inf; samples must be"):
+        log_mel_spectrogram(str(path))
+
+
+def test_melspectrogram_refuses_power_that_overflows():
+    with pytest.raises(AudiollmError, match=r"^samples: \|STFT\|\^4 overflows floats \(samples up to 1e\+80\)"):
+        melspectrogram([1e80, -1e80] * 800, power=4.0)
+    with pytest.raises(AudiollmError, match=r"^samples: \|STFT\|\^3 overflows floats"):
+        melspectrogram([1e110, -1e110] * 800, power=3.0)
+
+
+@pytest.mark.parametrize("audio", [[[0.1, 0.2]] * 800, [[0.1] * 800, [0.2] * 800]])
+def test_stereo_audio_is_named_two_dimensional(audio):
+    with pytest.raises(AudiollmError, match=r"^audio looks two-dimensional \(\d+ rows, the first of \d+ values\)"):
+        log_mel_spectrogram(audio)
+    with pytest.raises(AudiollmError, match=r"^samples looks two-dimensional"):
+        pad_or_trim(audio)
+
+
+def test_n_mels_errors_name_the_value_passed():
+    with pytest.raises(AudiollmError, match=r"^n_mels must be an int from 1 to 65536, got 65537$"):
+        mel_filters(16000, 400, n_mels=65537)
+    message = r"^n_mels: 65535 filters of 201 FFT bins is more than 8388608 weights; use fewer mels"
+    with pytest.raises(AudiollmError, match=message):
+        mel_filters(16000, 400, n_mels=65535)
+    with pytest.raises(AudiollmError, match=message):
+        log_mel_spectrogram([0.1] * 1600, n_mels=65535)

@@ -181,3 +181,15 @@ def test_text_preview_rejects_bad_sizes():
 def test_viridis_rejects_non_numbers(x):
     with pytest.raises(AudiollmError, match="x must be a number"):
         png.viridis(x)
+
+
+def test_extreme_finite_values_do_not_overflow(tmp_path):
+    # high - low = 2e308 is beyond float range: the scaling works on halves instead of failing on NaN.
+    png.heatmap_png(tmp_path / "wide.png", [[1e308, -1e308], [0.0, 0.0]])
+    _, _, rows = read_png(tmp_path / "wide.png")
+    assert [row[0] for row in rows] == [png.viridis(0.0), png.viridis(1.0)]  # bin 1 (-1e308) on top
+    assert [row[1] for row in rows] == [png.viridis(127 / 255)] * 2
+    assert png.text_preview([[1e308, -1e308]]) == " \n@"
+    assert png.text_preview([[1e308, 1e308], [1e308, -1e308]], width=2, height=1) == "@ "  # means of huge values
+    png.heatmap_png(tmp_path / "clip.png", [[1e300]], vmin=0.0, vmax=1e-300)  # far above vmax: brightest
+    assert read_png(tmp_path / "clip.png")[2] == [[png.viridis(1.0)]]

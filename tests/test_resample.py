@@ -45,7 +45,8 @@ def db(ratio):
 
 @pytest.mark.parametrize("orig_sr, target_sr", [
     (48000, 16000), (16000, 48000), (44100, 16000), (22050, 16000), (8000, 16000), (96000, 16000),
-    (44100, 48000), (48000, 44100), (16000, 8000), (32000, 16000), (3, 7), (7, 3), (5, 1), (1, 5), (100, 99),
+    (44100, 48000), (48000, 44100), (16000, 8000), (32000, 16000), (3000, 7000), (7000, 3000), (5000, 1000),
+    (1000, 5000), (100000, 99000), (11127, 16000), (16000, 11127),
 ])
 def test_output_length_is_ceil_of_n_times_ratio(orig_sr, target_sr):
     for n in (0, 1, 2, 3, 7, 99, 100, 101, 441, 1000):
@@ -132,7 +133,8 @@ def test_golden_fixture_matches_soxr_vhq():
 
 
 @pytest.mark.parametrize("orig_sr, target_sr",
-                         [(44100, 16000), (96000, 16000), (16000, 48000), (44100, 48000)])
+                         [(44100, 16000), (96000, 16000), (16000, 48000), (44100, 48000), (11127, 16000),
+                          (44056, 16000)])
 def test_parity_with_soxr_on_a_longer_signal(orig_sr, target_sr):
     soxr = pytest.importorskip("soxr")
     np = pytest.importorskip("numpy")
@@ -156,7 +158,7 @@ def test_frequency_response_meets_the_spec_at_every_frequency(orig_sr, target_sr
     np = pytest.importorskip("numpy")
     g = math.gcd(orig_sr, target_sr)
     up, down = target_sr // g, orig_sr // g
-    taps = np.array(_phase_table(up, down)[0])  # (up, width); tap (p, m) sits at t = p / up + HALF - m
+    taps = np.array(_phase_table(up, down, up)[0][:up])  # (up, width); tap (p, m) sits at t = p / up + HALF - m
     prototype = taps[:, ::-1].T.ravel()  # rows m reversed, phases interleaved: increasing t
     n_fft = 1 << (len(prototype) * 16).bit_length()
     gain = np.abs(np.fft.rfft(prototype, n_fft)) / up
@@ -252,7 +254,50 @@ def test_bad_samples_are_rejected(bad, message):
         resample(bad, 44100, 16000)
 
 
-@pytest.mark.parametrize("orig_sr, target_sr", [(1, 10**9), (10**9, 1), (1000003, 16000)])
-def test_huge_phase_tables_are_refused_quickly(orig_sr, target_sr):
-    with pytest.raises(AudiollmError, match="filter phases"):
-        resample([0.0], orig_sr, target_sr)
+@pytest.mark.parametrize("orig_sr, target_sr", [(1, 4000), (4, 16000), (999, 16000), (1, 10**9), (10**9, 1),
+                                               (1000003, 16000), (16000, 768001)])
+def test_absurd_rates_are_refused_naming_the_rate(orig_sr, target_sr):
+    name, bad = ("orig_sr", orig_sr) if not 1000 <= orig_sr <= 768000 else ("target_sr", target_sr)
+    with pytest.raises(AudiollmError, match=rf"^{name} must be an int from 1000 to 768000, got {bad}$"):
+        resample([0.0] * 1000, orig_sr, target_sr)
+
+
+LEGACY = [11127, 22254, 44056]  # old Macintosh rates: gcd with 16000 is 1, 2 and 8
+
+
+@pytest.mark.parametrize("orig_sr", LEGACY)
+def test_legacy_rates_keep_a_sine_in_place_and_at_full_amplitude(orig_sr):
+    # These pairs interpolate between 512 table phases (module docstring); positions stay exact.
+    top = PASS_EDGE * min(orig_sr, 16000) / 2
+    for freq in (1000.0, 0.5 * top, top):
+        y = resample(tone(freq, orig_sr, orig_sr // 5), orig_sr, 16000)
+        assert len(y) == -(-(orig_sr // 5) * 16000 // orig_sr)
+        expected = tone(freq, 16000, len(y))
+        assert max(abs(a - b) for a, b in zip(y[800:-800], expected[800:-800])) < 2e-4
+        amplitude, phase = fit(y, freq, 16000, 800, len(y) - 1600)
+        assert abs(db(amplitude)) <= 0.01 and abs(phase - 0.3) < 1e-4, freq
+
+
+@pytest.mark.parametrize("orig_sr", [22254, 44056])
+def test_legacy_rates_remove_the_stop_band_by_80_db(orig_sr):
+    for freq in (STOP_EDGE * 8000, 10000.0, 0.49 * orig_sr):
+        x = tone(freq, orig_sr, orig_sr // 5)
+        assert db(rms(resample(x, orig_sr, 16000)[800:-800]) / rms(x)) <= -STOP_DB, freq
+
+
+def test_legacy_rate_upsampling_removes_the_image_by_80_db():
+    # 4127 Hz and its image 11127 - 4127 = 7000 Hz both make whole periods in the 1-s fit window.
+    y = resample(tone(4127.0, 11127, 2 * 11127), 11127, 16000)
+    assert abs(db(fit(y, 4127.0, 16000, 8000, 16000)[0])) <= 0.01
+    assert db(fit(y, 7000.0, 16000, 8000, 16000)[0]) <= -STOP_DB
+
+
+def test_legacy_rate_window_by_window_is_identical_to_whole_file():
+    rng = random.Random(3)
+    x = [rng.uniform(-1.0, 1.0) for _ in range(11127 * 3)]
+    whole = resample(x, 11127, 16000)
+    up, down, half = 16000, 11127, filter_half_width(11127, 16000)
+    k0, k1 = 16000, 32000  # the second second: its left context starts at a multiple of down
+    a = max(0, k0 * down // up - -(-half // down) * down)
+    b = (k1 - 1) * down // up + half + 1
+    assert resample(x[a:b], 11127, 16000)[(k0 * down // up - a) * up // down:][:k1 - k0] == whole[k0:k1]

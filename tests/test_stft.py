@@ -77,8 +77,9 @@ def test_bad_parameters_are_named(kwargs, name):
         stft([0.1] * 1000, **kwargs)
 
 
-@pytest.mark.parametrize("samples, words", [([0.1] * 100, "reflect padding"), ([0.1, float("nan")] * 500, "NaN"),
-                                            (["x"] * 1000, "numbers"), ([[0.1, 0.2]] * 500, "numbers")])
+@pytest.mark.parametrize("samples, words", [([0.1] * 100, "reflect padding"), ([0.1, float("nan")] * 500, "is nan"),
+                                            (["x"] * 1000, "numbers"), ([[0.1, 0.2]] * 500, "two-dimensional"),
+                                            ([0.1, 1e200] * 500, "within +-1e+150")])
 def test_bad_samples_are_named(samples, words):
     with pytest.raises(AudiollmError, match="samples") as err:
         stft(samples)
@@ -115,3 +116,23 @@ def test_a_hop_longer_than_the_signal_gives_one_frame_without_allocating_the_hop
 def test_bad_input_names_the_parameter(call, name):
     with pytest.raises(AudiollmError, match=name):
         call()
+
+
+@pytest.mark.parametrize("name", ["hann", "hamming", "rectangular"])
+def test_a_one_sample_window_is_one_as_in_torch_and_scipy(name):
+    assert get_window(name, 1) == [1.0]
+
+
+def test_n_fft_1_gives_each_sample_as_its_own_spectrum():
+    x = [0.5, -0.25, 1.0, 0.125]
+    assert stft(x, n_fft=1, hop_length=1) == [[complex(v)] for v in x]
+    torch = pytest.importorskip("torch")
+    ref = torch.stft(torch.tensor(x, dtype=torch.float64), 1, 1, window=torch.hann_window(1, dtype=torch.float64),
+                     return_complex=True).T.tolist()
+    assert stft(x, n_fft=1, hop_length=1) == ref
+
+
+def test_a_hop_of_one_on_30_s_is_refused_before_any_work():
+    with pytest.raises(AudiollmError, match=r"^hop_length: 480001 frames of 201 bins is more than 16777216 values; "
+                       r"use a longer hop_length \(now 1\)"):
+        stft([0.1] * 480000, hop_length=1)

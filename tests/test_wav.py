@@ -10,6 +10,7 @@ import pytest
 
 from audiollm import wav
 from audiollm.errors import AudiollmError, AudioFormatError
+from audiollm.resample import load_audio
 from audiollm.wav import iter_wav_blocks, open_wav, read_wav, write_wav
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "wav.json")
@@ -232,14 +233,17 @@ def test_huge_claimed_fmt_size_reads_a_bounded_prefix(put):
     path = put(riff(chunk(b"fmt ", fmt_body(1, 1, 8000, 16), size=0xFFFFFFF0), chunk(b"data", pcm16(1))))
 
     def read_and_catch():
-        with pytest.raises(AudioFormatError, match="no data chunk"):
+        with pytest.raises(AudioFormatError, match="no data chunk .*; the b'fmt ' chunk at byte 12 claims 4294967280 "
+                           "bytes, past the end of the file"):
             read_wav(path)
     assert peak_memory(read_and_catch)[1] < 1_000_000
 
 
 def test_zero_frame_file(put):
-    assert read_wav(put(simple_wav(1, 2, 8000, 16, b""))) == ([], 8000)
-    assert read_wav(put(simple_wav(1, 2, 8000, 16, b"")), mono=False) == ([], 8000)
+    path = put(simple_wav(1, 2, 8000, 16, b""))
+    assert read_wav(path) == ([], 8000)
+    assert read_wav(path, mono=False) == ([[], []], 8000)  # shape (channels, frames): two empty channels
+    assert list(iter_wav_blocks(path, mono=False)) == [] and list(iter_wav_blocks(path)) == []
 
 
 # ---- one test per bad file ----
@@ -339,14 +343,49 @@ def test_zero_sample_rate(put):
     raises_format_error(put(simple_wav(1, 1, 0, 16, b"")), "sample rate 0")
 
 
+@pytest.mark.parametrize("rate", [4, 999, 768001, 10 ** 9])
+def test_a_header_rate_no_recorder_writes_is_refused_before_any_work(put, rate):
+    # 100 KB of samples said to be at 4 Hz would be 3.5 hours, 200 M samples at 16 kHz.
+    path = put(simple_wav(1, 1, rate, 16, b"\0" * 100_000))
+    raises_format_error(path, f"fmt chunk says sample rate {rate} Hz; audio is recorded at 1000 to 768000 Hz")
+    with pytest.raises(AudioFormatError, match="sample rate"):
+        load_audio(path)
+
+
 def test_bad_block_align(put):
     body = fmt_body(1, 2, 8000, 16, block_align=3)
     raises_format_error(put(riff(chunk(b"fmt ", body), chunk(b"data", b"\0" * 6))), "impossible block align 3")
 
 
-@pytest.mark.parametrize("tag, bits", [(1, 0), (1, 40), (3, 16), (7, 16)])
-def test_impossible_bits_per_sample(put, tag, bits):
-    raises_format_error(put(simple_wav(tag, 1, 8000, bits, b"")), f"impossible bits per sample {bits}")
+def test_zero_bits_per_sample(put):
+    raises_format_error(put(simple_wav(1, 1, 8000, 0, b"")), "fmt chunk says 0 bits per sample")
+
+
+@pytest.mark.parametrize("tag, bits, kind", [(1, 40, "40-bit integer PCM"), (1, 64, "64-bit integer PCM"),
+                                             (3, 16, "16-bit float"), (3, 24, "24-bit float"),
+                                             (6, 16, "16-bit A-law"), (7, 12, "12-bit mu-law")])
+def test_unsupported_bits_per_sample_are_named_with_the_ffmpeg_hint(put, tag, bits, kind):
+    message = raises_format_error(put(simple_wav(tag, 1, 8000, bits, b"")), f"unsupported sample format: {kind} (",
+                                  "ffmpeg -i in.x")
+    assert "impossible" not in message
+
+
+def test_two_data_chunks_are_refused(put):
+    # soundfile refuses this file; Python's wave module reads the first chunk and scipy the last.
+    path = put(riff(MONO16, chunk(b"data", pcm16(1) * 500), chunk(b"data", pcm16(2) * 1100)))
+    raises_format_error(path, "2 data chunks (at bytes 36, 1044)", "would be a guess")
+
+
+def test_rf64_with_ds64_after_the_data_is_refused(put):
+    ds64 = struct.pack("<QQQI", 0, 4, 2, 0)  # 28 bytes that would otherwise be read as 14 more frames
+    path = put(riff(MONO16, chunk(b"data", pcm16(1, 2), size=0xFFFFFFFF), chunk(b"ds64", ds64),
+                    riff_size=0xFFFFFFFF, magic=b"RF64"))
+    raises_format_error(path, "RF64 file with no ds64 chunk before its data chunk", "ds64 must come first")
+
+
+def test_a_chunk_running_past_the_end_is_named(put):
+    path = put(riff(chunk(b"LIST", b"info", size=5000), MONO16, chunk(b"data", pcm16(1))))
+    raises_format_error(path, "no fmt chunk", "the b'LIST' chunk at byte 12 claims 5000 bytes, past the end")
 
 
 def test_missing_file(tmp_path):
@@ -423,9 +462,10 @@ def test_write_is_atomic_and_leaves_no_temp_file(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(sample_rate=0), "sample_rate must be an int >= 1, got 0"),
-    (dict(sample_rate=16000.0), "sample_rate must be an int >= 1, got 16000.0"),
-    (dict(sample_rate=True), "sample_rate must be an int >= 1, got True"),
+    (dict(sample_rate=0), "sample_rate must be an int from 1000 to 768000, got 0"),
+    (dict(sample_rate=999), "sample_rate must be an int from 1000 to 768000, got 999"),
+    (dict(sample_rate=16000.0), "sample_rate must be an int from 1000 to 768000, got 16000.0"),
+    (dict(sample_rate=True), "sample_rate must be an int from 1000 to 768000, got True"),
     (dict(bits=8), "bits must be 16, 24, 32 or 'float32', got 8"),
     (dict(bits="float64"), "bits must be 16, 24, 32 or 'float32', got 'float64'"),
     (dict(bits=16.0), "bits must be 16, 24, 32 or 'float32', got 16.0"),

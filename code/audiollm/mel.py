@@ -14,10 +14,10 @@ import os
 import warnings
 from fractions import Fraction
 from functools import lru_cache
-from itertools import repeat
+from itertools import chain, repeat
 from operator import add, mul
 
-from .errors import AudiollmError, check_int
+from .errors import AudiollmError, check_float, check_int, check_samples
 from .resample import filter_half_width, load_audio, resample
 from .stft import MAX_N_FFT, power_columns
 from .wav import open_wav
@@ -31,6 +31,7 @@ N_FRAMES = N_SAMPLES // HOP_LENGTH  # 3000 frames in a mel spectrogram of a chun
 FRAMES_PER_SECOND = SAMPLE_RATE // HOP_LENGTH  # 10 ms per frame
 MAX_POWER = 4.0  # melspectrogram's exponent: 1 is magnitude, 2 power; beyond 4 floats overflow
 MAX_PAD_SAMPLES = 20 * N_SAMPLES  # 10 minutes: the most pad_or_trim, padding and window_s may add
+MAX_FILTER_WEIGHTS = 1 << 23  # n_mels x (n_fft // 2 + 1) of one bank; 128 mels of a 65536-point FFT fit
 
 # Slaney's mel scale: linear below 1 kHz (3 mels per 200 Hz), logarithmic above.
 _F_SP = 200.0 / 3
@@ -97,9 +98,12 @@ def fft_frequencies(sr, n_fft):
 def mel_frequencies(n_mels=128, fmin=0.0, fmax=11025.0, htk=False):
     """n_mels frequencies in Hz, evenly spaced on the mel scale from fmin to fmax."""
     check_int("n_mels", n_mels, 1, MAX_N_FFT)
-    for name, value in (("fmin", fmin), ("fmax", fmax)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise AudiollmError(f"{name}: expected a finite frequency in Hz, got {value!r}")
+    check_float("fmin", fmin)
+    check_float("fmax", fmax)
+    return _mel_frequencies(n_mels, fmin, fmax, htk)
+
+
+def _mel_frequencies(n_mels, fmin, fmax, htk):
     return mel_to_hz(_linspace(hz_to_mel(fmin, htk), hz_to_mel(fmax, htk), n_mels), htk)
 
 
@@ -107,14 +111,17 @@ def _check_filter_args(sr, n_fft, n_mels, fmin, fmax, norm):
     check_int("sr", sr, 1)
     check_int("n_fft", n_fft, 1, MAX_N_FFT)
     check_int("n_mels", n_mels, 1, MAX_N_FFT)
-    fmax = sr / 2 if fmax is None else fmax
-    if not isinstance(fmax, (int, float)) or fmax <= 0 or math.isnan(fmax):
+    if n_mels * (n_fft // 2 + 1) > MAX_FILTER_WEIGHTS:
+        raise AudiollmError(f"n_mels: {n_mels} filters of {n_fft // 2 + 1} FFT bins is more than {MAX_FILTER_WEIGHTS} "
+                            "weights; use fewer mels or a shorter n_fft")
+    fmax = check_float("fmax", sr / 2 if fmax is None else fmax)
+    if fmax <= 0:
         raise AudiollmError(f"fmax: expected a positive frequency in Hz, got {fmax!r}")
-    if not (isinstance(fmin, (int, float)) and 0 <= fmin < fmax):
+    if check_float("fmin", fmin) < 0 or fmin >= fmax:
         raise AudiollmError(f"fmin: expected 0 <= fmin < fmax ({fmax}), got {fmin!r}")
     if not (norm is None or norm == "slaney" or (isinstance(norm, (int, float)) and norm > 0)):
         raise AudiollmError(f"norm: expected None, 'slaney' or a positive p-norm order, got {norm!r}")
-    return float(fmax)
+    return fmax
 
 
 def mel_filters(sr, n_fft, n_mels=128, fmin=0.0, fmax=None, htk=False, norm="slaney"):
@@ -128,7 +135,7 @@ def mel_filters(sr, n_fft, n_mels=128, fmin=0.0, fmax=None, htk=False, norm="sla
     """
     fmax = _check_filter_args(sr, n_fft, n_mels, fmin, fmax, norm)
     fftfreqs = fft_frequencies(sr, n_fft)
-    mel_f = mel_frequencies(n_mels + 2, fmin, fmax, htk)
+    mel_f = _mel_frequencies(n_mels + 2, fmin, fmax, htk)
     weights = []
     for i in range(n_mels):
         lo, mid, hi = mel_f[i], mel_f[i + 1], mel_f[i + 2]
@@ -191,9 +198,17 @@ def melspectrogram(samples, sr=SAMPLE_RATE, n_fft=N_FFT, hop_length=HOP_LENGTH, 
         raise AudiollmError(f"power: expected a positive exponent (2 for power, 1 for magnitude), got {power!r}")
     weights = _sparse(mel_filters(sr, n_fft, n_mels, fmin, fmax, htk, norm))
     columns = power_columns(samples, n_fft, hop_length, win_length, window, center, pad_mode)
-    if power != 2.0:
-        columns = [[v ** (power / 2.0) for v in col] for col in columns]
-    return _transpose(_apply_filters(weights, columns))
+    try:
+        if power != 2.0:
+            columns = [[v ** (power / 2.0) for v in col] for col in columns]
+        mel = _apply_filters(weights, columns)
+        finite = all(map(math.isfinite, chain.from_iterable(mel)))
+    except OverflowError:
+        finite = False
+    if not finite:
+        raise AudiollmError(f"samples: |STFT|^{power:g} overflows floats (samples up to "
+                            f"{max(map(abs, samples)):g}); scale the samples into [-1, 1]")
+    return _transpose(mel)
 
 
 def log1p_mel(mel):
@@ -211,17 +226,11 @@ def log1p_mel(mel):
 def pad_or_trim(samples, length=N_SAMPLES):
     """Pad with zeros or cut to exactly `length` samples (Whisper's pad_or_trim; 30 s at 16 kHz by default)."""
     check_int("length", length, 0, MAX_PAD_SAMPLES)
-    samples = _as_list("samples", samples)
-    if len(samples) >= length:
-        return samples[:length]
-    return samples + [0.0] * (length - len(samples))
+    return _pad_or_trim(check_samples("samples", samples), length)
 
 
-def _as_list(name, samples):
-    """A list of the samples (their values are checked by the STFT), or AudiollmError naming `name`."""
-    if isinstance(samples, (str, bytes)) or not hasattr(samples, "__iter__"):
-        raise AudiollmError(f"{name}: expected a sequence of samples, got {type(samples).__name__}")
-    return list(samples)
+def _pad_or_trim(samples, length):
+    return samples[:length] if len(samples) >= length else samples + [0.0] * (length - len(samples))
 
 
 def _whisper_log(mel_columns):
@@ -240,11 +249,17 @@ def log_mel_spectrogram(audio, n_mels=80, padding=0):
     maximum, and (x + 4) / 4. So n_frames = (len(audio) + padding) // 160; 30 s gives (3000, 80).
     A path is read and resampled to 16 kHz with load_audio first.
     """
-    if isinstance(audio, (str, os.PathLike)):
-        audio = load_audio(audio, SAMPLE_RATE)
     check_int("n_mels", n_mels, 1)
     check_int("padding", padding, 0, MAX_PAD_SAMPLES)
-    samples = _as_list("audio", audio) + [0.0] * padding
+    if isinstance(audio, (str, os.PathLike)):
+        samples = load_audio(audio, SAMPLE_RATE)
+    else:
+        samples = check_samples("audio", audio)
+    return _log_mel(samples + [0.0] * padding, n_mels)
+
+
+def _log_mel(samples, n_mels):
+    """log_mel_spectrogram of a checked list of 16 kHz samples."""
     if len(samples) < HOP_LENGTH:
         raise AudiollmError(f"audio: {len(samples)} samples is less than one hop ({HOP_LENGTH}); nothing to frame")
     columns = power_columns(samples, N_FFT, HOP_LENGTH)
@@ -293,4 +308,4 @@ def log_mel_windows(path, window_s=CHUNK_LENGTH, n_mels=80):
         total = -(-reader.n_frames * SAMPLE_RATE // reader.sample_rate)
         for k0 in range(0, total, length):
             samples = _window_samples(reader, k0, min(k0 + length, total))
-            yield log_mel_spectrogram(pad_or_trim(samples, length), n_mels)
+            yield _log_mel(_pad_or_trim(samples, length), n_mels)

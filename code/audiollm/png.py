@@ -18,7 +18,7 @@ import struct
 import zlib
 from itertools import chain
 
-from .errors import AudiollmError, check_int
+from .errors import AudiollmError, check_float, check_int
 from .files import write_atomic
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -109,18 +109,17 @@ def heatmap_png(path, matrix, x_scale=1, y_scale=1, vmin=None, vmax=None):
     n_frames, n_bins = _check_matrix(matrix)
     x_scale = check_int("x_scale", x_scale)
     y_scale = check_int("y_scale", y_scale)
-    low = min(map(min, matrix)) if vmin is None else vmin
-    high = max(map(max, matrix)) if vmax is None else vmax
-    for name, value in (("vmin", low), ("vmax", high)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise AudiollmError(f"{name} must be a finite number, got {value!r}")
+    low = min(map(min, matrix)) if vmin is None else check_float("vmin", vmin)
+    high = max(map(max, matrix)) if vmax is None else check_float("vmax", vmax)
     if high < low:
         raise AudiollmError(f"vmax ({high}) must not be below vmin ({low})")
     if n_frames * x_scale * n_bins * y_scale > MAX_PIXELS:
         size = f"{n_frames * x_scale}x{n_bins * y_scale}"
         raise AudiollmError(f"x_scale, y_scale: a {size} image is over the {MAX_PIXELS} pixel limit")
-    gain = 255.0 / (high - low) if high > low else 0.0
-    levels = [[min(max(int((v - low) * gain), 0), 255) for v in row] for row in matrix]
+    # Halves, so that high - low cannot overflow (1e308 - -1e308); halving is exact, the levels are unchanged.
+    half_low, half_span = low / 2, high / 2 - low / 2
+    gain = 255.0 / half_span if half_span > 0 else 0.0
+    levels = [[int(min(max((v / 2 - half_low) * gain, 0.0), 255.0)) for v in row] for row in matrix]
     scanlines = []
     for column in reversed(list(zip(*levels))):  # one mel bin across all frames, highest bin first
         line = b"".join([VIRIDIS_BYTES[level] * x_scale for level in column])
@@ -144,7 +143,11 @@ def text_preview(matrix, width=72, height=12):
     n_frames, n_bins = _check_matrix(matrix)
     width = min(check_int("width", width), n_frames)
     height = min(check_int("height", height), n_bins)
-    per_column = [_block_means(col, width) for col in zip(*matrix)]  # (F, width): time averaged
+    # Scaled to 0..1 first (by halves, as in heatmap_png), so that sums of huge values cannot overflow.
+    half_low = min(map(min, matrix)) / 2
+    half_span = max(map(max, matrix)) / 2 - half_low or 1.0
+    unit = [[(v / 2 - half_low) / half_span for v in row] for row in matrix]
+    per_column = [_block_means(col, width) for col in zip(*unit)]  # (F, width): time averaged
     grid = [_block_means(col, height) for col in zip(*per_column)]  # (width, height): both averaged
     low = min(map(min, grid))
     high = max(map(max, grid))

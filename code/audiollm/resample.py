@@ -26,6 +26,13 @@ p = k * down % up. Only `up` fractions ever occur, so the taps h(p / up + HALF -
 phase p form one table, built once per rate pair and cached. 44.1 kHz -> 16 kHz has 160 phases;
 48 kHz -> 16 kHz has one.
 
+Rates with a small common divisor, such as the old Macintosh 11127 Hz (16000 phases to 16 kHz), would
+need a huge table. Then the table holds PHASES evenly spaced phases q / PHASES instead, and an output
+at fraction p / up between table phases q and q + 1 is the straight-line interpolation of their two
+outputs. Positions stay exact; only the filter changes, from h to h drawn with straight lines between
+points 1 / PHASES of an input sample apart. That lets through the input's images near PHASES * orig_sr
+by (f / (PHASES * orig_sr))^2, under -120 dB for every tone f in the pass band.
+
 Speed. Each output is one dot product of its taps with a slice of the zero-padded input. CPython
 3.11 has no C-level dot product (`math.sumprod` arrived in 3.12) and `sum(map(mul, taps, window))`
 allocates a float per product; `math.dist` walks two tuples in C without allocating, so the dot
@@ -38,11 +45,10 @@ about 1.8x faster (48 kHz -> 16 kHz, CPython 3.11). Its rounding error is about
 """
 
 import math
-from array import array
 from functools import lru_cache
 from itertools import repeat
 
-from .errors import AudiollmError, check_int
+from .errors import check_sample_rate, check_samples
 from .wav import read_wav
 
 PASS_EDGE = 0.875  # fraction of the lower Nyquist kept flat
@@ -50,24 +56,8 @@ STOP_EDGE = 1.0625  # fraction of the lower Nyquist from which everything is rem
 STOP_DB = 80.0  # the promised stop-band attenuation
 DESIGN_DB = 82.0  # what the Kaiser formulas are asked for: 2 dB of margin for their approximations
 MAX_TABLE_TAPS = 1 << 18  # phases * taps; the largest common pair, 11.025 kHz -> 96 kHz, needs 72,960
-MAX_ABS_SAMPLE = 1e150  # larger samples would overflow the squared distances in resample
+PHASES = 512  # table phases when `up` of them would not fit in MAX_TABLE_TAPS
 SAMPLE_RATE = 16000  # Whisper's input rate
-
-
-def _check_samples(samples):
-    """list/tuple/array of real numbers -> tuple of floats, or AudiollmError saying what is wrong."""
-    if not isinstance(samples, (list, tuple, array)):
-        raise AudiollmError(f"samples must be a list, tuple or array of numbers, "
-                            f"got {type(samples).__name__}")
-    try:
-        values = tuple(array("d", samples))
-    except TypeError as e:
-        raise AudiollmError(f"samples must contain only real numbers: {e}") from None
-    if not all(map(MAX_ABS_SAMPLE.__ge__, map(abs, values))):  # a nan compares False too
-        j = next(j for j, v in enumerate(values) if not abs(v) <= MAX_ABS_SAMPLE)
-        raise AudiollmError(f"samples[{j}] is {values[j]}; samples must be finite and within "
-                            f"+-{MAX_ABS_SAMPLE:g}")
-    return values
 
 
 def _ratio(orig_sr, target_sr):
@@ -103,31 +93,30 @@ def _kernel(t, cutoff, half, beta, i0_beta):
 
 
 @lru_cache(maxsize=16)
-def _phase_table(up, down):
-    """(taps, negated taps): taps[p][m] = h(p / up + HALF - m), shape (up, 2 * HALF + 1), as tuples.
+def _phase_table(up, down, phases):
+    """(taps, negated taps): taps[q][m] = h(q / phases + HALF - m), shape (phases + 1, 2 * HALF + 1), as tuples.
 
-    taps[p] lines up with the input slice x[i - HALF : i + HALF + 1] of an output at position i + p / up.
+    taps[q] lines up with the input slice x[i - HALF : i + HALF + 1] of an output at position i + q / phases;
+    the last row (q = phases, one input sample later) is only read when interpolating between phases.
     """
     half = _half_width(up, down)
     cutoff = 0.5 * (PASS_EDGE + STOP_EDGE) * min(1.0, up / down)
     beta = 0.1102 * (DESIGN_DB - 8.7)
     i0_beta = _bessel_i0(beta)
-    taps = tuple(tuple(_kernel(p / up + half - m, cutoff, half, beta, i0_beta) for m in range(2 * half + 1))
-                 for p in range(up))
+    taps = tuple(tuple(_kernel(q / phases + half - m, cutoff, half, beta, i0_beta) for m in range(2 * half + 1))
+                 for q in range(phases + 1))
     return taps, tuple(tuple(-h for h in row) for row in taps)
 
 
 def _plan(orig_sr, target_sr):
-    """Validate a rate pair -> (up, down, half), refusing pairs whose phase table would be huge."""
-    check_int("orig_sr", orig_sr)
-    check_int("target_sr", target_sr)
+    """Validate a rate pair -> (up, down, half, phases): phases = up when a table of every phase fits."""
+    check_sample_rate("orig_sr", orig_sr)
+    check_sample_rate("target_sr", target_sr)
     up, down = _ratio(orig_sr, target_sr)
     half = _half_width(up, down)
-    if up * (2 * half + 1) > MAX_TABLE_TAPS:
-        raise AudiollmError(f"orig_sr={orig_sr} -> target_sr={target_sr} needs {up} filter phases of "
-                            f"{2 * half + 1} taps, more than {MAX_TABLE_TAPS} in all; choose rates with a "
-                            f"larger common divisor or a smaller ratio")
-    return up, down, half
+    width = 2 * half + 1
+    phases = up if up * width <= MAX_TABLE_TAPS else min(PHASES, MAX_TABLE_TAPS // width)
+    return up, down, half, phases
 
 
 def filter_half_width(orig_sr, target_sr):
@@ -148,28 +137,45 @@ def filter_half_width(orig_sr, target_sr):
 
 
 def resample(samples, orig_sr, target_sr):
-    """Resample mono audio from orig_sr to target_sr (Hz, positive ints) -> list of floats.
+    """Resample mono audio from orig_sr to target_sr (Hz, ints from 1000 to 768000) -> list of floats.
 
     samples: list, tuple or array of real numbers, shape (n,). The output has ceil(n * target_sr /
     orig_sr) samples and y[k] is the band-limited input at time k / target_sr: no delay. Pass band
     0 .. 0.875 of the lower Nyquist within 0.01 dB; from 1.0625 of it on, attenuation >= 80 dB.
     Equal rates give a copy.
     """
-    up, down, half = _plan(orig_sr, target_sr)
-    values = _check_samples(samples)
-    if orig_sr == target_sr:
-        return list(values)
-    taps, negated = _phase_table(up, down)
+    plan = _plan(orig_sr, target_sr)
+    return _resample(check_samples("samples", samples), *plan)
+
+
+def _resample(values, up, down, half, phases):
+    """resample() on a checked list of floats, with _plan's numbers."""
+    if up == down:
+        return values
+    taps, negated = _phase_table(up, down, phases)
     n_out = -(-len(values) * up // down)
-    padded = (0.0,) * half + values + (0.0,) * half  # zeros beyond the ends; slices never run out
+    padded = (0.0,) * half + tuple(values) + (0.0,) * half  # zeros beyond the ends; slices never run out
     width = 2 * half + 1
     out = []
-    # Output k sits at input position k * down / up = i + p / up; its window is padded[i:i + width].
-    for i, p in map(divmod, range(0, n_out * down, down), repeat(up)):
+    steps = map(divmod, range(0, n_out * down, down), repeat(up))
+    if phases == up:
+        # Output k sits at input position k * down / up = i + p / up; its window is padded[i:i + width].
+        for i, p in steps:
+            window = padded[i:i + width]
+            # window . taps[p] by the polarisation identity (module docstring); a plain loop, no call per output
+            plus, minus = math.dist(window, negated[p]), math.dist(window, taps[p])
+            out.append((plus + minus) * (plus - minus) * 0.25)
+        return out
+
+    def dot(window, q):
+        plus, minus = math.dist(window, negated[q]), math.dist(window, taps[q])
+        return (plus + minus) * (plus - minus) * 0.25
+
+    for i, p in steps:  # position i + p / up lies between table phases q and q + 1, r / up of the way
+        q, r = divmod(p * phases, up)
         window = padded[i:i + width]
-        # window . taps[p] by the polarisation identity (module docstring); a plain loop, no call per output
-        plus, minus = math.dist(window, negated[p]), math.dist(window, taps[p])
-        out.append((plus + minus) * (plus - minus) * 0.25)
+        low = dot(window, q)
+        out.append(low + (dot(window, q + 1) - low) * (r / up) if r else low)
     return out
 
 
@@ -177,8 +183,9 @@ def load_audio(path, sr=SAMPLE_RATE):
     """Read a WAV file, mix it to mono and resample it to sr Hz -> list of floats, shape (n,).
 
     Whisper's `load_audio` has the same name and meaning but decodes any format through ffmpeg;
-    this one reads WAV (see wav.read_wav) in pure Python.
+    this one reads WAV (see wav.read_wav) in pure Python. Samples that are not finite (a float WAV may
+    store NaN or infinity) or beyond +-1e150 raise AudiollmError naming the file.
     """
-    check_int("sr", sr)
+    check_sample_rate("sr", sr)
     samples, file_sr = read_wav(path, mono=True)
-    return resample(samples, file_sr, sr)
+    return _resample(check_samples(f"{path}: samples", samples), *_plan(file_sr, sr))

@@ -15,24 +15,26 @@ import math
 from itertools import repeat
 from operator import add, mul, sub
 
-from .errors import AudiollmError, check_int
+from .errors import AudiollmError, check_int, check_samples
 from .fft import fft_columns
 
 WINDOWS = ("hann", "hamming", "rectangular")
 PAD_MODES = ("reflect", "constant")
 MAX_N_FFT = 1 << 16  # 1.4 s at 48 kHz; librosa's largest default is 2048
+MAX_VALUES = 1 << 24  # frames x bins of one STFT: 10 minutes at Whisper's settings are 12 M (about 0.5 GB)
 
 
 def get_window(name, length):
     """Periodic window of `length` samples (as torch.hann_window / scipy get_window(fftbins=True)).
 
     hann: 0.5 - 0.5 cos(2 pi n / length); hamming: 0.54 - 0.46 cos(...); rectangular: all ones.
-    Periodic, not symmetric, because consecutive frames then overlap-add to a constant.
+    Periodic, not symmetric, because consecutive frames then overlap-add to a constant. A window of one
+    sample is [1.0] for every name, as in torch and scipy.
     """
     if name not in WINDOWS:
         raise AudiollmError(f"window: unknown window {name!r}; choose one of {', '.join(WINDOWS)} or pass a list")
     check_int("length", length, 1, MAX_N_FFT)
-    if name == "rectangular":
+    if name == "rectangular" or length == 1:
         return [1.0] * length
     a = 0.5 if name == "hann" else 0.54
     return [a - (1 - a) * math.cos(2 * math.pi * n / length) for n in range(length)]
@@ -55,16 +57,6 @@ def _full_window(window, n_fft, win_length):
             raise AudiollmError(f"window: has {len(win)} values but win_length is {win_length}")
     left = (n_fft - win_length) // 2
     return [0.0] * left + win + [0.0] * (n_fft - win_length - left)
-
-
-def _as_samples(samples):
-    try:
-        x = [float(v) for v in samples]
-    except (TypeError, ValueError):
-        raise AudiollmError("samples: expected a flat sequence of numbers (one channel)") from None
-    if not all(map(math.isfinite, x)):
-        raise AudiollmError("samples: contains NaN or infinity")
-    return x
 
 
 def _pad(x, n_fft, center, pad_mode):
@@ -90,11 +82,14 @@ def _frame_spectra(samples, n_fft, hop_length, win_length, window, center, pad_m
     """
     check_int("n_fft", n_fft, 1, MAX_N_FFT)
     check_int("hop_length", hop_length, 1)
-    x = _pad(_as_samples(samples), n_fft, center, pad_mode)
+    x = _pad(check_samples("samples", samples), n_fft, center, pad_mode)
     win = _full_window(window, n_fft, win_length)
     if len(x) < n_fft:
         raise AudiollmError(f"samples: {len(x)} samples (after padding) is shorter than n_fft = {n_fft}")
     n_frames = 1 + (len(x) - n_fft) // hop_length
+    if n_frames * (n_fft // 2 + 1) > MAX_VALUES:
+        raise AudiollmError(f"hop_length: {n_frames} frames of {n_fft // 2 + 1} bins is more than {MAX_VALUES} "
+                            f"values; use a longer hop_length (now {hop_length}) or a shorter signal")
     # Frames that start in trailing silence (Whisper pads every clip to 30 s) have zero spectra: skip them.
     n_live = len(x)
     while n_live and x[n_live - 1] == 0.0:

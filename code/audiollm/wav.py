@@ -17,7 +17,6 @@ comprehension scales integers to floats. Memory is bounded by the real file size
 a header claims.
 """
 
-import math
 import operator
 import os
 import stat
@@ -26,7 +25,8 @@ import sys
 import warnings
 from array import array
 
-from .errors import AudiollmError, AudioFormatError, check_int
+from .errors import (MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, AudiollmError, AudioFormatError, check_int, check_sample_rate,
+                     check_samples)
 from .files import write_atomic
 
 WAVE_FORMAT_PCM = 0x0001
@@ -239,11 +239,17 @@ def _parse_fmt(body, path):
         raise AudioFormatError(f"{path}: unsupported WAV format tag 0x{tag:04X}; {CONVERT_HINT}")
     if channels == 0:
         raise AudioFormatError(f"{path}: fmt chunk says zero channels")
-    if rate == 0:
-        raise AudioFormatError(f"{path}: fmt chunk says sample rate 0")
+    if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
+        raise AudioFormatError(f"{path}: fmt chunk says sample rate {rate} Hz; audio is recorded at {MIN_SAMPLE_RATE} "
+                               f"to {MAX_SAMPLE_RATE} Hz, so the header is damaged or this is not audio")
+    if bits == 0:
+        raise AudioFormatError(f"{path}: fmt chunk says 0 bits per sample")
     width = (bits + 7) // 8  # PCM may use fewer bits than its container; the container decides
     if (tag, width) not in SAMPLE_FORMATS or (tag != WAVE_FORMAT_PCM and bits != 8 * width):
-        raise AudioFormatError(f"{path}: impossible bits per sample {bits} for format tag 0x{tag:04X}")
+        kind = {WAVE_FORMAT_PCM: "integer PCM", WAVE_FORMAT_IEEE_FLOAT: "float", WAVE_FORMAT_ALAW: "A-law",
+                WAVE_FORMAT_MULAW: "mu-law"}[tag]
+        raise AudioFormatError(f"{path}: unsupported sample format: {bits}-bit {kind} (this reader takes 8-32-bit "
+                               f"PCM, 32- and 64-bit float, 8-bit A-law and mu-law); {CONVERT_HINT}")
     if block_align != channels * width:
         raise AudioFormatError(f"{path}: impossible block align {block_align}: {channels} channel(s) of "
                                f"{width} byte(s) make {channels * width}-byte frames")
@@ -257,25 +263,41 @@ def _read_header(file, path, file_size):
     if len(head) < 12 or head[:4] not in (b"RIFF", b"RF64", b"BW64") or head[8:12] != b"WAVE":
         raise AudioFormatError(f"{path}: not a WAV file: {_describe_start(head)}; {CONVERT_HINT}")
     riff_end = 8 + int.from_bytes(head[4:8], "little")
-    fmt = data = ds64_data_size = None
+    fmt = ds64_data_size = overrun = None
+    data = []  # (offset, claimed size) of every data chunk
     position = 12
-    while position + 8 <= file_size and (fmt is None or data is None):
+    while position + 8 <= file_size:  # every chunk to the end of the file: a second data chunk is an error
         file.seek(position)
         chunk_id, size = struct.unpack("<4sI", file.read(8))
-        if chunk_id == b"fmt ":
+        if chunk_id == b"fmt " and fmt is None:
             fmt = file.read(min(size, FMT_BYTES_NEEDED))  # bounded: a huge claimed size allocates nothing
         elif chunk_id == b"ds64":  # RF64: 64-bit sizes for files over 4 GiB
             sizes = file.read(16)
             ds64_data_size = int.from_bytes(sizes[8:16], "little") if len(sizes) == 16 else None
         elif chunk_id == b"data":
-            data = (position + 8, size)
+            data.append((position + 8, size))
+            if size == STREAMING_SIZE and head[:4] != b"RIFF":
+                if ds64_data_size is None:
+                    raise AudioFormatError(f"{path}: RF64 file with no ds64 chunk before its data chunk, so the "
+                                           f"size of its samples is unknown (ds64 must come first); {CONVERT_HINT}")
+                size = ds64_data_size
+            elif size == STREAMING_SIZE or (size == 0 and riff_end <= position + 8):
+                break  # a placeholder: the samples run to the end of the file, nothing after them is a chunk
+        if position + 8 + size > file_size:
+            overrun = f"the {chunk_id!r} chunk at byte {position} claims {size} bytes, past the end of the file"
         position += 8 + size + (size & 1)  # odd-sized chunks carry one pad byte
     if fmt is None:
-        raise AudioFormatError(f"{path}: no fmt chunk (the chunk that says how samples are stored)")
+        raise AudioFormatError(f"{path}: no fmt chunk (the chunk that says how samples are stored)"
+                               + (f"; {overrun}" if overrun else ""))
     name, decode, channels, rate, block_align = _parse_fmt(fmt, path)
-    if data is None:
-        raise AudioFormatError(f"{path}: no data chunk (the file holds no samples)")
-    offset, claimed = data
+    if not data:
+        raise AudioFormatError(f"{path}: no data chunk (the file holds no samples)"
+                               + (f"; {overrun}" if overrun else ""))
+    if len(data) > 1:
+        raise AudioFormatError(f"{path}: {len(data)} data chunks (at bytes {', '.join(str(o - 8) for o, _ in data)}); "
+                               "a WAV file has one, and which one holds the recording would be a guess; "
+                               + CONVERT_HINT)
+    offset, claimed = data[0]
     present = file_size - offset
     # RF64 keeps the real size in ds64. Otherwise 0xFFFFFFFF, or 0 when the RIFF size also stops at
     # the data chunk (a genuinely empty data chunk may be followed by other chunks), means "to the end".
@@ -315,7 +337,7 @@ class WavReader:
         """Read up to n_frames frames from the current position (fewer at the end; [] when none are left).
 
         mono=True: a list of floats, shape (frames,), each the average of the channels.
-        mono=False: one list per channel, shape (channels, frames).
+        mono=False: one list per channel, shape (channels, frames); at the end, one empty list per channel.
         """
         check_int("n_frames", n_frames, 0)
         _check_bool("mono", mono)
@@ -326,7 +348,7 @@ class WavReader:
         raw = self._file.read(n_frames * self._block_align)
         n_frames = len(raw) // self._block_align  # the file may have shrunk since it was opened
         if n_frames == 0:
-            return []
+            return [] if mono else [[] for _ in range(self.channels)]
         self._next_frame += n_frames
         samples = self._decode(raw[: n_frames * self._block_align])
         return _mix(samples, self.channels) if mono else _split(samples, self.channels)
@@ -362,7 +384,8 @@ def read_wav(path, mono=True):
     """Read a whole WAV file -> (samples, sample_rate in Hz).
 
     samples: mono=True -> list of floats in [-1, 1), shape (frames,), channels averaged;
-    mono=False -> one list per channel, shape (channels, frames). A file with no frames gives [].
+    mono=False -> one list per channel, shape (channels, frames). A file with no frames gives [] (mono)
+    or one empty list per channel.
     Float files return their values as stored (possibly beyond +-1).
     """
     _check_bool("mono", mono)
@@ -380,7 +403,10 @@ def iter_wav_blocks(path, block_frames=DEFAULT_BLOCK_FRAMES, mono=True):
 
 def _blocks(path, block_frames, mono):
     with open_wav(path) as reader:
-        while block := reader.read(block_frames, mono):
+        while True:
+            block = reader.read(block_frames, mono)
+            if not (block if mono else block[0]):
+                return
             yield block
 
 
@@ -445,14 +471,7 @@ def _check_samples(samples):
         if len(channel) != len(channels[0]):
             raise AudiollmError(f"channels must have equal length: samples[0] has {len(channels[0])} "
                                 f"frames, {where} has {len(channel)}")
-        try:
-            finite = all(map(math.isfinite, channel))
-        except (TypeError, OverflowError):
-            raise AudiollmError(f"{where} must contain only real numbers") from None
-        if not finite:
-            i = next(i for i, x in enumerate(channel) if not math.isfinite(x))
-            raise AudiollmError(f"{where}[{i}] is {channel[i]}; samples must be finite")
-    return channels
+    return [check_samples(f"samples[{c}]" if nested else "samples", channel) for c, channel in enumerate(channels)]
 
 
 def _interleave(channels):
@@ -476,7 +495,7 @@ def write_wav(path, samples, sample_rate, bits=16):
     differ from ours by one step for values between grid points; values on the grid agree.
     """
     path = _check_path(path)
-    check_int("sample_rate", sample_rate, 1)
+    check_sample_rate("sample_rate", sample_rate)
     if type(bits) not in (int, str) or bits not in WRITE_FORMATS:
         raise AudiollmError(f"bits must be 16, 24, 32 or 'float32', got {bits!r}")
     channels = _check_samples(samples)
