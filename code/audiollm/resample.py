@@ -51,7 +51,6 @@ STOP_DB = 80.0  # the promised stop-band attenuation
 DESIGN_DB = 82.0  # what the Kaiser formulas are asked for: 2 dB of margin for their approximations
 MAX_TABLE_TAPS = 1 << 18  # phases * taps; the largest common pair, 11.025 kHz -> 96 kHz, needs 72,960
 MAX_ABS_SAMPLE = 1e150  # larger samples would overflow the squared distances in resample
-SAMPLE_RATE = 16000  # Whisper's input rate
 
 
 def _check_samples(samples):
@@ -173,8 +172,10 @@ def resample(samples, orig_sr, target_sr):
     return out
 
 
-def load_audio(path, sr=SAMPLE_RATE):
-    """Read a WAV file, mix it to mono and resample it to sr Hz -> list of floats, shape (n,).
+def load_audio(path, sr=16000):
+    """Read a WAV file, mix it to mono and resample it to sr Hz -> list of floats, shape (n_samples,).
+
+    sr defaults to Whisper's rate, mel.SAMPLE_RATE (this module sits below mel.py and does not import it).
 
     Whisper's `load_audio` has the same name and meaning but decodes any format through ffmpeg;
     this one reads WAV (see wav.read_wav) in pure Python.
