@@ -1,10 +1,12 @@
 """Benchmark: every stage of the audio-LLM path on realistic sizes, in pure CPython.
 
-    python3 code/bench.py            # every row, median of 5 runs (about five minutes)
+    python3 code/bench.py            # every row, median of 5 runs (about six minutes)
     python3 code/bench.py --runs 3 --only log-mel resample
 
 Each row prints the input, the median wall time, the target from the issues, and, when numpy / torch /
 whisper / librosa / soxr happen to be importable, how many times slower we are than them on the same input.
+The literal rows (the STFT and the log-Mel as the lesson states them) take the median of half the runs; the
+fast row under each computes the same numbers.
 Memory rows run in a fresh subprocess and report its peak resident set size (ru_maxrss).
 """
 import argparse

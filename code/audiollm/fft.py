@@ -8,7 +8,7 @@ Whisper's 400 = 2^4 * 5^2 points take 400 * 18 instead of 160,000.
 
 `fft_columns` computes the same numbers faster, because it transforms many signals at once: it works on
 *columns*, one list per sample position holding that position of every signal (for the STFT: one value per
-frame), so each step of the recursion is a handful of C-level `map` calls over thousands of frames instead
+STFT frame), so each step of the recursion is a handful of C-level `map` calls over thousands of frames instead
 of Python work per sample. Radices 2, 3, 4 and 5 have hand-written butterflies, 7, 11 and 13 a small direct
 DFT, and the twiddles exp(-2j pi j k / n) are tables built once. A length with a prime factor above 13 goes
 through Bluestein's chirp-z algorithm (a power-of-two FFT), so no length falls back to the n^2 definition.

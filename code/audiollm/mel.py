@@ -229,7 +229,7 @@ def melspectrogram(samples, sr=SAMPLE_RATE, n_fft=N_FFT, hop_length=HOP_LENGTH, 
                    norm="slaney"):
     """Mel spectrogram, time-major: (n_samples,) floats -> (n_frames, n_mels), n_frames = 1 + n // hop_length.
 
-    Each frame is mel_filters(...) @ |STFT|^power, as librosa.feature.melspectrogram. The defaults are
+    Each mel frame is mel_filters(...) @ |STFT|^power, as librosa.feature.melspectrogram. The defaults are
     Whisper's (16 kHz, 400-point FFT, hop 160, 80 mels, reflect padding); librosa's own defaults differ
     (sr=22050, n_fft=2048, hop_length=512, n_mels=128, pad_mode="constant"), so pass them explicitly to
     compare.
@@ -263,7 +263,7 @@ def log_mel_spectrogram(audio, n_mels=80, padding=0):
     """Whisper's log-Mel features. audio: 16 kHz samples or a path to a WAV file -> (n_frames, n_mels).
 
     whisper.log_mel_spectrogram, transposed to time-major: `padding` zeros are appended, the power STFT is
-    taken (n_fft=400, hop=160, periodic Hann, reflect padding), its last frame dropped, the 201 power bins go
+    taken (n_fft=400, hop=160, periodic Hann, reflect padding), its last STFT frame dropped, the 201 power bins go
     through the 80- (or 128-) filter Slaney bank, then log10 clamped at 1e-10, a floor 8 below the maximum,
     and (x + 4) / 4. So n_frames = (len(audio) + padding) // 160 mel frames; 30 s gives (3000, 80). A path is
     read and resampled to 16 kHz with load_audio first.
@@ -309,10 +309,10 @@ def _window_samples(reader, k0, k1):
 def log_mel_windows(path, window_s=CHUNK_LENGTH, n_mels=80):
     """Log-Mel features of a long WAV file, one window at a time (Whisper / Audio Flamingo 3 style).
 
-    Yields (window_s * 100, n_mels) rows per window: (3000, n_mels) for the default 30 s; the last window
+    Yields window_s * 100 mel frames of n_mels per window, (3000, n_mels) for the default 30 s; the last window
     is padded with silence like pad_or_trim. Each window is normalised on its own (its own max - 8 floor),
     as when every 30-s chunk goes through log_mel_spectrogram separately. The file is read window by
-    window, so memory stays that of one window however long the file is. A file with no frames yields
+    window, so memory stays that of one window however long the file is. A file with no samples yields
     nothing.
     """
     if isinstance(window_s, bool) or not isinstance(window_s, (int, float)) or not (
@@ -321,7 +321,7 @@ def log_mel_windows(path, window_s=CHUNK_LENGTH, n_mels=80):
                             f"got {window_s!r}")
     length = round(window_s * SAMPLE_RATE)
     if length % HOP_LENGTH or abs(length - window_s * SAMPLE_RATE) > 1e-6:
-        raise AudiollmError(f"window_s: must be a whole number of 10 ms frames, got {window_s!r}")
+        raise AudiollmError(f"window_s: must be a whole number of 10 ms mel frames, got {window_s!r}")
     check_int("n_mels", n_mels, 1)
     with open_wav(path) as reader:
         total = -(-reader.n_frames * SAMPLE_RATE // reader.sample_rate)
