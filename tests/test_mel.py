@@ -8,9 +8,9 @@ import warnings
 import pytest
 
 from audiollm.errors import AudiollmError
-from audiollm.mel import (HOP_LENGTH, N_FRAMES, N_SAMPLES, SAMPLE_RATE, fft_frequencies, hz_to_mel, log10_mel, log1p_mel,
-                          log_mel_literal, log_mel_spectrogram, log_mel_windows, mel_filters, mel_frequencies, mel_to_hz,
-                          melspectrogram, pad_or_trim)
+from audiollm.mel import (HOP_LENGTH, N_FRAMES, N_SAMPLES, SAMPLE_RATE, fft_frequencies, hz_to_mel, log10_mel,
+                          log1p_mel, log_mel_literal, log_mel_spectrogram, log_mel_windows, mel_filters,
+                          mel_frequencies, mel_to_hz, melspectrogram, pad_or_trim)
 from audiollm.resample import load_audio
 from audiollm.wav import read_wav, write_wav
 
