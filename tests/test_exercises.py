@@ -1,4 +1,6 @@
-"""The lesson's five exercises as tests: each class states its question and answer, the tests compute it.
+"""The lesson's five exercises as tests. Each class asks one of the lesson's questions, each test one part of it;
+the test computes the answer with the library and checks what the lesson says about it. Read the assertions
+for the answer.
 
 Run one with `python3 -m pytest tests/test_exercises.py -k Exercise1` (or Exercise2 ... Exercise5).
 """
@@ -7,19 +9,20 @@ import re
 
 import pytest
 
-from audiollm.bridges import bridge_costs
+from audiollm.bridges import QFormer, bridge_costs
 from audiollm.diarize import der, diarize, format_turns, to_rttm
 from audiollm.experiment import log_mel_shape
-from audiollm.mel import fft_frequencies, log_mel_spectrogram, mel_filters, melspectrogram, pad_or_trim
+from audiollm.mel import (N_FFT, SAMPLE_RATE, fft_frequencies, log10_mel, log_mel_spectrogram, mel_filters,
+                          mel_frequencies, melspectrogram, pad_or_trim)
 from audiollm.picker import PROFILES, pick
 from audiollm.resample import resample
 from audiollm.stft import power_columns
-from audiollm.synth import chord, noise_event, note_hz, tone, two_speaker_dialogue, vowel
+from audiollm.synth import noise_event, note_hz, tone, two_speaker_dialogue, vowel
 
 
-def mean_frame(samples):
-    """Whisper log-Mel of a clip, averaged over its steady middle (5 frames dropped at each end)."""
-    frames = log_mel_spectrogram(samples)[5:-5]
+def mean_frame(samples, n_mels=80):
+    """Whisper log-Mel of a clip, averaged over its steady middle (5 mel frames dropped at each end)."""
+    frames = log_mel_spectrogram(samples, n_mels)[5:-5]
     return [sum(column) / len(frames) for column in zip(*frames)]
 
 
@@ -29,190 +32,162 @@ def mean_power(samples):
 
 
 class TestExercise1LogMelShape:
-    """Exercise 1: the log-Mel dimensions of a 30-s clip (25 ms window, 10 ms hop, 80 mel bins), at
-    16 kHz and at 48 kHz.
-
-    Answer. At 16 kHz the window is 400 samples and the hop 160: a centred STFT of 480,000 samples
-    gives 1 + 480000 // 160 = 3001 frames, and Whisper drops the last, so (3000, 80): 240,000 values,
-    100 frames per second. Each frame is a 400-point FFT with 201 power bins, which the 80 mel
-    filters (0-8 kHz) fold into 80 numbers.
-    At 48 kHz the milliseconds stay and the samples triple: window 1200, hop 480, a 1200-point FFT
-    with 601 bins, filters that can reach 24 kHz. The frame count does not change (3000 x 80 after
-    the drop): the time axis is set by the 10-ms hop, the frequency axis by the number of mel
-    filters; only the work per frame (and the top frequency) grows.
+    """Exercise 1: compute the log-Mel spectrogram dimension for a 30-second clip at 16 kHz, 25 ms window,
+    10 ms hop, 80 mel bins. How does this change at 48 kHz?
     """
 
-    @pytest.mark.parametrize("sr, window, hop, bins", [(16000, 400, 160, 201), (48000, 1200, 480, 601)])
-    def test_shape_helper_for_30_seconds(self, sr, window, hop, bins):
-        shape = log_mel_shape(30, sr)
-        assert (shape["window_samples"], shape["n_fft"], shape["hop"], shape["bins"]) == (window, window, hop, bins)
-        assert shape["samples"] == 30 * sr
-        assert shape["frames_stft"] == 3001 and shape["frames"] == 3000
-        assert shape["shape"] == (3000, 80) and shape["values"] == 240000
-        assert shape["frames_per_second"] == 100 and shape["fmax_hz"] == sr / 2
+    SECONDS, WINDOW_MS, HOP_MS, N_MELS = 30, 25, 10, 80
 
-    def test_whisper_front_end_on_30_seconds_at_16k(self):
-        frames = log_mel_spectrogram(pad_or_trim(tone(440.0, 1.0)))
-        assert (len(frames), len(frames[0])) == log_mel_shape(30, 16000)["shape"]
+    @pytest.fixture(scope="class")
+    def front_end(self):
+        """sr -> (n_fft, hop, FFT bins per frame, log-Mel): 30 s through the real front end at each rate.
 
-    @pytest.mark.parametrize("sr", [16000, 48000])
-    def test_front_end_at_both_rates_matches_the_arithmetic(self, sr):
-        """One second through the real STFT and mel filters at each rate (30 s at 48 kHz would take
-        seconds of pure Python; the frame count is 100 per second either way)."""
-        shape = log_mel_shape(1, sr)
-        samples = chord(["A4"], 1.0, "string", sr=sr)
-        columns = power_columns(samples, shape["n_fft"], shape["hop"])
-        assert len(columns) == shape["bins"] and len(columns[0]) == shape["frames_stft"] == 101
-        mel = melspectrogram(samples, sr=sr, n_fft=shape["n_fft"], hop_length=shape["hop"], n_mels=80)
-        assert (len(mel), len(mel[0])) == (shape["frames_stft"], 80)
-        assert len(mel[:-1]) == shape["frames"] == 100  # after Whisper's last-frame drop
+        One second of a tone, then silence (the STFT skips the FFTs of silent frames, so 30 s at 48 kHz stay
+        fast); the mel filters, then Whisper's last-frame drop and log.
+        """
+        out = {}
+        for sr in (16000, 48000):
+            n_fft, hop = sr * self.WINDOW_MS // 1000, sr * self.HOP_MS // 1000
+            samples = pad_or_trim(tone(440.0, 1.0, sr=sr), self.SECONDS * sr)
+            bins = len(power_columns(samples[:sr], n_fft, hop))
+            mel = melspectrogram(samples, sr=sr, n_fft=n_fft, hop_length=hop, n_mels=self.N_MELS)
+            out[sr] = n_fft, hop, bins, log10_mel(mel[:-1])
+        return out
 
-    def test_48k_filters_reach_24_khz(self):
-        top = mel_filters(48000, 1200, 80)[-1]
-        highest = fft_frequencies(48000, 1200)[max(k for k, w in enumerate(top) if w > 0)]
-        assert len(top) == 601 and highest > 23000
-        top16 = mel_filters(16000, 400, 80)[-1]
-        assert fft_frequencies(16000, 400)[max(k for k, w in enumerate(top16) if w > 0)] <= 8000
+    def test_30_s_at_16_khz(self, front_end):
+        """How many mel frames of how many values does 30 s at 16 kHz give, and does Whisper's own function agree?"""
+        n_fft, hop, bins, features = front_end[16000]
+        shape = (len(features), len(features[0]))
+        assert shape == (self.SECONDS * 1000 // self.HOP_MS, self.N_MELS)  # one mel frame per 10 ms hop
+        whisper = log_mel_spectrogram(pad_or_trim(tone(440.0, 1.0)))
+        assert (len(whisper), len(whisper[0])) == shape == log_mel_shape(self.SECONDS, 16000)["shape"]
+        assert bins == n_fft // 2 + 1  # each mel frame sums the power of one FFT's non-negative bins
+
+    def test_at_48_khz_the_shape_stays_and_each_frame_grows(self, front_end):
+        """At 48 kHz, what changes: the number of mel frames and mel bins, or the work inside each frame?"""
+        (n16, hop16, bins16, f16), (n48, hop48, bins48, f48) = front_end[16000], front_end[48000]
+        assert (len(f48), len(f48[0])) == (len(f16), len(f16[0]))  # the hop is 10 ms at any rate
+        assert (n48, hop48) == (3 * n16, 3 * hop16)  # the same milliseconds hold three times the samples
+        assert bins48 - 1 == 3 * (bins16 - 1)  # a three-times longer FFT
+        for sr, (n_fft, hop, bins, features) in front_end.items():
+            shape = log_mel_shape(self.SECONDS, sr)
+            assert (shape["n_fft"], shape["hop"], shape["bins"], shape["shape"]) == (
+                n_fft, hop, bins, (len(features), len(features[0])))
+
+    def test_at_48_khz_the_filters_reach_above_8_khz(self, front_end):
+        """How high do the 80 mel filters reach at each rate?"""
+        for sr, (n_fft, _, _, _) in front_end.items():
+            top = mel_filters(sr, n_fft, self.N_MELS)[-1]
+            highest = fft_frequencies(sr, n_fft)[max(k for k, w in enumerate(top) if w > 0)]
+            assert sr / 2 - sr / n_fft <= highest <= sr / 2  # up to the Nyquist frequency, within one FFT bin
+        above_8k = {sr: sum(f > 8000 for f in mel_frequencies(self.N_MELS + 2, 0.0, sr / 2)[1:-1]) for sr in front_end}
+        assert above_8k[48000] > above_8k[16000] == 0  # filters for sound a 16 kHz signal cannot carry
 
 
 class TestExercise2WhisperOnMusic:
-    """Exercise 2: why does Whisper underperform on music, and what does BEATs capture that it does not?
-
-    Answer, measured. (1) Whisper hears 16 kHz audio, so nothing above 8 kHz exists for it: cymbals,
-    hi-hats and the "air" of a mix live up there. Broadband hiss sampled at 48 kHz (the synth's rain,
-    standing in for a cymbal) has about three quarters of its power above 8 kHz; resampled to 16 kHz,
-    only the quarter below is left, and brought back to 48 kHz the band above 8 kHz is empty.
-    (2) Its 25-ms, 400-point FFT has bins 40 Hz apart. A1 (55 Hz) and A#1 (58.27 Hz), a semitone
-    apart, both fall nearest bin 1 (40 Hz), and their log-Mel frames are nearly identical, while
-    two vowels at the same pitch are far apart: the front-end resolves formants (what speech needs),
-    not bass pitch (what harmony needs). A semitone at A5 (880 vs 932 Hz) is resolved again.
-    (3) Its 680k hours of training audio are mostly speech, so the encoder learned speech.
-    BEATs (Chen et al. 2022) is self-supervised on AudioSet, a corpus of sound events and music,
-    with an iteratively trained acoustic tokenizer; it reads 128-bin log-Mel filterbanks (25 ms /
-    10 ms) cut into 16 x 16 patches with a ViT-style transformer, so it models time-frequency
-    texture (timbre, onsets, events) rather than a sequence of speech frames. That is why SALMONN
-    concatenates BEATs with Whisper; Audio Flamingo 3 instead trains one AF-Whisper encoder on
-    speech, sound and music jointly.
+    """Exercise 2: why does Whisper underperform on music? What audio features does BEATs capture that
+    Whisper does not?
     """
 
-    def test_energy_above_8_khz_is_gone_at_16_khz(self):
+    def test_what_lies_above_8_khz_never_reaches_whisper(self):
+        """How much of a broadband sound (a hiss, like a cymbal) lies above 8 kHz, and what survives 16 kHz?"""
         hiss = noise_event("rain", 0.5, seed=1, sr=48000)
-        columns = power_columns(hiss, 1200, 300)
-        power = [sum(column) for column in columns]
-        above = [p for f, p in zip(fft_frequencies(48000, 1200), power) if f > 8000]
-        share_above = sum(above) / sum(power)
-        assert share_above > 0.7  # most of a hiss's power is up there
+        freqs = fft_frequencies(48000, 1200)
+        power = [sum(column) for column in power_columns(hiss, 1200, 300)]
+        above = sum(p for f, p in zip(freqs, power) if f > 8000)
+        share_above = above / sum(power)
+        assert share_above > 0.5  # most of a hiss's power is up there
         at_16k = resample(hiss, 48000, 16000)
-        kept = mean_power(at_16k) / mean_power(hiss)
-        assert kept == pytest.approx(1 - share_above, abs=0.03)  # only the part below 8 kHz survives
-        back = power_columns(resample(at_16k, 16000, 48000), 1200, 300)
-        back_power = [sum(column) for column in back]
-        back_above = sum(p for f, p in zip(fft_frequencies(48000, 1200), back_power) if f > 8000)
-        assert back_above / sum(above) < 1e-4  # over 40 dB down: gone
+        assert mean_power(at_16k) / mean_power(hiss) == pytest.approx(1 - share_above, abs=0.03)  # only the rest
+        back = [sum(column) for column in power_columns(resample(at_16k, 16000, 48000), 1200, 300)]
+        assert sum(p for f, p in zip(freqs, back) if f > 8000) < 1e-4 * above  # over 40 dB down: gone
 
-    def test_bass_semitone_shares_an_fft_bin(self):
-        bin_hz = 16000 / 400
-        a1, a_sharp1 = note_hz("A1"), note_hz("A#1")
-        assert (a1, round(a_sharp1, 2)) == (55.0, 58.27)
-        assert round(a1 / bin_hz) == round(a_sharp1 / bin_hz) == 1
+    def test_a_bass_semitone_is_narrower_than_an_fft_bin(self):
+        """Can Whisper's 25-ms, 400-point FFT tell A1 from A#1? A5 from A#5?"""
+        bin_hz = SAMPLE_RATE / N_FFT
+        assert note_hz("A#1") - note_hz("A1") < bin_hz < note_hz("A#5") - note_hz("A5")
 
-    def test_bass_semitone_is_nearly_invisible_in_log_mel_but_vowels_are_not(self):
-        bass = math.dist(mean_frame(tone(note_hz("A1"), 0.5)), mean_frame(tone(note_hz("A#1"), 0.5)))
-        vowels = math.dist(mean_frame(vowel("a", (120,), 0.5)), mean_frame(vowel("i", (120,), 0.5)))
-        treble = math.dist(mean_frame(tone(note_hz("A5"), 0.5)), mean_frame(tone(note_hz("A#5"), 0.5)))
-        assert bass < 0.3 and vowels > 10 * bass and treble > 10 * bass
+    @pytest.mark.parametrize("n_mels", [80, 128])
+    def test_the_log_mel_hears_vowels_not_bass_semitones(self, n_mels):
+        """Does a bass semitone change the log-Mel as much as a vowel or a treble semitone does? With BEATs'
+        128 mel bins?"""
+        bass = math.dist(mean_frame(tone(note_hz("A1"), 0.5), n_mels), mean_frame(tone(note_hz("A#1"), 0.5), n_mels))
+        vowels = math.dist(mean_frame(vowel("a", (120,), 0.5), n_mels), mean_frame(vowel("i", (120,), 0.5), n_mels))
+        treble = math.dist(mean_frame(tone(note_hz("A5"), 0.5), n_mels), mean_frame(tone(note_hz("A#5"), 0.5), n_mels))
+        # More mel bins do not help: the 40-Hz FFT bin is the limit. BEATs differs in what it learned from (AudioSet's
+        # music and events) and how it reads the log-Mel (16 x 16 time-frequency patches), not in its window.
+        assert vowels > 10 * bass and treble > 10 * bass
 
 
 class TestExercise3QueryCount:
-    """Exercise 3: a Q-former with 64 queries or 32: when does 64 pay off, and what does 32 save?
-
-    Answer, from the cost model (Whisper-large frames, SALMONN-sized Q-former, a 7B LLM of width
-    4096 x 32 layers). In the bridge, doubling the queries costs little: about 12 % more
-    multiply-adds per 30 s (6.68 G -> 7.46 G), because projecting the 1500 encoder frames to keys
-    and values dominates and is shared by all queries. The cost lands in the LLM: 64 instead of 32
-    tokens per 30-s window, 1280 instead of 640 for 10 minutes, about twice the prefill
-    (4.23 T -> 8.68 T multiply-adds for 10 minutes) and four times the attention over those tokens.
-    64 pays off when several kinds of acoustic evidence must squeeze through the bottleneck at once
-    (the picker gives 64 to deepfake detection: prosody and artifacts); 32 (BLIP-2's size) suffices
-    for one kind, like music tagging, and halves the LLM's audio budget. Neither carries speech
-    word by word (60-90 words per 30 s): that is why SALMONN uses a window Q-former (88 tokens)
-    and AF3 a pooled adaptor (750).
+    """Exercise 3: audio Q-former with 64 queries vs 32: at what task complexity does 64 pay off? What do 32
+    save compute for?
     """
 
     @pytest.fixture(scope="class")
-    def rows(self):
-        rows = bridge_costs()
-        assert [r["n_queries"] for r in rows[:2]] == [32, 64]
-        return rows
+    def costs(self):
+        """The cost model at real scale (Whisper-large frames, SALMONN-sized Q-former, a 7B LLM): 32 and 64."""
+        rows = {row["n_queries"]: row for row in bridge_costs() if row["bridge"] == "qformer"}
+        assert sorted(rows) == [32, 64]
+        return rows[32], rows[64]
 
-    def test_llm_tokens_double(self, rows):
-        q32, q64 = rows[0], rows[1]
-        assert (q32["tokens_30s"], q64["tokens_30s"]) == (32, 64)
-        assert (q32["tokens_clip"], q64["tokens_clip"]) == (640, 1280) and q32["clip_seconds"] == 600
+    def test_the_bridge_itself_costs_little_more(self, costs):
+        """How much more does the Q-former compute with twice the queries?"""
+        q32, q64 = costs
+        assert 1.0 < q64["bridge_macs_30s"] / q32["bridge_macs_30s"] < 1.25  # the 1500 frames' keys dominate
+        assert 1.0 < q64["params"] / q32["params"] < 1.01  # 32 more query vectors among millions of weights
 
-    def test_bridge_cost_grows_little(self, rows):
-        ratio = rows[1]["bridge_macs_30s"] / rows[0]["bridge_macs_30s"]
-        assert 1.0 < ratio < 1.25
-        assert round(rows[0]["bridge_macs_30s"] / 1e9, 2) == 6.68 and round(rows[1]["bridge_macs_30s"] / 1e9, 2) == 7.46
-
-    def test_llm_cost_doubles_and_attention_quadruples(self, rows):
-        q32, q64 = rows[0], rows[1]
-        assert q64["llm_attention_macs_30s"] == 4 * q32["llm_attention_macs_30s"]
-        assert q64["llm_attention_macs_clip"] == 4 * q32["llm_attention_macs_clip"]
+    def test_the_llm_pays_twice_and_four_times(self, costs):
+        """What does the LLM pay for the extra tokens, per 30 s and per 10 minutes?"""
+        q32, q64 = costs
+        frames = [[0.0] * 8 for _ in range(1500)]
+        for row in costs:  # the toy Q-former hands the LLM one token per query
+            tokens, _ = QFormer(d_audio=8, d_model=8, n_heads=2, n_queries=row["n_queries"], d_llm=8).forward(frames)
+            assert len(tokens) == row["tokens_30s"]
+        assert q64["tokens_30s"] == 2 * q32["tokens_30s"]
+        assert q32["tokens_clip"] == q32["tokens_30s"] * q32["clip_seconds"] // 30  # one set per 30-s window
+        assert q64["llm_attention_macs_clip"] == 4 * q32["llm_attention_macs_clip"]  # attention is quadratic
         assert 2.0 < q64["llm_prefill_macs_clip"] / q32["llm_prefill_macs_clip"] < 2.1
-        assert round(q32["llm_prefill_macs_clip"] / 1e12, 2) == 4.23
-        assert round(q64["llm_prefill_macs_clip"] / 1e12, 2) == 8.68
 
-    def test_what_each_buys(self, rows):
-        assert pick("deepfake detection", cost_sensitive=True).n_queries == 64  # two kinds of evidence
-        assert pick("music tagging", cost_sensitive=True).n_queries == 32  # one kind
-        assert [r["tokens_30s"] for r in rows[2:]] == [88, 750]  # window Q-former, pooled MLP
+    def test_64_for_several_kinds_of_evidence_32_for_one(self):
+        """For which tasks does the picker spend 64 queries, and for which does it save with 32?"""
+        by_queries = {}
+        for profile in PROFILES:
+            plan = pick(profile.name, cost_sensitive=True)
+            if plan.bridge == "qformer":
+                by_queries.setdefault(plan.n_queries, []).append(len(profile.needs))
+        assert sorted(by_queries) == [32, 64]
+        assert min(by_queries[64]) > max(by_queries[32])
 
 
 class TestExercise4OnDemandThinking:
-    """Exercise 4: three audio tasks where on-demand chain-of-thought (AF3's AF-Think) helps most.
-
-    Answer. Thinking pays where the answer needs several steps over what was heard before it can be
-    given, and a short reasoning chain (a few hundred tokens, seconds of latency) is affordable:
-    meeting notes with speaker labels (track who said what across many turns, then attribute),
-    temporal event grounding (find the event in time, then describe and order it against its
-    neighbours), and deepfake detection (weigh several weak artifact cues before a verdict).
-    The picker turns thinking on for exactly these three profiles and keeps it off for plain
-    transcription (one step: the words) and whenever the latency budget is under 2 s, since the
-    chain comes before the answer. The lesson's 3-5 point lift is as reported, not measured here.
+    """Exercise 4: read AF3 Section 4 on on-demand thinking. Propose three audio tasks where chain-of-thought
+    helps the most.
     """
 
-    THINKING = ("meeting notes with speaker labels", "temporal event grounding", "deepfake detection")
-
-    def test_three_profiles_think(self):
-        assert tuple(p.name for p in PROFILES if pick(p.name).thinking) == self.THINKING
-
-    def test_each_gives_its_reason(self):
-        for name in self.THINKING:
-            reasons = [r for r in pick(name).reasons if r.startswith("[thinking-helps]")]
-            profile = next(p for p in PROFILES if p.name == name)
+    def test_three_tasks_think_and_say_why(self):
+        """Which tasks does the picker think for, and what reasoning does each need first?"""
+        thinking = [p for p in PROFILES if pick(p.name).thinking]
+        assert len(thinking) == 3
+        for profile in thinking:
+            reasons = [r for r in pick(profile.name).reasons if r.startswith("[thinking-helps]")]
             assert len(reasons) == 1 and profile.thinking in reasons[0]
+            assert len(profile.needs) >= 2  # several things heard, combined before the answer
 
-    def test_plain_transcription_does_not_think(self):
+    def test_a_one_step_task_does_not_think(self):
+        """Does plain transcription (one step: the words) gain from a reasoning chain?"""
         plan = pick("transcription")
         assert plan.thinking is False and "thinking-helps" not in plan.fired
 
     def test_a_tight_latency_budget_switches_it_off(self):
+        """What if the answer is needed within a second?"""
         plan = pick("temporal event grounding", latency_ms=1000)
         assert plan.thinking is False and "thinking-costs-latency" in plan.fired
 
 
 class TestExercise5Diarization:
-    """Exercise 5: a minimal diarization pipeline; how are speaker changes signalled?
-
-    Answer. audiollm.diarize finds speech by frame energy, embeds each half-second window (log-Mel
-    spectrum shape and autocorrelation pitch), clusters the windows, smooths short flips and emits
-    speaker turns. A speaker change is signalled by a turn boundary: one turn ends and the next
-    starts with another label, printed as "[00:02.81 - 00:04.98] SPEAKER_2" and written as standard
-    RTTM lines ("SPEAKER <file> 1 <start> <duration> <NA> <NA> <speaker> <NA> <NA>"), which an
-    audio-LLM can be given as text or asked to produce. Scored with the diarization error rate
-    (missed speech + false alarm + speaker confusion, best speaker mapping, 0.25-s collar), it stays
-    within 10 % on the synthetic two-speaker dialogue (it measures 0 % on seed 0).
+    """Exercise 5: implement a minimal diarization pipeline using AF3's output. How do you signal speaker
+    changes?
     """
 
     @pytest.fixture(scope="class")
@@ -220,17 +195,20 @@ class TestExercise5Diarization:
         samples, reference = two_speaker_dialogue(seed=0)
         return reference, diarize(samples)
 
-    def test_der_at_most_ten_percent(self, dialogue):
+    def test_the_pipeline_finds_who_spoke_when(self, dialogue):
+        """How close does the minimal pipeline get, scored by the diarization error rate (0.25-s collar)?"""
         reference, hypothesis = dialogue
         assert der(reference, hypothesis, collar=0.25)["der"] <= 0.10
 
     def test_speaker_changes_are_turn_boundaries(self, dialogue):
+        """Where does a speaker change show in the output?"""
         reference, hypothesis = dialogue
         changes = sum(a.speaker != b.speaker for a, b in zip(hypothesis, hypothesis[1:]))
         assert changes == sum(a[2] != b[2] for a, b in zip(reference, reference[1:]))
         assert len({t.speaker for t in hypothesis}) == 2
 
     def test_turns_print_and_write_as_rttm(self, dialogue):
+        """How are the turns handed on, to a person and to another program (an LLM or a scorer)?"""
         _, hypothesis = dialogue
         lines = format_turns(hypothesis).splitlines()
         assert len(lines) == len(hypothesis)

@@ -227,7 +227,7 @@ def test_write_report_is_atomic(result, tmp_path):
 
 def test_log_mel_shape_per_second():
     shape = log_mel_shape(2.5, 16000)
-    assert (shape["samples"], shape["frames_stft"], shape["frames"]) == (40000, 251, 250)
+    assert (shape["samples"], shape["stft_frames"], shape["mel_frames"]) == (40000, 251, 250)
     assert log_mel_shape(30, 16000, n_mels=128)["shape"] == (3000, 128)  # large-v3
 
 

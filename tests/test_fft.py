@@ -1,11 +1,12 @@
-"""FFT against the direct DFT (the definition), for the lengths the lesson needs and the awkward ones."""
+"""The literal DFT and recursive FFT, and the fast batched FFT tested equal to them, for the lengths the lesson
+needs and the awkward ones."""
 import cmath
 import random
 
 import pytest
 
 from audiollm.errors import AudiollmError
-from audiollm.fft import dft, fft, fft_columns, ifft, rfft
+from audiollm.fft import dft, fft, fft_columns, fft_recursive, ifft, rfft
 
 # 400 = Whisper's window (2^4 * 5^2), 240 = 2^4 * 3 * 5 (the 48 kHz window 1200 has the same factors), primes and prime powers for every code path:
 # radix 2/3/4/5 butterflies, the direct small DFTs (7, 11, 13) and Bluestein (17, 97, 401, 2 * 101).
@@ -30,6 +31,15 @@ def test_fft_matches_direct_dft(n):
     got = fft(x)
     assert len(got) == n
     assert max_rel_error(got, dft(x)) < 1e-9
+
+
+@pytest.mark.parametrize("n", LENGTHS)
+def test_recursive_fft_is_the_definition_and_the_fast_fft_equals_it(n):
+    """fft_recursive (Cooley-Tukey, literally) gives the DFT's numbers; fft_columns, behind fft, the same again."""
+    x = random_signal(n, seed=300 + n)
+    literal = fft_recursive(x)
+    assert max_rel_error(literal, dft(x)) < 1e-12
+    assert max_rel_error(fft(x), literal) < 1e-12
 
 
 @pytest.mark.parametrize("n", [5, 16, 97, 400])
@@ -92,6 +102,7 @@ def test_fft_columns_of_no_signals_is_empty_columns():
 
 
 @pytest.mark.parametrize("x", [None, "abc", []])
-def test_dft_names_bad_x(x):
+@pytest.mark.parametrize("transform", [dft, fft_recursive])
+def test_literal_transforms_name_bad_x(transform, x):
     with pytest.raises(AudiollmError, match="x"):
-        dft(x)
+        transform(x)

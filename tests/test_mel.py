@@ -1,4 +1,6 @@
-"""Mel scale, filter bank (librosa), Whisper's log-Mel (whisper), padding and long-audio windows."""
+"""Mel scale, filter bank (librosa), Whisper's log-Mel (whisper) and its literal version, padding and long-audio
+windows."""
+import inspect
 import math
 import pathlib
 import re
@@ -8,8 +10,10 @@ import warnings
 import pytest
 
 from audiollm.errors import AudiollmError
-from audiollm.mel import (HOP_LENGTH, N_FRAMES, N_SAMPLES, fft_frequencies, hz_to_mel, log1p_mel, log_mel_spectrogram,
-                          log_mel_windows, mel_filters, mel_frequencies, mel_to_hz, melspectrogram, pad_or_trim)
+from audiollm.mel import (HOP_LENGTH, N_FRAMES, N_SAMPLES, SAMPLE_RATE, fft_frequencies, hz_to_mel, log10_mel,
+                          log1p_mel, log_mel_literal, log_mel_spectrogram, log_mel_windows, mel_filters,
+                          mel_frequencies, mel_to_hz, melspectrogram, pad_or_trim)
+from audiollm.resample import load_audio
 from audiollm.wav import read_wav, write_wav
 
 AUDIO = pathlib.Path(__file__).parent / "fixtures" / "audio"
@@ -62,6 +66,34 @@ def test_log_mel_equals_whisper_golden(frontend_golden, clip, n_mels):
     got = got[:: golden["frame_stride"]]
     assert len(got) == len(want)
     assert max(abs(g - w) for gr, wr in zip(got, want) for g, w in zip(gr, wr)) < 1e-4
+
+
+@pytest.mark.parametrize("clip, n_mels", [("speech", 80), ("music", 128)])
+def test_fast_log_mel_equals_the_literal_one(clip, n_mels):
+    """log_mel_spectrogram (frequency-major, sparse filters, batched FFTs) = log_mel_literal; measured 7e-14."""
+    samples, _ = read_wav(AUDIO / f"{clip}.wav")
+    literal = log_mel_literal(samples, n_mels)
+    fast = log_mel_spectrogram(samples, n_mels)
+    assert (len(fast), len(fast[0])) == (len(literal), n_mels) == (len(samples) // HOP_LENGTH, n_mels)
+    assert max(abs(a - b) for ra, rb in zip(literal, fast) for a, b in zip(ra, rb)) < 1e-9
+
+
+def test_fast_log_mel_equals_the_literal_one_where_frames_pair_loud_with_quiet():
+    """Two frames share one FFT in the fast path: a quiet frame next to a loud one, then trailing silence."""
+    loud = [0.9 * math.sin(t * 0.7) for t in range(HOP_LENGTH)]
+    quiet = [1e-4 * math.sin(t * 1.3) for t in range(HOP_LENGTH)]
+    samples = (loud + quiet) * 10 + [0.0] * 1000
+    literal, fast = log_mel_literal(samples), log_mel_spectrogram(samples)
+    assert max(abs(a - b) for ra, rb in zip(literal, fast) for a, b in zip(ra, rb)) < 1e-9
+
+
+def test_log10_mel_is_whispers_compression():
+    assert log10_mel([[1.0, 1e-12], [100.0, 0.0]]) == [[1.0, -0.5], [1.5, -0.5]]  # floor: log10(100) - 8 = -6
+    assert log10_mel([[1e-3]]) == [[0.25]]  # (-3 + 4) / 4: one value is its own maximum
+
+
+def test_load_audio_resamples_to_whispers_rate_by_default():
+    assert inspect.signature(load_audio).parameters["sr"].default == SAMPLE_RATE
 
 
 def test_log_mel_accepts_a_path_and_gives_whisper_shape_for_30_s():
@@ -165,6 +197,10 @@ def test_live_whisper_and_librosa_parity():
     (lambda: mel_filters(16000, 400, fmax="abc"), "fmax"),
     (lambda: melspectrogram([0.1] * 1600, power=10 ** 12), "power"),
     (lambda: log1p_mel(None), "mel"),
+    (lambda: log10_mel(None), "mel"),
+    (lambda: log10_mel([]), "mel"),
+    (lambda: log_mel_literal(None), "samples"),
+    (lambda: log_mel_literal([0.1] * 1600, n_mels=0), "n_mels"),
     (lambda: pad_or_trim(None), "samples"),
     (lambda: pad_or_trim([0.0], length=10 ** 12), "length"),
     (lambda: log_mel_spectrogram(None), "audio"),

@@ -38,13 +38,12 @@ from .bridges import SALMONN_WINDOW, PooledMLPAdapter, QFormer, WindowQFormer
 from .encoder import FrameEncoder
 from .errors import AudiollmError, check_int
 from .files import write_atomic
-from .mel import HOP_LENGTH, log_mel_spectrogram
+from .mel import HOP_LENGTH, SAMPLE_RATE, log_mel_spectrogram
 from .nn import softmax_rows
 from .synth import FORMANTS_HZ, SPEAKERS, chord, noise_event, note_hz, vowel
 
-SAMPLE_RATE = 16000
 THIRDS = 3
-# 1.02 s: 102 log-Mel frames, 51 encoder frames (stride 2), three SALMONN windows of 17: one per third
+# 1.02 s: 102 mel frames, 51 encoder frames (stride 2), three SALMONN windows of 17: one per third
 CLIP_SAMPLES = THIRDS * SALMONN_WINDOW * 2 * HOP_LENGTH
 
 WORDS = ("a i", "o e", "u a", "e o")  # the vocabulary: each word is two vowels from synth.FORMANTS_HZ
@@ -59,9 +58,9 @@ ACOUSTIC = ("emotion", "music", "environment", "timing")  # answers that live in
 CHORD_ROOTS = ("G3", "A3", "C4", "D4", "F4")
 KNOCK_S = 0.25  # the timing question's knock: one rap and its ring, inside a 0.34-s third
 
-ACTIVE_RANGE = 0.5  # a frame is voiced within 0.5 log-Mel units (20 dB) of the clip's loudest frame
+ACTIVE_RANGE = 0.5  # a mel frame is voiced within 0.5 log-Mel units (20 dB) of the loudest one
 MIN_SEGMENT_FRAMES = 8  # voiced stretches shorter than 80 ms are clicks, not vowels
-TEMPLATE_EDGE = 3  # frames dropped at each end of a template vowel (fades and STFT padding)
+TEMPLATE_EDGE = 3  # mel frames dropped at each end of a template vowel (fades and STFT padding)
 
 D_MODEL = 32  # toy encoder and Q-former width
 N_HEADS = 4
@@ -117,9 +116,9 @@ def log_mel_shape(seconds, sr, n_mels=80, window_ms=25, hop_ms=10):
 
     window_samples = sr * window_ms / 1000 (400 at 16 kHz, 1200 at 48 kHz), n_fft = window_samples,
     bins = n_fft // 2 + 1 power-spectrum bins (201, 601), hop = sr * hop_ms / 1000 (160, 480).
-    A centred STFT gives frames_stft = 1 + samples // hop (3001 for 30 s); Whisper drops the last,
-    frames = samples // hop (3000). Returns a dict of those, plus shape (frames, n_mels), values,
-    frames_per_second and fmax_hz (sr / 2: how high the mel filters can reach).
+    A centred STFT gives stft_frames = 1 + samples // hop (3001 for 30 s); Whisper drops the last, so
+    mel_frames = samples // hop (3000). Returns a dict of those, plus shape (mel_frames, n_mels), values,
+    mel_frames_per_second and fmax_hz (sr / 2: how high the mel filters can reach).
     """
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds < math.inf:
         raise AudiollmError(f"seconds must be a positive finite duration, got {seconds!r}")
@@ -135,9 +134,9 @@ def log_mel_shape(seconds, sr, n_mels=80, window_ms=25, hop_ms=10):
     samples = round(seconds * sr)
     return {
         "samples": samples, "window_samples": window, "n_fft": window, "bins": window // 2 + 1,
-        "hop": hop, "frames_stft": 1 + samples // hop, "frames": samples // hop, "n_mels": n_mels,
+        "hop": hop, "stft_frames": 1 + samples // hop, "mel_frames": samples // hop, "n_mels": n_mels,
         "shape": (samples // hop, n_mels), "values": samples // hop * n_mels,
-        "frames_per_second": sr / hop, "fmax_hz": sr / 2,
+        "mel_frames_per_second": sr / hop, "fmax_hz": sr / 2,
     }
 
 

@@ -1,13 +1,19 @@
-"""Mel filter banks and Whisper's log-Mel spectrogram: the lesson's steps 3-5 and its (T, 80) result.
+"""Whisper's front end: SAMPLE_RATE and the other constants, the mel filter bank, pad_or_trim and the log-Mel
+spectrogram; the lesson's steps 3-5 and its (T, 80) result. Whisper's `audio.py` holds the same pieces
+(its load_audio is resample.load_audio here).
+
+Read `log_mel_literal` first: the lesson's recipe on one screen, in its order. The power STFT (stft.py), then
+the filter bank times the power, frame by frame (step 4), then Whisper's compression `log10_mel` (step 5).
+`log_mel_spectrogram` computes the same numbers faster, with the same steps in the same order: see its
+docstring for why it is faster.
 
 The filter bank is librosa's `librosa.filters.mel` (Slaney mel scale and area normalisation by default,
 HTK on request); Whisper ships exactly `librosa.filters.mel(sr=16000, n_fft=400, n_mels=80)` (128 for
-large-v3). `log_mel_spectrogram` is Whisper's `whisper.log_mel_spectrogram` with the result time-major:
-(n_frames, n_mels) instead of Whisper's (n_mels, n_frames).
+large-v3). `log_mel_spectrogram` is `whisper.log_mel_spectrogram` with the result time-major:
+(n_frames, n_mels) mel frames instead of Whisper's (n_mels, n_frames).
 
 The lesson's step 5 says log(1 + x); Whisper instead takes log10, floors everything 8 decades (80 dB)
-below the loudest value and rescales with (x + 4) / 4. Both are here: `log1p_mel` and
-`log_mel_spectrogram`.
+below the loudest value and rescales with (x + 4) / 4. Both are here: `log1p_mel` and `log10_mel`.
 """
 import math
 import os
@@ -19,19 +25,20 @@ from operator import add, mul
 
 from .errors import AudiollmError, check_float, check_int, check_samples
 from .resample import filter_half_width, load_audio, resample
-from .stft import MAX_N_FFT, power_columns
+from .stft import MAX_N_FFT, power_columns, power_spectrum, stft
 from .wav import open_wav
 
-SAMPLE_RATE = 16000
-N_FFT = 400
-HOP_LENGTH = 160
-CHUNK_LENGTH = 30
+SAMPLE_RATE = 16000  # Hz: every model in the lesson hears 16 kHz mono
+N_FFT = 400  # samples in a 25 ms window
+HOP_LENGTH = 160  # samples in a 10 ms hop
+CHUNK_LENGTH = 30  # seconds in the encoder's input window
 N_SAMPLES = CHUNK_LENGTH * SAMPLE_RATE  # 480000 samples in a 30-second chunk
-N_FRAMES = N_SAMPLES // HOP_LENGTH  # 3000 frames in a mel spectrogram of a chunk
-FRAMES_PER_SECOND = SAMPLE_RATE // HOP_LENGTH  # 10 ms per frame
+N_FRAMES = N_SAMPLES // HOP_LENGTH  # 3000 mel frames in a 30-second chunk
+FRAMES_PER_SECOND = SAMPLE_RATE // HOP_LENGTH  # 100 mel frames a second, 10 ms each
 MAX_POWER = 4.0  # melspectrogram's exponent: 1 is magnitude, 2 power; beyond 4 floats overflow
 MAX_PAD_SAMPLES = 20 * N_SAMPLES  # 10 minutes: the most pad_or_trim, padding and window_s may add
 MAX_FILTER_WEIGHTS = 1 << 23  # n_mels x (n_fft // 2 + 1) of one bank; 128 mels of a 65536-point FFT fit
+
 
 # Slaney's mel scale: linear below 1 kHz (3 mels per 200 Hz), logarithmic above.
 _F_SP = 200.0 / 3
@@ -153,6 +160,45 @@ def mel_filters(sr, n_fft, n_mels=128, fmin=0.0, fmax=None, htk=False, norm="sla
     return weights
 
 
+def log_mel_literal(samples, n_mels=80):
+    """Whisper's log-Mel, literally, in the lesson's order. samples: (n_samples,) at 16 kHz -> (n_frames, n_mels).
+
+    n_frames = n_samples // HOP_LENGTH (the STFT's last frame is dropped, as Whisper does).
+    `log_mel_spectrogram` computes the same numbers faster.
+    """
+    power = power_spectrum(stft(samples, N_FFT, HOP_LENGTH))[:-1]  # steps 2-3: |STFT|^2, (n_frames, 201)
+    filters = mel_filters(SAMPLE_RATE, N_FFT, n_mels)  # step 4: (n_mels, 201) triangles
+    mel = [[sum(map(mul, f, p)) for f in filters] for p in power]  # filters @ power, one frame at a time
+    return log10_mel(mel)  # step 5
+
+
+def log10_mel(mel):
+    """Whisper's compression of mel power: log10 clamped at 1e-10, a floor 8 below the maximum, (x + 4) / 4.
+
+    mel: rows of non-negative power values, (n_frames, n_mels) or transposed -> the same shape, about [-1, 1].
+    """
+    try:
+        log_spec = [[math.log10(v) if v > 1e-10 else -10.0 for v in row] for row in mel]  # log10(max(v, 1e-10))
+        floor = max(map(max, log_spec)) - 8.0  # 80 dB under the loudest value
+        return [[((v if v > floor else floor) + 4.0) / 4.0 for v in row] for row in log_spec]
+    except (TypeError, ValueError):
+        raise AudiollmError("mel: expected non-empty rows of non-negative power values") from None
+
+
+def log1p_mel(mel):
+    """The lesson's compression, log(1 + x) of every value: (T, n_mels) -> (T, n_mels).
+
+    Whisper does otherwise because log(1 + x) depends on the recording's absolute level (for quiet audio
+    it is nearly linear); log10 with a floor 80 dB below the peak is level-independent up to an offset.
+    """
+    try:
+        return [[math.log1p(v) for v in row] for row in mel]
+    except (TypeError, ValueError):
+        raise AudiollmError("mel: expected (T, n_mels) rows of non-negative power values") from None
+
+
+# The same numbers, faster: a sparse filter bank applied to whole rows of frames.
+
 def _sparse(weights):
     """Each filter row as (first non-zero bin, its non-zero span of weights): a triangle touches few bins."""
     out = []
@@ -169,7 +215,8 @@ def _whisper_filters(n_mels):
 
 
 def _apply_filters(sparse_weights, columns):
-    """Sparse (n_mels, n_bins) filters times frequency-major power (n_bins lists of n_frames) -> n_mels lists."""
+    """filters @ power: sparse (n_mels, n_bins) filters times frequency-major power (n_bins lists of n_frames)
+    -> n_mels lists of n_frames, the products summed bin by bin in the order of the dense product."""
     n_frames = len(columns[0])
     mel = []
     for start, span in sparse_weights:
@@ -189,7 +236,7 @@ def melspectrogram(samples, sr=SAMPLE_RATE, n_fft=N_FFT, hop_length=HOP_LENGTH, 
                    norm="slaney"):
     """Mel spectrogram, time-major: (n_samples,) floats -> (n_frames, n_mels), n_frames = 1 + n // hop_length.
 
-    Each frame is mel_filters(...) @ |STFT|^power, as librosa.feature.melspectrogram. The defaults are
+    Each mel frame is mel_filters(...) @ |STFT|^power, as librosa.feature.melspectrogram. The defaults are
     Whisper's (16 kHz, 400-point FFT, hop 160, 80 mels, reflect padding); librosa's own defaults differ
     (sr=22050, n_fft=2048, hop_length=512, n_mels=128, pad_mode="constant"), so pass them explicitly to
     compare.
@@ -211,18 +258,6 @@ def melspectrogram(samples, sr=SAMPLE_RATE, n_fft=N_FFT, hop_length=HOP_LENGTH, 
     return _transpose(mel)
 
 
-def log1p_mel(mel):
-    """The lesson's compression, log(1 + x) of every value: (T, n_mels) -> (T, n_mels).
-
-    Whisper does otherwise because log(1 + x) depends on the recording's absolute level (for quiet audio
-    it is nearly linear); log10 with a floor 80 dB below the peak is level-independent up to an offset.
-    """
-    try:
-        return [[math.log1p(v) for v in row] for row in mel]
-    except (TypeError, ValueError):
-        raise AudiollmError("mel: expected (T, n_mels) rows of non-negative power values") from None
-
-
 def pad_or_trim(samples, length=N_SAMPLES):
     """Pad with zeros or cut to exactly `length` samples (Whisper's pad_or_trim; 30 s at 16 kHz by default)."""
     check_int("length", length, 0, MAX_PAD_SAMPLES)
@@ -233,21 +268,20 @@ def _pad_or_trim(samples, length):
     return samples[:length] if len(samples) >= length else samples + [0.0] * (length - len(samples))
 
 
-def _whisper_log(mel_columns):
-    """Whisper's compression on frequency-major mel power: log10 clamped at 1e-10, floor at max - 8, (x+4)/4."""
-    logs = [[math.log10(v) if v > 1e-10 else -10.0 for v in col] for col in mel_columns]
-    floor = max(map(max, logs)) - 8.0
-    return [[((v if v > floor else floor) + 4.0) / 4.0 for v in col] for col in logs]
-
-
 def log_mel_spectrogram(audio, n_mels=80, padding=0):
-    """Whisper's log-Mel features. audio: 16 kHz samples or a path to an audio file -> (n_frames, n_mels).
+    """Whisper's log-Mel features. audio: 16 kHz samples or a path to a WAV file -> (n_frames, n_mels).
 
-    Like whisper.log_mel_spectrogram (transposed to time-major): `padding` zeros are appended, the STFT is
-    taken (n_fft=400, hop=160, periodic Hann, reflect padding), the last frame is dropped, 201 power bins
-    go through the 80- (or 128-) filter Slaney bank, then log10 (clamped at 1e-10), a floor 8 below the
-    maximum, and (x + 4) / 4. So n_frames = (len(audio) + padding) // 160; 30 s gives (3000, 80).
-    A path is read and resampled to 16 kHz with load_audio first.
+    whisper.log_mel_spectrogram, transposed to time-major: `padding` zeros are appended, the power STFT is
+    taken (n_fft=400, hop=160, periodic Hann, reflect padding), its last STFT frame dropped, the 201 power bins go
+    through the 80- (or 128-) filter Slaney bank, then log10 clamped at 1e-10, a floor 8 below the maximum,
+    and (x + 4) / 4. So n_frames = (len(audio) + padding) // 160 mel frames; 30 s gives (3000, 80). A path is
+    read and resampled to 16 kHz with load_audio first.
+
+    The same numbers as log_mel_literal (to 1e-9; Whisper's own agree with both to 1e-4), faster because
+    - the power comes frequency-major from power_columns (Whisper's layout, (201, n_frames)), whose FFTs run
+      over all frames at once, two frames per FFT, skipping trailing silence (see stft.power_columns);
+    - each mel filter is a triangle over a few bins (391 of the 80 x 201 weights are non-zero), so the filter
+      bank is kept sparse, built once per n_mels, and multiplies a bin's whole row of frames in one `map`.
     """
     check_int("n_mels", n_mels, 1)
     check_int("padding", padding, 0, MAX_PAD_SAMPLES)
@@ -262,9 +296,9 @@ def _log_mel(samples, n_mels):
     """log_mel_spectrogram of a checked list of 16 kHz samples."""
     if len(samples) < HOP_LENGTH:
         raise AudiollmError(f"audio: {len(samples)} samples is less than one hop ({HOP_LENGTH}); nothing to frame")
-    columns = power_columns(samples, N_FFT, HOP_LENGTH)
-    mel = _apply_filters(_whisper_filters(n_mels), [col[:-1] for col in columns])
-    return _transpose(_whisper_log(mel))
+    magnitudes = [col[:-1] for col in power_columns(samples, N_FFT, HOP_LENGTH)]  # |STFT|^2, (201, n_frames)
+    mel_spec = _apply_filters(_whisper_filters(n_mels), magnitudes)  # filters @ magnitudes, (n_mels, n_frames)
+    return _transpose(log10_mel(mel_spec))  # log10, floor, (x + 4) / 4; then time-major (n_frames, n_mels)
 
 
 def _window_samples(reader, k0, k1):
@@ -290,10 +324,10 @@ def _window_samples(reader, k0, k1):
 def log_mel_windows(path, window_s=CHUNK_LENGTH, n_mels=80):
     """Log-Mel features of a long WAV file, one window at a time (Whisper / Audio Flamingo 3 style).
 
-    Yields (window_s * 100, n_mels) rows per window: (3000, n_mels) for the default 30 s; the last window
+    Yields window_s * 100 mel frames of n_mels per window, (3000, n_mels) for the default 30 s; the last window
     is padded with silence like pad_or_trim. Each window is normalised on its own (its own max - 8 floor),
     as when every 30-s chunk goes through log_mel_spectrogram separately. The file is read window by
-    window, so memory stays that of one window however long the file is. A file with no frames yields
+    window, so memory stays that of one window however long the file is. A file with no samples yields
     nothing.
     """
     if isinstance(window_s, bool) or not isinstance(window_s, (int, float)) or not (
@@ -302,7 +336,7 @@ def log_mel_windows(path, window_s=CHUNK_LENGTH, n_mels=80):
                             f"got {window_s!r}")
     length = round(window_s * SAMPLE_RATE)
     if length % HOP_LENGTH or abs(length - window_s * SAMPLE_RATE) > 1e-6:
-        raise AudiollmError(f"window_s: must be a whole number of 10 ms frames, got {window_s!r}")
+        raise AudiollmError(f"window_s: must be a whole number of 10 ms mel frames, got {window_s!r}")
     check_int("n_mels", n_mels, 1)
     with open_wav(path) as reader:
         total = -(-reader.n_frames * SAMPLE_RATE // reader.sample_rate)

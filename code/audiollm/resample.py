@@ -57,7 +57,6 @@ STOP_DB = 80.0  # the promised stop-band attenuation
 DESIGN_DB = 82.0  # what the Kaiser formulas are asked for: 2 dB of margin for their approximations
 MAX_TABLE_TAPS = 1 << 18  # phases * taps; the largest common pair, 11.025 kHz -> 96 kHz, needs 72,960
 PHASES = 512  # table phases when `up` of them would not fit in MAX_TABLE_TAPS
-SAMPLE_RATE = 16000  # Whisper's input rate
 
 
 def _ratio(orig_sr, target_sr):
@@ -179,8 +178,10 @@ def _resample(values, up, down, half, phases):
     return out
 
 
-def load_audio(path, sr=SAMPLE_RATE):
-    """Read a WAV file, mix it to mono and resample it to sr Hz -> list of floats, shape (n,).
+def load_audio(path, sr=16000):
+    """Read a WAV file, mix it to mono and resample it to sr Hz -> list of floats, shape (n_samples,).
+
+    sr defaults to Whisper's rate, mel.SAMPLE_RATE (this module sits below mel.py and does not import it).
 
     Whisper's `load_audio` has the same name and meaning but decodes any format through ffmpeg;
     this one reads WAV (see wav.read_wav) in pure Python. Samples that are not finite (a float WAV may
