@@ -205,12 +205,21 @@ def test_a_tensor_used_twice_gets_both_gradients_and_grads_accumulate():
     assert x.grad == [[2.0, 2.0]]
     ag.sum_all(x * 3.0).backward()
     assert x.grad == [[5.0, 5.0]]
+    y = ag.gelu(x * 2.0)  # backward twice through the same graph: the leaf gets both, the middle starts afresh
+    loss = ag.sum_all(y)
+    x.grad = None
+    loss.backward()
+    once = x.grad
+    loss.backward()
+    assert x.grad == [[2 * g for g in once[0]]] and y.grad == [[1.0, 1.0]]
 
 
 def test_backward_needs_a_gradient_unless_the_output_is_one_number():
     y = Tensor([[1.0, 2.0]], requires_grad=True) * 2.0
     with pytest.raises(AudiollmError, match="grad is needed"):
         y.backward()
+    with pytest.raises(AudiollmError, match="shape"):
+        y.backward([[1.0]])
     y.backward([[1.0, 1.0]])
     with pytest.raises(AudiollmError, match="item"):
         y.item()
@@ -248,6 +257,8 @@ def test_causal_attention_never_reads_the_future():
     (lambda: ag.cross_entropy([[1.0, 2.0]], [0, 1]), "targets"),
     (lambda: ag.softmax([[1.0, 2.0]], key_mask=[True]), "key_mask"),
     (lambda: ag.softmax([[1.0], [2.0]], causal=True), "causal"),
+    (lambda: ag.attention([[1.0] * 4], [[1.0] * 4], [[1.0] * 4], 3), "n_heads"),
+    (lambda: ag.attention([[1.0] * 4], [[1.0] * 4], [[1.0] * 4] * 2, 2), "same shape"),
     (lambda: clip_grad_norm([], 0.0), "max_norm"),
     (lambda: Adam([], lr=0.1), "params"),
     (lambda: Adam([Tensor([[1.0]], requires_grad=True)], lr=-1.0), "lr"),

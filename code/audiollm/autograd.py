@@ -79,6 +79,7 @@ class Tensor:
 
         grad: d(something)/d(self), the same shape; None means self is a (1, 1) loss and d loss/d loss = 1.
         Nodes run in reverse topological order, so each passes on its gradient only once it is complete.
+        Leaves (parameters, inputs) accumulate across calls; the nodes in between start from zero each call.
         """
         if not self.requires_grad:
             raise AudiollmError("backward: this Tensor does not depend on anything that requires a gradient "
@@ -88,6 +89,8 @@ class Tensor:
                 raise AudiollmError(f"backward: grad is needed for a Tensor of shape {self.shape}; "
                                     "only a (1, 1) loss has the implicit gradient 1")
             grad = [[1.0]]
+        elif len(grad) != self.shape[0] or any(len(row) != self.shape[1] for row in grad):
+            raise AudiollmError(f"backward: grad must have the shape {self.shape} of the Tensor")
         order, seen, stack = [], set(), [(self, False)]
         while stack:  # iterative depth-first post-order: parents before the nodes made from them
             node, parents_done = stack.pop()
@@ -97,6 +100,9 @@ class Tensor:
                 seen.add(id(node))
                 stack.append((node, True))
                 stack.extend((p, False) for p in node._parents)
+        for node in order:
+            if node._backward is not None:
+                node.grad = None
         self._accumulate(grad)
         for node in reversed(order):
             if node._backward is not None and node.grad is not None:
@@ -164,7 +170,7 @@ def dots(X, W):
 
         a . b = (|a|^2 + |b|^2 - |a - b|^2) / 2
 
-    Rounding: the literal sum errs by a few ulps of |a| |b|; the identity by a few ulps of
+    Rounding: the literal sum errs by a few ulps of |a| |b| (more for long rows); the identity by a few ulps of
     (|a|^2 + |b|^2) / 2, which is as good when |a| = |b| and loses 6 digits for a gradient of 1e-6
     against activations of 1. So the smaller matrix is first scaled by the power of two s that brings
     the two matrices' mean row norms together (exact, and undone exactly in the half-norms below): the
@@ -463,7 +469,7 @@ def columns(x, start, stop):
 
     def backward(g):
         before, after = [0.0] * start, [0.0] * (d - stop)
-        x._accumulate([before + row + after for row in g])
+        x._accumulate([[*before, *row, *after] for row in g])
     return _node([row[start:stop] for row in x.data], (x,), backward)
 
 
@@ -496,11 +502,14 @@ def attention(q, k, v, n_heads, key_mask=None, causal=False, need_weights=True):
     """
     q, k, v = tensor(q), tensor(k), tensor(v)
     d = q.shape[1]
+    if not isinstance(n_heads, int) or n_heads < 1 or d % n_heads or k.shape[1] != d or v.shape != k.shape:
+        raise AudiollmError(f"attention: n_heads={n_heads!r} must divide the width {d} of q, k and v, and k and v "
+                            f"must have the same shape (got {q.shape}, {k.shape}, {v.shape})")
     d_head = d // n_heads
     heads, total = [], None
     for h in range(0, d, d_head):
         q_h, k_h, v_h = (columns(t, h, h + d_head) for t in (q, k, v))
-        # (q / sqrt(d_head)) . k: scaling q (d_head numbers a row) rather than the scores gives q.k/sqrt(d), as torch
+        # (q / sqrt(d_head)) . k is q.k / sqrt(d_head); scaling q (d_head numbers a row) is cheaper, as in torch
         weights = softmax(matmul_t(scale(q_h, 1.0 / sqrt(d_head)), k_h), key_mask, causal)
         heads.append(matmul(weights, v_h))
         if need_weights:

@@ -297,7 +297,8 @@ def save_weights(path, model, meta=None):
         text = json.dumps({"format": WEIGHTS_FORMAT, "meta": meta, "tensors": tensors}, sort_keys=True,
                           separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError) as error:
-        raise AudiollmError(f"meta: must hold only JSON data (dicts, lists, strings, finite numbers): {error}") from None
+        message = f"meta: must hold only JSON data (dicts, lists, strings, finite numbers): {error}"
+        raise AudiollmError(message) from None
     return write_atomic(path, text + "\n")
 
 
