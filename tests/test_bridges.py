@@ -6,6 +6,7 @@ import random
 import pytest
 
 from audiollm import nn
+from audiollm import autograd as ag
 from audiollm.autograd import Tensor
 from audiollm.bridges import (BRIDGES, PooledMLPAdapter, QFormer, WindowQFormer, bridge_costs,
                               format_cost_table, tokens_per_clip)
@@ -154,6 +155,23 @@ def test_same_seed_is_bit_identical_and_another_seed_differs(make):
     assert make(4).forward(frames)[0] != first[0]
 
 
+@pytest.mark.parametrize("make", [
+    lambda: QFormer(n_queries=4, **SMALL),
+    lambda: WindowQFormer(window=5, **SMALL),
+    lambda: PooledMLPAdapter(d_audio=8, d_llm=12),
+])
+def test_a_tensor_in_gives_the_same_tokens_with_a_graph_to_every_parameter(make):
+    bridge, frames = make(), frames_of(20)
+    tokens, weights = bridge.forward(frames)
+    graph_tokens, graph_weights = bridge.forward(Tensor(frames))
+    assert isinstance(tokens, list) and graph_tokens.data == tokens and graph_weights == weights
+    ag.sum_all(graph_tokens).backward()
+    zero = {name for name, p in bridge.named_parameters() if not any(any(row) for row in p.grad)}
+    # one query per window: its self-attention softmax is over one key, always 1, so q and k learn nothing
+    assert zero == ({"qformer.blocks.0.self_attn.q_proj.weight", "qformer.blocks.0.self_attn.q_proj.bias",
+                     "qformer.blocks.0.self_attn.k_proj.weight"} if isinstance(bridge, WindowQFormer) else set())
+
+
 # ---- parameter and multiply-add counts ----
 
 @pytest.mark.parametrize("bridge", [
@@ -252,6 +270,8 @@ def test_cost_table_is_markdown_with_one_row_per_setting():
     (lambda: QFormer(**SMALL).forward([]), "frames"),
     (lambda: QFormer(**SMALL).forward(frames_of(5, d=7)), "frames"),
     (lambda: QFormer(**SMALL).forward([[math.nan] * 8] * 3), "frames"),
+    (lambda: QFormer(**SMALL).forward([[1e300] * 8] * 3), "frames: every value must be a finite number"),
+    (lambda: PooledMLPAdapter(d_audio=8).forward([[math.inf] * 8] * 3), "frames: every value must be a finite"),
     (lambda: QFormer(**SMALL).forward([["a"] * 8]), "frames"),
     (lambda: QFormer(**SMALL).forward(frames_of(5), key_mask=[True] * 4), "key_mask"),
     (lambda: QFormer(**SMALL).forward(frames_of(5), key_mask=[False] * 5), "key_mask"),

@@ -6,6 +6,7 @@ import pytest
 from audiollm.encoder import (
     AcousticEncoder, Conv1d, FrameEncoder, concat_features, frame_mask, output_length,
 )
+from audiollm.autograd import Tensor, gather_rows, sum_all
 from audiollm.errors import AudiollmError
 
 
@@ -49,6 +50,16 @@ def test_masked_frames_equal_valid_frames_alone(small):
     assert all(r == [0.0] * 16 for r in masked[39:])
     # and the mask matters: without it the padding leaks into the valid frames through attention
     assert max_abs_diff(small.forward(frames)[:39], alone) > 1e-3
+
+
+def test_a_tensor_in_gives_the_same_frames_with_a_graph_to_every_parameter():
+    enc = FrameEncoder(n_mels=8, d_model=8, n_heads=2, n_ctx=10, seed=1)
+    frames = Tensor(mel(12, 8), requires_grad=True)
+    out = enc.forward(frames, n_valid=9)
+    assert out.data == enc.forward(frames.data, n_valid=9)
+    sum_all(gather_rows(out, range(5))).backward()  # the 5 valid encoder frames
+    assert all(any(any(row) for row in p.grad) for p in enc.parameters())
+    assert any(frames.grad[8]) and not any(frames.grad[9])  # gradients reach the valid mel frames only
 
 
 def test_seed_determinism():
