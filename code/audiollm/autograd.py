@@ -4,8 +4,8 @@ inference and for training (lesson: "Audio Q-former" and the training that follo
 micrograd's idea at matrix granularity. A `Tensor` holds `data`, a matrix as a list of rows (a vector is one
 row), its `grad` (the same shape, None until backward reaches it), the Tensors it was computed from, and a
 closure that, given the gradient of the output, adds each input's share to that input's grad: the chain
-rule, one op at a time. Below, every op is its forward followed by its local gradient. A training step of
-the Q-former builds a few hundred nodes, not millions, so the bookkeeping is free next to the arithmetic.
+rule, one op at a time. Below, every op is its forward followed by its local gradient. A one-block
+Q-former builds about a hundred nodes per clip, not millions: the bookkeeping is free next to the arithmetic.
 
 Inference builds no graph: under `no_grad()`, or when no input needs a gradient, an op returns a bare
 Tensor, and the cost is the list maths alone.
