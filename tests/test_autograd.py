@@ -244,6 +244,11 @@ def test_causal_attention_never_reads_the_future():
     assert_close(first[0].data[:4], second[0].data[:4], 1e-14)  # the kernel's rounding sees every row
     assert first[0].data[4] != second[0].data[4]
     assert first[1][0] == [1.0, 0.0, 0.0, 0.0, 0.0] and first[1][3][4] == 0.0
+    _, both = ag.attention(x, x, x, 2, key_mask=[True, False, True, False, True], causal=True)
+    assert [[j for j, w in enumerate(row) if w] for row in both] == [[0], [0], [0, 2], [0, 2], [0, 2, 4]]
+    assert all(abs(sum(row) - 1.0) < 1e-12 for row in both)
+    with pytest.raises(AudiollmError, match="row 0 nothing to attend to"):
+        ag.attention(x, x, x, 2, key_mask=[False, True, True, True, True], causal=True)
 
 
 @pytest.mark.parametrize("call, word", [

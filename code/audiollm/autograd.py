@@ -345,8 +345,11 @@ def softmax(x, key_mask=None, causal=False):
     if causal:
         rows = [[*row[:i + m - n + 1], *[-math.inf] * (n - 1 - i)] for i, row in enumerate(rows)]
     out = []
-    for row in rows:
-        e = list(map(exp, map(sub, row, repeat(max(row)))))
+    for i, row in enumerate(rows):
+        top = max(row)
+        if top == -math.inf:
+            raise AudiollmError(f"softmax: the masks leave row {i} nothing to attend to")
+        e = list(map(exp, map(sub, row, repeat(top))))
         out.append(list(map(truediv, e, repeat(sum(e)))))
 
     def backward(g):  # dx_j = p_j (g_j - sum_k g_k p_k)
@@ -501,10 +504,18 @@ def attention(q, k, v, n_heads, key_mask=None, causal=False, need_weights=True):
     plain lists, each row summing to 1 and masked keys exactly 0; None when need_weights is False.
     """
     q, k, v = tensor(q), tensor(k), tensor(v)
-    d = q.shape[1]
+    d, nk = q.shape[1], k.shape[0]
     if not isinstance(n_heads, int) or n_heads < 1 or d % n_heads or k.shape[1] != d or v.shape != k.shape:
         raise AudiollmError(f"attention: n_heads={n_heads!r} must divide the width {d} of q, k and v, and k and v "
                             f"must have the same shape (got {q.shape}, {k.shape}, {v.shape})")
+    keep = None
+    if key_mask is not None and not causal:
+        # A masked key would get weight exactly 0: leave its rows of k and v out rather than score them
+        # (the same numbers, and 10 s of real audio in a 30-s window costs a third).
+        if len(key_mask) != nk or not any(key_mask):
+            raise AudiollmError(f"attention: key_mask needs {nk} entries, at least one True")
+        keep = [j for j, m in enumerate(key_mask) if m]
+        k, v, key_mask = gather_rows(k, keep), gather_rows(v, keep), None
     d_head = d // n_heads
     heads, total = [], None
     for h in range(0, d, d_head):
@@ -516,9 +527,18 @@ def attention(q, k, v, n_heads, key_mask=None, causal=False, need_weights=True):
             total = weights.data if total is None else [list(map(_add, a, b)) for a, b in zip(total, weights.data)]
         del weights  # one (nq, nk) matrix at a time: 1500 x 1500 floats take 72 MB
     out = heads[0] if n_heads == 1 else concat_cols(heads)
-    if need_weights:
-        return out, [[w / n_heads for w in row] for row in total]
-    return out, None
+    if not need_weights:
+        return out, None
+    average = [[w / n_heads for w in row] for row in total]
+    if keep is None or len(keep) == nk:
+        return out, average
+    padded = []  # the left-out keys back in their places, with weight 0
+    for row in average:
+        full = [0.0] * nk
+        for j, w in zip(keep, row):
+            full[j] = w
+        padded.append(full)
+    return out, padded
 
 
 # ---- training ----
