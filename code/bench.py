@@ -25,6 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from audiollm import bridges, encoder, mel, wav  # noqa: E402
+from audiollm.autograd import Adam, Tensor, cross_entropy, no_grad  # noqa: E402
 from audiollm.experiment import run_experiment  # noqa: E402
 from audiollm.fft import fft_columns  # noqa: E402
 from audiollm.resample import resample  # noqa: E402
@@ -139,6 +140,8 @@ class Bench:
         self.front_end()
         if self.wanted("model"):
             self.model()
+        if self.wanted("train"):
+            self.train()
         if self.wanted("main"):
             t = _median_time(lambda: subprocess.run([sys.executable, os.path.join(HERE, "main.py"), "--out",
                                                      os.path.join(self.tmp, "out")], check=True,
@@ -243,12 +246,42 @@ class Bench:
         self.row("model", "peak RSS, whole path, unmasked", "30 s of audio", rss, "<= 300 MB", unit="MB")
 
 
+    def train(self):
+        """A training step of the Q-former at the size the training issue uses: the forward with the graph,
+        the loss, backward through every op, and Adam."""
+        rng = random.Random(2)
+        qformer = bridges.QFormer(d_audio=32, d_model=32, n_heads=2, n_layers=1, n_queries=16, d_llm=32)
+        frames = Tensor([[rng.gauss(0, 1) for _ in range(32)] for _ in range(150)])
+        targets = [rng.randrange(32) for _ in range(16)]
+        opt = Adam(qformer.parameters())
+        name, size = "QFormer d=32, 2 heads, 16 queries, 1 block", "150 x 32 frames"
+
+        def forward():
+            with no_grad():
+                qformer.forward(frames)
+
+        def forward_backward():
+            qformer.zero_grad()
+            cross_entropy(qformer.forward(frames)[0], targets).backward()
+
+        def step():
+            loss = cross_entropy(qformer.forward(frames)[0], targets)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        runs = 5 * self.runs  # milliseconds each: more runs for a steady median
+        self.row("train", f"{name}: forward (no graph)", size, _median_time(forward, runs), "-")
+        self.row("train", f"{name}: forward + backward", size, _median_time(forward_backward, runs), "-")
+        self.row("train", f"{name}: training step with Adam ({qformer.n_params()} params)", size,
+                 _median_time(step, runs), "-")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per row; the median is reported (default 5)")
     parser.add_argument("--only", nargs="*", default=[],
-                        choices=["read", "resample", "fft", "stft", "mel", "log-mel", "model", "main", "experiment",
-                                 "windows"],
+                        choices=["read", "resample", "fft", "stft", "mel", "log-mel", "model", "train", "main",
+                                 "experiment", "windows"],
                         help="run only these rows")
     args = parser.parse_args()
     if args.runs < 1:

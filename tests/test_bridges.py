@@ -6,6 +6,8 @@ import random
 import pytest
 
 from audiollm import nn
+from audiollm import autograd as ag
+from audiollm.autograd import Tensor
 from audiollm.bridges import (BRIDGES, PooledMLPAdapter, QFormer, WindowQFormer, bridge_costs,
                               format_cost_table, tokens_per_clip)
 from audiollm.errors import AudiollmError
@@ -25,9 +27,12 @@ def close(a, b, tol=1e-9):
 
 
 def count_floats(obj):
-    """Learnable floats held by a bridge: every float inside a list, found through attributes."""
+    """Learnable floats held by a bridge: every float of a Tensor that requires a gradient, found through
+    attributes and lists (not through Module.named_parameters, which n_params could share a bug with)."""
+    if isinstance(obj, Tensor):
+        return sum(isinstance(v, float) for row in obj.data for v in row) if obj.requires_grad else 0
     if isinstance(obj, list):
-        return sum(1 if isinstance(v, float) else count_floats(v) for v in obj)
+        return sum(count_floats(v) for v in obj)
     if hasattr(obj, "__dict__"):
         return sum(count_floats(v) for v in vars(obj).values())
     return 0
@@ -150,6 +155,23 @@ def test_same_seed_is_bit_identical_and_another_seed_differs(make):
     assert make(4).forward(frames)[0] != first[0]
 
 
+@pytest.mark.parametrize("make", [
+    lambda: QFormer(n_queries=4, **SMALL),
+    lambda: WindowQFormer(window=5, **SMALL),
+    lambda: PooledMLPAdapter(d_audio=8, d_llm=12),
+])
+def test_a_tensor_in_gives_the_same_tokens_with_a_graph_to_every_parameter(make):
+    bridge, frames = make(), frames_of(20)
+    tokens, weights = bridge.forward(frames)
+    graph_tokens, graph_weights = bridge.forward(Tensor(frames))
+    assert isinstance(tokens, list) and graph_tokens.data == tokens and graph_weights == weights
+    ag.sum_all(graph_tokens).backward()
+    zero = {name for name, p in bridge.named_parameters() if not any(any(row) for row in p.grad)}
+    # one query per window: its self-attention softmax is over one key, always 1, so q and k learn nothing
+    assert zero == ({"qformer.blocks.0.self_attn.q_proj.weight", "qformer.blocks.0.self_attn.q_proj.bias",
+                     "qformer.blocks.0.self_attn.k_proj.weight"} if isinstance(bridge, WindowQFormer) else set())
+
+
 # ---- parameter and multiply-add counts ----
 
 @pytest.mark.parametrize("bridge", [
@@ -158,7 +180,7 @@ def test_same_seed_is_bit_identical_and_another_seed_differs(make):
     PooledMLPAdapter(d_audio=6, d_llm=5),
 ])
 def test_n_params_counts_every_learnable_float(bridge):
-    assert bridge.n_params() == count_floats(bridge)
+    assert bridge.n_params() == count_floats(bridge) == nn.Module.n_params(bridge)
 
 
 @pytest.mark.parametrize("bridge, n_frames", [
@@ -170,13 +192,13 @@ def test_macs_equal_the_products_forward_runs(monkeypatch, bridge, n_frames):
     counted = []
     real_linear, real_attention = nn.linear, nn.attention
 
-    def linear(X, W, b=None):
-        counted.append(len(X) * len(W) * len(W[0]))
-        return real_linear(X, W, b)
+    def linear(x, weight, bias=None):
+        counted.append(x.shape[0] * weight.shape[0] * weight.shape[1])
+        return real_linear(x, weight, bias)
 
-    def attention(q, k, v, n_heads, key_mask=None, need_weights=True):
-        counted.append(2 * len(q) * len(k) * len(q[0]))
-        return real_attention(q, k, v, n_heads, key_mask, need_weights)
+    def attention(q, k, v, *args):
+        counted.append(2 * q.shape[0] * k.shape[0] * q.shape[1])
+        return real_attention(q, k, v, *args)
 
     monkeypatch.setattr(nn, "linear", linear)
     monkeypatch.setattr(nn, "attention", attention)
@@ -248,6 +270,8 @@ def test_cost_table_is_markdown_with_one_row_per_setting():
     (lambda: QFormer(**SMALL).forward([]), "frames"),
     (lambda: QFormer(**SMALL).forward(frames_of(5, d=7)), "frames"),
     (lambda: QFormer(**SMALL).forward([[math.nan] * 8] * 3), "frames"),
+    (lambda: QFormer(**SMALL).forward([[1e300] * 8] * 3), "frames: every value must be a finite number"),
+    (lambda: PooledMLPAdapter(d_audio=8).forward([[math.inf] * 8] * 3), "frames: every value must be a finite"),
     (lambda: QFormer(**SMALL).forward([["a"] * 8]), "frames"),
     (lambda: QFormer(**SMALL).forward(frames_of(5), key_mask=[True] * 4), "key_mask"),
     (lambda: QFormer(**SMALL).forward(frames_of(5), key_mask=[False] * 5), "key_mask"),

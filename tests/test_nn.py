@@ -1,13 +1,16 @@
+import base64
+import json
 import math
+import os
 import random
 
 import pytest
 
-from audiollm.errors import AudiollmError
-from audiollm.nn import (
-    MLP, LayerNorm, Linear, MultiHeadAttention, TransformerBlock, attention, gelu, gelu_rows,
-    layer_norm, linear, matmul, sinusoids, softmax, softmax_rows, transpose,
-)
+from audiollm.autograd import Tensor, attention, gelu, layer_norm, linear, no_grad, sum_all
+from audiollm.bridges import QFormer
+from audiollm.errors import AudiollmError, WeightsFileError
+from audiollm.nn import (MLP, Embedding, LayerNorm, Linear, Module, MultiHeadAttention, TransformerBlock,
+                         check_input, lists_in_lists_out, load_weights, save_weights, sinusoids, softmax_rows)
 
 
 def rand_matrix(rng, n, m, scale=1.0):
@@ -22,62 +25,31 @@ def assert_close(a, b, tol):
             assert abs(x - y) <= tol, (x, y)
 
 
-def test_matmul_and_transpose_by_hand():
-    A = [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
-    B = [[1.0, 0.0, -1.0], [2.0, 1.0, 0.5]]
-    assert_close(matmul(A, B), [[5.0, 2.0, 0.0], [11.0, 4.0, -1.0], [17.0, 6.0, -2.0]], 1e-12)
-    assert transpose(A) == [[1.0, 3.0, 5.0], [2.0, 4.0, 6.0]]
-
-
-def test_dot_products_are_accurate_for_large_rows():
-    # The polarisation identity keeps the error near 1e-16 * (|a|^2 + |b|^2), even for opposite rows.
-    rng = random.Random(1)
-    A = rand_matrix(rng, 5, 300, 3.0)
-    B = [[-x for x in A[0]]] + rand_matrix(rng, 3, 300, 3.0)
-    got = matmul(A, transpose(B))
-    for i, a in enumerate(A):
-        for j, b in enumerate(B):
-            exact = math.fsum(x * y for x, y in zip(a, b))
-            assert abs(got[i][j] - exact) <= 1e-9 * (1.0 + abs(exact))
-
+# ---- layers by hand ----
 
 def test_linear_matches_hand_result_with_and_without_bias():
     X = [[1.0, 2.0], [0.0, -1.0]]
     W = [[1.0, 1.0], [2.0, -1.0], [0.5, 0.0]]
-    assert_close(linear(X, W), [[3.0, 0.0, 0.5], [-1.0, 1.0, 0.0]], 1e-12)
-    assert_close(linear(X, W, [1.0, 2.0, 3.0]), [[4.0, 2.0, 3.5], [0.0, 3.0, 3.0]], 1e-12)
-
-
-def test_softmax_values_and_stability():
-    assert_close([softmax([0.0, math.log(2.0)])], [[1 / 3, 2 / 3]], 1e-12)
-    assert softmax([1000.0, 1000.0]) == [0.5, 0.5]
-    rows = softmax_rows([[1.0, 2.0, 3.0], [-5.0, 0.0, 5.0]])
-    assert all(abs(sum(r) - 1.0) < 1e-12 for r in rows)
-    assert rows[0][2] > rows[0][1] > rows[0][0]
+    assert_close(linear(X, W).data, [[3.0, 0.0, 0.5], [-1.0, 1.0, 0.0]], 1e-12)
+    assert_close(linear(X, W, [[1.0, 2.0, 3.0]]).data, [[4.0, 2.0, 3.5], [0.0, 3.0, 3.0]], 1e-12)
 
 
 def test_layer_norm_by_hand():
-    out = layer_norm([[1.0, 2.0, 3.0]], [1.0, 1.0, 2.0], [0.0, 0.5, 0.0], eps=1e-5)
+    out = layer_norm([[1.0, 2.0, 3.0]], [[1.0, 1.0, 2.0]], [[0.0, 0.5, 0.0]], eps=1e-5).data
     s = math.sqrt(2.0 / 3.0 + 1e-5)
     assert_close(out, [[-1.0 / s, 0.5, 2.0 / s]], 1e-12)
 
 
 def test_gelu_exact_erf_form():
-    assert gelu(0.0) == 0.0
-    assert abs(gelu(1.0) - 0.8413447460685429) < 1e-15
-    assert abs(gelu(-1.0) + 0.15865525393145707) < 1e-15
-    assert gelu_rows([[1.0, -1.0]]) == [[gelu(1.0), gelu(-1.0)]]
+    assert_close(gelu([[0.0, 1.0, -1.0]]).data, [[0.0, 0.8413447460685429, -0.15865525393145707]], 1e-15)
 
 
 def test_attention_single_head_by_hand():
-    q = [[1.0, 0.0]]
-    k = [[1.0, 0.0], [0.0, 1.0]]
-    v = [[1.0, 2.0], [3.0, 4.0]]
-    out, w = attention(q, k, v, 1)
+    out, w = attention([[1.0, 0.0]], [[1.0, 0.0], [0.0, 1.0]], [[1.0, 2.0], [3.0, 4.0]], 1)
     s = 1.0 / math.sqrt(2.0)  # q.k0 / sqrt(d_head=2); q.k1 = 0
     w0 = math.exp(s) / (math.exp(s) + 1.0)
     assert_close(w, [[w0, 1.0 - w0]], 1e-12)
-    assert_close(out, [[w0 * 1.0 + (1 - w0) * 3.0, w0 * 2.0 + (1 - w0) * 4.0]], 1e-12)
+    assert_close(out.data, [[w0 * 1.0 + (1 - w0) * 3.0, w0 * 2.0 + (1 - w0) * 4.0]], 1e-12)
 
 
 def test_attention_heads_are_independent_and_concatenated():
@@ -86,12 +58,11 @@ def test_attention_heads_are_independent_and_concatenated():
     out, w = attention(q, k, v, 2)
     halves = [attention([r[s] for r in q], [r[s] for r in k], [r[s] for r in v], 1)
               for s in (slice(0, 4), slice(4, 8))]
-    assert_close(out, [a + b for a, b in zip(halves[0][0], halves[1][0])], 1e-12)
+    assert_close(out.data, [a + b for a, b in zip(halves[0][0].data, halves[1][0].data)], 1e-12)
     assert_close(w, [[(x + y) / 2 for x, y in zip(a, b)] for a, b in zip(halves[0][1], halves[1][1])], 1e-12)
-    assert all(abs(sum(r) - 1.0) < 1e-12 for r in w)
 
 
-def test_key_mask_gives_exact_zero_weight_and_ignores_masked_keys():
+def test_key_mask_gives_exact_zero_weight_and_equals_dropping_the_keys():
     rng = random.Random(3)
     q, k, v = (rand_matrix(rng, n, 8) for n in (4, 6, 6))
     mask = [True, False, True, True, False, True]
@@ -99,10 +70,10 @@ def test_key_mask_gives_exact_zero_weight_and_ignores_masked_keys():
     assert all(row[1] == 0.0 and row[4] == 0.0 for row in w)
     kept = [j for j, m in enumerate(mask) if m]
     ref_out, ref_w = attention(q, [k[j] for j in kept], [v[j] for j in kept], 2)
-    assert_close(out, ref_out, 1e-12)
+    assert_close(out.data, ref_out.data, 1e-12)
     assert_close([[row[j] for j in kept] for row in w], ref_w, 1e-12)
     no_w_out, none = attention(q, k, v, 2, key_mask=mask, need_weights=False)
-    assert none is None and no_w_out == out
+    assert none is None and no_w_out.data == out.data
 
 
 def test_sinusoids_match_whisper_formula():
@@ -114,50 +85,207 @@ def test_sinusoids_match_whisper_formula():
     assert abs(pe[3][6] - math.cos(3 * math.exp(-inc * 2))) < 1e-15
 
 
+def test_softmax_rows_on_plain_lists():
+    rows = softmax_rows([[0.0, math.log(2.0)], [1000.0, 1000.0]])
+    assert_close(rows, [[1 / 3, 2 / 3], [0.5, 0.5]], 1e-12)
+
+
+# ---- modules ----
+
 def test_modules_are_deterministic_and_torch_initialised():
     a, b = Linear(16, 4, random.Random(7)), Linear(16, 4, random.Random(7))
-    assert a.weight == b.weight and a.bias == b.bias
-    assert all(abs(x) <= 0.25 for row in a.weight for x in row)
-    assert Linear(16, 4, random.Random(8)).weight != a.weight
+    assert a.state_dict() == b.state_dict()
+    assert all(abs(x) <= 0.25 for row in a.weight.data for x in row)
+    assert Linear(16, 4, random.Random(8)).weight.data != a.weight.data
     assert Linear(16, 4, random.Random(0), bias=False).bias is None
     ln = LayerNorm(3)
-    assert ln.weight == [1.0] * 3 and ln.bias == [0.0] * 3
+    assert ln.weight.data == [[1.0] * 3] and ln.bias.data == [[0.0] * 3]
     assert MLP(8, 32, random.Random(0)).n_params() == 8 * 32 + 32 + 32 * 8 + 8
     # q, v, out projections with bias; k_proj without (Whisper): 4 d^2 + 3 d
     assert MultiHeadAttention(8, 2, random.Random(0)).n_params() == 4 * 64 + 3 * 8
-    x = rand_matrix(random.Random(0), 6, 8)
-    out = TransformerBlock(8, 2, random.Random(0))(x)
-    assert len(out) == 6 and len(out[0]) == 8
+    out = TransformerBlock(8, 2, random.Random(0))(rand_matrix(random.Random(0), 6, 8))
+    assert out.shape == (6, 8)
+
+
+def test_named_parameters_are_dotted_and_in_constructor_order():
+    block = TransformerBlock(4, 2, random.Random(0))
+    names = [name for name, _ in block.named_parameters()]
+    assert names[:4] == ["attn_ln.weight", "attn_ln.bias", "attn.q_proj.weight", "attn.q_proj.bias"]
+    assert "attn.k_proj.bias" not in names and names[-1] == "mlp.fc2.bias"
+    assert [p for _, p in block.named_parameters()] == block.parameters()
+    assert block.n_params() == sum(len(p.data) * len(p.data[0]) for p in block.parameters())
+    q = QFormer(d_audio=4, d_model=4, n_heads=2, n_layers=2, n_queries=2, d_llm=3)
+    assert [n for n, _ in q.named_parameters() if n.endswith("fc1.weight")] == [
+        "blocks.0.mlp.fc1.weight", "blocks.1.mlp.fc1.weight"]
 
 
 def test_cross_attention_reads_context_of_another_width():
     rng = random.Random(4)
     mha = MultiHeadAttention(8, 2, rng, d_kv=12)
     out, w = mha(rand_matrix(rng, 3, 8), context=rand_matrix(rng, 7, 12))
-    assert len(out) == 3 and len(out[0]) == 8 and len(w) == 3 and len(w[0]) == 7
+    assert out.shape == (3, 8) and len(w) == 3 and len(w[0]) == 7
 
 
-@pytest.mark.parametrize("call, word", [
-    (lambda: matmul([[1.0, 2.0]], [[1.0, 2.0]]), "columns"),
-    (lambda: matmul([], [[1.0]]), "A"),
-    (lambda: linear([[1.0, 2.0]], [[1.0]]), "W"),
-    (lambda: linear([[1.0]], [[1.0]], [1.0, 2.0]), "b"),
-    (lambda: linear([[1.0], [1.0, 2.0]], [[1.0]]), "X"),
-    (lambda: softmax([]), "row"),
-    (lambda: layer_norm([[1.0, 2.0]], [1.0], [0.0, 0.0]), "gamma"),
-    (lambda: attention([[1.0] * 4], [[1.0] * 4], [[1.0] * 4], 3), "n_heads"),
-    (lambda: attention([[1.0] * 4], [[1.0] * 4], [[1.0] * 4], 2, key_mask=[True, True]), "key_mask"),
-    (lambda: attention([[1.0] * 4], [[1.0] * 4], [[1.0] * 4], 2, key_mask=[False]), "key_mask"),
-    (lambda: attention([[1.0] * 4], [[1.0] * 4], [[1.0] * 4] * 2, 2), "v"),
-    (lambda: sinusoids(4, 7), "channels"),
-    (lambda: sinusoids(0, 8), "length"),
-    (lambda: MultiHeadAttention(10, 3, random.Random(0)), "n_heads"),
-    (lambda: Linear(0, 3, random.Random(0)), "d_in"),
-    (lambda: Linear(3, 3, 0), "rng"),
+def test_causal_block_output_at_a_position_ignores_later_positions():
+    block = TransformerBlock(8, 2, random.Random(5))
+    x = rand_matrix(random.Random(6), 5, 8)
+    changed = [row[:] for row in x]
+    changed[3] = [v + 1.0 for v in changed[3]]
+    a, b = block(x, causal=True).data, block(changed, causal=True).data
+    assert_close(a[:3], b[:3], 1e-12)
+    assert max(abs(u - w) for u, w in zip(a[3], b[3])) > 1e-3
+
+
+def test_embedding_looks_up_rows_and_sends_gradients_back_to_them():
+    emb = Embedding(5, 3, random.Random(0))
+    out = emb([4, 1, 4])
+    assert out.data == [emb.weight.data[4], emb.weight.data[1], emb.weight.data[4]]
+    sum_all(out).backward()
+    assert emb.weight.grad == [[0.0] * 3, [1.0] * 3, [0.0] * 3, [0.0] * 3, [2.0] * 3]
+
+
+def test_state_dict_round_trip_and_zero_grad():
+    a, b = MLP(3, 5, random.Random(1)), MLP(3, 5, random.Random(2))
+    b.load_state_dict(a.state_dict())
+    x = rand_matrix(random.Random(3), 4, 3)
+    assert a(x).data == b(x).data
+    sum_all(b(Tensor(x))).backward()
+    assert all(p.grad is not None for p in b.parameters())
+    b.zero_grad()
+    assert all(p.grad is None for p in b.parameters())
+
+
+@pytest.mark.parametrize("change, word", [
+    (lambda s: s.pop("fc2.bias"), "'fc2.bias' is missing"),
+    (lambda s: s.update({"fc3.weight": [[1.0]]}), "'fc3.weight' is not in this MLP"),
+    (lambda s: s.update({"fc1.bias": [[0.0] * 4]}), r"'fc1.bias' has shape \(1, 4\), the model needs \(1, 5\)"),
+    (lambda s: s["fc1.weight"][2].__setitem__(1, math.nan), "'fc1.weight': every value must be a finite"),
+    (lambda s: s.update({"fc1.weight": None}), "'fc1.weight': expected a non-empty list"),
 ])
-def test_bad_inputs_name_the_problem(call, word):
+def test_load_state_dict_names_the_parameter_and_changes_nothing(change, word):
+    model = MLP(3, 5, random.Random(1))
+    before = model.state_dict()
+    state = MLP(3, 5, random.Random(2)).state_dict()
+    change(state)
     with pytest.raises(AudiollmError, match=word):
-        call()
+        model.load_state_dict(state)
+    assert model.state_dict() == before
+
+
+# ---- one forward for inference and training ----
+
+class Doubler(Module):
+    def __init__(self):
+        self.lin = Linear(2, 2, random.Random(0))
+
+    @lists_in_lists_out
+    def forward(self, x):
+        x = check_input("x", x, 2, "d")
+        return self.lin(x), "extra"
+
+
+def test_lists_in_lists_out_without_a_graph_tensors_in_tensors_out_with_one():
+    model = Doubler()
+    rows = [[1.0, 2.0], [3.0, -1.0]]
+    out, extra = model.forward(rows)
+    assert isinstance(out, list) and extra == "extra"
+    graph, _ = model.forward(Tensor(rows))
+    assert isinstance(graph, Tensor) and graph.requires_grad and graph.data == out
+    with no_grad():
+        assert not model.forward(Tensor(rows))[0].requires_grad
+    with pytest.raises(AudiollmError, match="x: row 1 has 1 values, expected d=2"):
+        model.forward([[1.0, 2.0], [3.0]])
+    with pytest.raises(AudiollmError, match="x: every value must be a finite number"):
+        model.forward(Tensor([[1.0, math.inf]]))
+
+
+# ---- weights files ----
+
+def qformer(d_model=8, seed=0):
+    return QFormer(d_audio=6, d_model=d_model, n_heads=2, n_queries=3, d_llm=5, seed=seed)
+
+
+def test_weights_round_trip_as_float32_with_meta(tmp_path):
+    path = str(tmp_path / "q.weights.json")
+    model = qformer()
+    assert save_weights(path, model, {"config": {"d_model": 8}, "steps": 3}) == path
+    other = qformer(seed=1)
+    assert load_weights(path, other) == {"config": {"d_model": 8}, "steps": 3}
+    for (name, p), (_, q) in zip(model.named_parameters(), other.named_parameters()):
+        assert_close(q.data, p.data, 1e-7 * max(1.0, max(abs(v) for row in p.data for v in row)))
+    assert os.listdir(tmp_path) == ["q.weights.json"]  # written atomically: no temporary file left
+
+
+def test_weights_bytes_are_deterministic_and_compact(tmp_path):
+    a, b = str(tmp_path / "a.json"), str(tmp_path / "b.json")
+    save_weights(a, qformer(), {"seed": 0})
+    save_weights(b, qformer(), {"seed": 0})
+    assert open(a, "rb").read() == open(b, "rb").read()
+    big = QFormer(d_audio=32, d_model=32, n_heads=2, n_layers=3, n_queries=16, d_llm=64)
+    assert 50_000 <= big.n_params() <= 60_000
+    save_weights(a, big)
+    assert os.path.getsize(a) < 6 * big.n_params() < 2_000_000  # base64 float32: 5.33 bytes a number
+
+
+def test_saving_non_finite_weights_or_bad_meta_is_refused(tmp_path):
+    model = qformer()
+    model.proj.bias.data = [[1e39] * 5]  # beyond float32
+    with pytest.raises(AudiollmError, match="'proj.bias'"):
+        save_weights(str(tmp_path / "w.json"), model)
+    with pytest.raises(AudiollmError, match="meta"):
+        save_weights(str(tmp_path / "w.json"), qformer(), {"x": object()})
+    with pytest.raises(AudiollmError, match="meta"):
+        save_weights(str(tmp_path / "w.json"), qformer(), ["not", "a", "dict"])
+    assert not os.listdir(tmp_path)
+
+
+def _edit(doc, name, **entry):
+    doc["tensors"][name].update(entry)
+    return json.dumps(doc).encode()
+
+
+@pytest.fixture()
+def saved(tmp_path):
+    path = str(tmp_path / "w.json")
+    save_weights(path, qformer())
+    with open(path, "rb") as f:
+        return path, f.read()
+
+
+@pytest.mark.parametrize("make_bytes, words", [
+    (lambda raw: raw[:len(raw) // 2], "not JSON"),
+    (lambda raw: b"\x89PNG\r\n\x1a\n" + raw[8:], "not JSON"),
+    (lambda raw: b'{"format": "something-else"}', "not an audiollm-weights/1 file"),
+    (lambda raw: b"[1, 2, 3]", "not an audiollm-weights/1 file"),
+    (lambda raw: raw.replace(b"blocks.0.mlp.fc1.weight", b"blocks.0.mlp.fc9.weight"),
+     "'blocks.0.mlp.fc9.weight' is not in this QFormer"),
+    (lambda raw: _edit(json.loads(raw), "proj.bias", shape=[1, 4]), "'proj.bias': 20 bytes of data, shape 1 x 4"),
+    (lambda raw: _edit(json.loads(raw), "proj.bias", shape=[10 ** 12, 5]), r"'proj.bias': 20 bytes .* \(truncated\?\)"),
+    (lambda raw: _edit(json.loads(raw), "proj.bias", shape="5"), "'proj.bias': shape must be"),
+    (lambda raw: _edit(json.loads(raw), "proj.bias", float32="@@@@"), "'proj.bias': the float32 data is not base64"),
+    (lambda raw: _edit(json.loads(raw), "proj.bias", float32=base64.b64encode(
+        b"\x00\x00\xc0\x7f" * 5).decode()), "'proj.bias': every value must be a finite number"),
+])
+def test_every_bad_weights_file_names_the_file_and_the_problem(saved, make_bytes, words):
+    path, raw = saved
+    with open(path, "wb") as f:
+        f.write(make_bytes(raw))
+    model = qformer(seed=3)
+    before = model.state_dict()
+    with pytest.raises(WeightsFileError, match=words) as error:
+        load_weights(path, model)
+    assert path in str(error.value)
+    assert model.state_dict() == before
+
+
+def test_weights_of_another_shape_or_a_missing_file(saved, tmp_path):
+    path, _ = saved
+    with pytest.raises(WeightsFileError, match=r"'queries' has shape \(3, 8\), the model needs \(3, 4\)"):
+        load_weights(path, qformer(d_model=4))
+    with pytest.raises(WeightsFileError, match="no such file"):
+        load_weights(str(tmp_path / "nothing.json"), qformer())
+    with pytest.raises(AudiollmError, match="model"):
+        load_weights(path, "not a model")
 
 
 # ---- parity with torch (float64), skipped when torch is not installed ----
@@ -167,22 +295,22 @@ def _t(torch, x):
 
 
 def _torch_linear(torch, ours):
-    d_out, d_in = len(ours.weight), len(ours.weight[0])
+    d_out, d_in = ours.weight.shape
     m = torch.nn.Linear(d_in, d_out, bias=ours.bias is not None).double()
     with torch.no_grad():
-        m.weight.copy_(_t(torch, ours.weight))
+        m.weight.copy_(_t(torch, ours.weight.data))
         if ours.bias is not None:
-            m.bias.copy_(_t(torch, ours.bias))
+            m.bias.copy_(_t(torch, ours.bias.data[0]))
     return m
 
 
 def _torch_mha(torch, ours, d):
     m = torch.nn.MultiheadAttention(d, ours.n_heads, batch_first=True).double()
     with torch.no_grad():
-        m.in_proj_weight.copy_(_t(torch, ours.q_proj.weight + ours.k_proj.weight + ours.v_proj.weight))
-        m.in_proj_bias.copy_(_t(torch, ours.q_proj.bias + [0.0] * d + ours.v_proj.bias))
-        m.out_proj.weight.copy_(_t(torch, ours.out_proj.weight))
-        m.out_proj.bias.copy_(_t(torch, ours.out_proj.bias))
+        m.in_proj_weight.copy_(_t(torch, ours.q_proj.weight.data + ours.k_proj.weight.data + ours.v_proj.weight.data))
+        m.in_proj_bias.copy_(_t(torch, ours.q_proj.bias.data[0] + [0.0] * d + ours.v_proj.bias.data[0]))
+        m.out_proj.weight.copy_(_t(torch, ours.out_proj.weight.data))
+        m.out_proj.bias.copy_(_t(torch, ours.out_proj.bias.data[0]))
     return m
 
 
@@ -191,11 +319,11 @@ def test_torch_parity_linear_layernorm_gelu():
     rng = random.Random(5)
     x = rand_matrix(rng, 7, 12, 2.0)
     lin = Linear(12, 5, rng)
-    assert_close(lin(x), _torch_linear(torch, lin)(_t(torch, x)).tolist(), 1e-9)
-    gamma, beta = [rng.gauss(1, 0.1) for _ in range(12)], [rng.gauss(0, 0.1) for _ in range(12)]
-    ref = torch.nn.functional.layer_norm(_t(torch, x), (12,), _t(torch, gamma), _t(torch, beta), 1e-5)
-    assert_close(layer_norm(x, gamma, beta), ref.tolist(), 1e-9)
-    assert_close(gelu_rows(x), torch.nn.functional.gelu(_t(torch, x)).tolist(), 1e-12)
+    assert_close(lin(x).data, _torch_linear(torch, lin)(_t(torch, x)).tolist(), 1e-9)
+    gamma, beta = [[rng.gauss(1, 0.1) for _ in range(12)]], [[rng.gauss(0, 0.1) for _ in range(12)]]
+    ref = torch.nn.functional.layer_norm(_t(torch, x), (12,), _t(torch, gamma[0]), _t(torch, beta[0]), 1e-5)
+    assert_close(layer_norm(x, gamma, beta).data, ref.tolist(), 1e-9)
+    assert_close(gelu(x).data, torch.nn.functional.gelu(_t(torch, x)).tolist(), 1e-12)
 
 
 def test_torch_parity_attention_with_key_mask():
@@ -209,7 +337,7 @@ def test_torch_parity_attention_with_key_mask():
     t = _torch_mha(torch, mha, d)
     ctx_t = _t(torch, [ctx])
     ref_out, ref_w = t(_t(torch, [x]), ctx_t, ctx_t, key_padding_mask=torch.tensor([[not m for m in mask]]))
-    assert_close(out, ref_out[0].tolist(), 1e-9)
+    assert_close(out.data, ref_out[0].tolist(), 1e-9)
     assert_close(w, ref_w[0].tolist(), 1e-9)
 
 
@@ -225,22 +353,22 @@ def test_torch_parity_pre_ln_block():
     h = torch.nn.functional.layer_norm(xt, (d,))
     xt = xt + attn(h, h, h, need_weights=False)[0]
     xt = xt + fc2(torch.nn.functional.gelu(fc1(torch.nn.functional.layer_norm(xt, (d,)))))
-    assert_close(block(x), xt[0].tolist(), 1e-9)
+    assert_close(block(x).data, xt[0].tolist(), 1e-9)
 
 
 @pytest.mark.parametrize("call, name", [
-    (lambda: transpose(None), "A"),
-    (lambda: matmul(float("nan"), [[1.0]]), "A"),
-    (lambda: linear([[1.0, 2.0]], [[1.0, 2.0]], [[1.0]]), "b"),
-    (lambda: layer_norm([[1.0, 2.0]], None, [0.0, 0.0]), "gamma"),
-    (lambda: layer_norm([[1.0, 2.0]], [1.0, 1.0], [[0.0], [0.0, 1.0]]), "beta"),
-    (lambda: softmax("abc"), "softmax"),
-    (lambda: softmax_rows(None), "X"),
-    (lambda: gelu(None), "gelu"),
-    (lambda: sinusoids(10 ** 12, 4), "length"),
-    (lambda: sinusoids(4, True), "channels"),
+    (lambda: MultiHeadAttention(10, 3, random.Random(0)), "n_heads"),
+    (lambda: Linear(0, 3, random.Random(0)), "d_in"),
+    (lambda: Linear(3, 3, 0), "rng"),
     (lambda: Linear(10 ** 12, 4, random.Random(0)), "d_in"),
     (lambda: LayerNorm(10 ** 12), "d"),
+    (lambda: Embedding(0, 4, random.Random(0)), "n_embeddings"),
+    (lambda: sinusoids(4, 7), "channels"),
+    (lambda: sinusoids(0, 8), "length"),
+    (lambda: sinusoids(10 ** 12, 4), "length"),
+    (lambda: sinusoids(4, True), "channels"),
+    (lambda: softmax_rows(None), "X"),
+    (lambda: MLP(3, 5, random.Random(0)).load_state_dict([1]), "state"),
 ])
 def test_bad_input_names_the_parameter(call, name):
     with pytest.raises(AudiollmError, match=name):

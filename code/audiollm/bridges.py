@@ -21,10 +21,9 @@ with the same shape formulas that `n_params()` and `macs()` use on the toy bridg
 """
 import math
 import random
-from itertools import chain
-from operator import add
 
 from . import nn
+from .autograd import avg_pool2, concat_rows, gather_rows, gelu
 from .errors import AudiollmError, check_int
 
 ENCODER_RATE = 50            # encoder frames per second: Whisper gives 1500 frames per 30 s
@@ -45,22 +44,6 @@ LONG_CLIP_SECONDS = 600      # AF3 takes up to 10 minutes: 20 windows of 30 s
 BRIDGES = ("qformer", "window_qformer", "pooled_mlp")
 
 
-def _check_frames(frames, d_audio):
-    """Reject anything that is not a non-empty (n_frames, d_audio) list of finite numbers."""
-    if not isinstance(frames, (list, tuple)) or not frames:
-        raise AudiollmError("frames: expected a non-empty list of rows, shape (n_frames, d_audio)")
-    for i, row in enumerate(frames):
-        if not isinstance(row, (list, tuple)) or len(row) != d_audio:
-            width = len(row) if isinstance(row, (list, tuple)) else type(row).__name__
-            raise AudiollmError(f"frames: row {i} has width {width}, expected d_audio={d_audio}")
-    try:
-        finite = all(map(math.isfinite, chain.from_iterable(frames)))
-    except TypeError:
-        finite = False
-    if not finite:
-        raise AudiollmError("frames: every value must be a finite number")
-
-
 def _check_seconds(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
         raise AudiollmError(f"{name}: expected a positive finite duration in seconds, got {value!r}")
@@ -74,11 +57,6 @@ def _check_key_mask(key_mask, n_frames):
         raise AudiollmError("key_mask: every entry must be True (attend) or False (padding)")
     if not any(key_mask):
         raise AudiollmError("key_mask: at least one frame must be True; the queries need something to read")
-
-
-def _residual(X, Y):
-    """Row-wise X + Y for two (n, d) matrices."""
-    return [list(map(add, x, y)) for x, y in zip(X, Y)]
 
 
 # Shape formulas. The bridges' n_params() and macs() and the real-scale cost table all call these.
@@ -142,7 +120,7 @@ def _llm_prefill_macs(n_tokens, d_llm, llm_layers):
     return 12 * n_tokens * d_llm ** 2 * llm_layers + _llm_attention_macs(n_tokens, d_llm, llm_layers)
 
 
-class _QFormerBlock:
+class QFormerBlock(nn.Module):
     """One BERT/BLIP-2 block, post-LN: self-attention among the queries, cross-attention from the
     queries to the frames, a 4x GELU MLP; each sub-layer is x = LayerNorm(x + sublayer(x))."""
 
@@ -154,15 +132,15 @@ class _QFormerBlock:
         self.mlp = nn.MLP(d_model, MLP_RATIO * d_model, rng)
         self.ln_mlp = nn.LayerNorm(d_model)
 
-    def __call__(self, queries, frames, key_mask):
-        """queries (n_queries, d_model), frames (n_frames, d_audio) -> (queries, cross-attention weights)."""
-        x = self.ln_self(_residual(queries, self.self_attn(queries, need_weights=False)[0]))
+    def forward(self, x, frames, key_mask=None):
+        """x (n_queries, d_model), frames (n_frames, d_audio) -> (x, cross-attention weights (n_queries, n_frames))."""
+        x = self.ln_self(x + self.self_attn(x, need_weights=False)[0])
         read, weights = self.cross_attn(x, frames, key_mask)
-        x = self.ln_cross(_residual(x, read))
-        return self.ln_mlp(_residual(x, self.mlp(x))), weights
+        x = self.ln_cross(x + read)
+        return self.ln_mlp(x + self.mlp(x)), weights
 
 
-class QFormer:
+class QFormer(nn.Module):
     """BLIP-2-style audio Q-former: n_queries learnable queries read any number of frames.
 
     The frames go through a LayerNorm first (BLIP-2's ln_vision, SALMONN's ln_speech) and the queries
@@ -182,21 +160,25 @@ class QFormer:
         self.d_audio, self.d_model, self.n_heads = d_audio, d_model, n_heads
         self.n_layers, self.n_queries, self.d_llm = n_layers, n_queries, d_llm
         rng = random.Random(seed)
-        self.queries = [[rng.gauss(0.0, QUERY_INIT_STD) for _ in range(d_model)] for _ in range(n_queries)]
+        self.queries = nn.parameter([[rng.gauss(0.0, QUERY_INIT_STD) for _ in range(d_model)]
+                                     for _ in range(n_queries)])
         self.ln_query = nn.LayerNorm(d_model)
         self.ln_audio = nn.LayerNorm(d_audio)
-        self.blocks = [_QFormerBlock(d_audio, d_model, n_heads, rng) for _ in range(n_layers)]
+        self.blocks = [QFormerBlock(d_audio, d_model, n_heads, rng) for _ in range(n_layers)]
         self.proj = nn.Linear(d_model, d_llm, rng)
 
+    @nn.lists_in_lists_out
     def forward(self, frames, key_mask=None):
         """frames (n_frames, d_audio), key_mask n_frames bools (False = padding) or None.
 
         Returns tokens (n_queries, d_llm) and weights (n_queries, n_frames): the last block's
         cross-attention averaged over heads; each row sums to 1 and masked frames get exactly 0.
+        Plain lists in, plain lists out (inference); a Tensor in, Tensor tokens out (training; the
+        weights stay plain lists).
         """
-        _check_frames(frames, self.d_audio)
+        frames = nn.check_input("frames", frames, self.d_audio, "d_audio")
         if key_mask is not None:
-            _check_key_mask(key_mask, len(frames))
+            _check_key_mask(key_mask, len(frames.data))
         frames = self.ln_audio(frames)
         x = self.ln_query(self.queries)
         for block in self.blocks:
@@ -213,7 +195,7 @@ class QFormer:
         return _qformer_macs(n_frames, self.d_audio, self.d_model, self.n_layers, self.n_queries, self.d_llm)
 
 
-class WindowQFormer:
+class WindowQFormer(nn.Module):
     """SALMONN's window-level Q-former: cut the frames into windows of `window` frames (stride = window,
     no padding, trailing frames dropped, as F.unfold does), run one Q-former with n_queries queries on
     each window, and concatenate: (T // window) * n_queries tokens, 88 for 30 s. Each query reads only
@@ -227,23 +209,25 @@ class WindowQFormer:
         self.qformer = QFormer(d_audio=d_audio, d_model=d_model, n_heads=n_heads, n_layers=n_layers,
                                n_queries=n_queries, d_llm=d_llm, seed=seed)
 
+    @nn.lists_in_lists_out
     def forward(self, frames):
         """frames (n_frames, d_audio) with n_frames >= window.
 
         Returns tokens (n_windows * n_queries, d_llm) and weights (n_windows * n_queries, n_frames):
         each row sums to 1 and is zero outside its own window (and on the dropped trailing frames).
+        Plain lists in and out, or a Tensor in and Tensor tokens out, as QFormer.forward.
         """
-        _check_frames(frames, self.qformer.d_audio)
-        n_frames, w = len(frames), self.window
+        frames = nn.check_input("frames", frames, self.qformer.d_audio, "d_audio")
+        n_frames, w = len(frames.data), self.window
         if w > n_frames:
             raise AudiollmError(f"window: {w} frames is longer than the input's {n_frames} frames")
         tokens, weights = [], []
         for start in range(0, n_frames - w + 1, w):
-            window_tokens, window_weights = self.qformer.forward(frames[start:start + w])
-            tokens += window_tokens
+            window_tokens, window_weights = self.qformer.forward(gather_rows(frames, range(start, start + w)))
+            tokens.append(window_tokens)
             before, after = [0.0] * start, [0.0] * (n_frames - start - w)
             weights += [before + row + after for row in window_weights]
-        return tokens, weights
+        return concat_rows(tokens), weights
 
     def n_params(self):
         """Number of learnable floats: one Q-former shared by every window."""
@@ -259,7 +243,7 @@ class WindowQFormer:
                                     q.d_llm)
 
 
-class PooledMLPAdapter:
+class PooledMLPAdapter(nn.Module):
     """Audio Flamingo 3's adaptor (Qwen-Audio pools the same way): average-pool time by 2, LayerNorm,
     then Linear(d_audio -> d_llm), GELU, Linear(d_llm -> d_llm). One token per 2 frames (40 ms),
     750 per 30 s. In AF3 the pool and the LayerNorm close the encoder and the MLP is the adaptor proper.
@@ -275,21 +259,21 @@ class PooledMLPAdapter:
         self.fc1 = nn.Linear(d_audio, d_llm, rng)
         self.fc2 = nn.Linear(d_llm, d_llm, rng)
 
+    @nn.lists_in_lists_out
     def forward(self, frames):
         """frames (n_frames, d_audio) with n_frames >= 2.
 
         Returns tokens (n_frames // 2, d_llm) and weights (n_frames // 2, n_frames): token i is the
         average of frames 2i and 2i+1, so its row holds 0.5 there and 0 elsewhere (an odd last frame
-        is dropped, as AvgPool1d does).
+        is dropped, as AvgPool1d does). Plain lists in and out, or a Tensor in and Tensor tokens out.
         """
-        _check_frames(frames, self.d_audio)
-        n_frames = len(frames)
+        frames = nn.check_input("frames", frames, self.d_audio, "d_audio")
+        n_frames = len(frames.data)
         if n_frames < POOL:
             raise AudiollmError(f"frames: need at least {POOL} frames to pool by {POOL}, got {n_frames}")
-        pooled = [[0.5 * (a + b) for a, b in zip(even, odd)] for even, odd in zip(frames[::2], frames[1::2])]
-        tokens = self.fc2(nn.gelu_rows(self.fc1(self.ln(pooled))))
+        tokens = self.fc2(gelu(self.fc1(self.ln(avg_pool2(frames)))))
         weights = [[0.0] * (POOL * i) + [0.5, 0.5] + [0.0] * (n_frames - POOL * i - POOL)
-                   for i in range(len(pooled))]
+                   for i in range(n_frames // POOL)]
         return tokens, weights
 
     def n_params(self):

@@ -14,10 +14,11 @@ The weights are random (seeded): these modules show shapes, masking and cost, no
 
 import random
 from math import sqrt
-from operator import add
 
-from .errors import AudiollmError, check_int
-from .nn import MAX_CTX, MAX_LAYERS, MAX_WIDTH, LayerNorm, Linear, TransformerBlock, gelu_rows, linear, sinusoids
+from .autograd import Tensor, concat_cols, concat_rows, gather_rows, gelu, linear, zeros
+from .errors import AudiollmError, check_int, check_matrix
+from .nn import (MAX_CTX, MAX_LAYERS, MAX_WIDTH, LayerNorm, Linear, Module, TransformerBlock, check_input,
+                 lists_in_lists_out, parameter, sinusoids)
 
 KERNEL = 3          # Whisper's conv kernel (padding 1)
 N_CTX = 1500        # Whisper's encoder frames per 30-s chunk
@@ -40,16 +41,14 @@ def frame_mask(n_frames, n_valid):
     return [True] * n_out + [False] * (output_length(n_frames) - n_out)
 
 
+@lists_in_lists_out
 def concat_features(a, b):
     """SALMONN's fusion: join two encoders' frames feature-wise, (T, d1) + (T, d2) -> (T, d1 + d2)."""
-    for name, x in (("a", a), ("b", b)):
-        if (not isinstance(x, (list, tuple)) or not x or not all(isinstance(row, (list, tuple)) for row in x)
-                or any(len(row) != len(x[0]) for row in x) or not x[0]):
-            raise AudiollmError(f"{name} must be a non-empty list of equal-length, non-empty rows")
-    if len(a) != len(b):
-        raise AudiollmError(f"b has {len(b)} frames but a has {len(a)}; both encoders must run at 50 Hz "
-                            "on the same clip")
-    return [[*ra, *rb] for ra, rb in zip(a, b)]
+    a, b = check_input("a", a, None, "width"), check_input("b", b, None, "width")
+    if len(a.data) != len(b.data):
+        raise AudiollmError(f"b has {len(b.data)} frames but a has {len(a.data)}; both encoders must run at "
+                            "50 Hz on the same clip")
+    return concat_cols([a, b])
 
 
 def _check_config(d_model, n_heads, n_layers, seed):
@@ -69,18 +68,17 @@ def _check_n_valid(n_valid, n_frames, low):
     return n_frames if n_valid is None else check_int("n_valid", n_valid, low, n_frames)
 
 
-def _check_frames(frames, n_mels):
-    """Validate a (n_frames, n_mels) log-Mel and return n_frames."""
-    if not isinstance(frames, (list, tuple)) or not frames:
-        raise AudiollmError("frames must be a non-empty list of log-Mel rows (n_frames, n_mels)")
-    for t, row in enumerate(frames):
-        if not isinstance(row, (list, tuple)) or len(row) != n_mels:
-            raise AudiollmError(f"frames row {t} is not a row of n_mels={n_mels} values: {str(row)[:40]}")
-    return len(frames)
+def _pad_rows(x, n):
+    """x (m, d) followed by n - m zero rows: the padding frames' place in the output, never computed."""
+    missing = n - len(x.data)
+    return concat_rows([x, Tensor(zeros(missing, len(x.data[0])))]) if missing else x
 
 
-def _add_rows(X, Y):
-    return [list(map(add, x, y)) for x, y in zip(X, Y)]
+def _patches(frames):
+    """(n_frames, 128) -> BEATs' 16 x 16 patches, flattened (see AcousticEncoder.patches)."""
+    return [[v for t in range(c, c + PATCH) for v in frames[t][b:b + PATCH]]
+            for c in range(0, len(frames) - PATCH + 1, PATCH)
+            for b in range(0, BEATS_MELS, PATCH)]
 
 
 def _block_macs(n, d, n_layers):
@@ -89,11 +87,13 @@ def _block_macs(n, d, n_layers):
     return n_layers * (12 * n * d * d + 2 * n * n * d)
 
 
-class Conv1d:
-    """1-D convolution over time-major rows, kernel 3, padding 1; weight in torch layout (d_out, d_in, 3).
+class Conv1d(Module):
+    """1-D convolution over time-major rows, kernel 3, padding 1.
 
+    weight (d_out, 3 * d_in): row o holds the three taps side by side, tap k of input channel c at
+    k * d_in + c (torch's (d_out, d_in, 3) weight w is weight[o][k * d_in + c] = w[o][c][k]); bias (1, d_out).
     Computed as im2col + one linear: output frame t reads input rows t*stride - 1, t*stride, t*stride + 1
-    (zero rows beyond either end) laid side by side, so all frames share a single C-level product pass.
+    (zero rows beyond either end) laid side by side, so all frames share a single product pass.
     """
 
     def __init__(self, d_in, d_out, rng, stride=1):
@@ -102,28 +102,24 @@ class Conv1d:
         check_int("stride", stride)
         if not isinstance(rng, random.Random):
             raise AudiollmError(f"rng must be a random.Random, got {type(rng).__name__}")
-        bound = 1.0 / sqrt(d_in * KERNEL)  # torch's default init: uniform(+-1/sqrt(fan_in))
-        self.weight = [[[rng.uniform(-bound, bound) for _ in range(KERNEL)] for _ in range(d_in)]
-                       for _ in range(d_out)]
-        self.bias = [rng.uniform(-bound, bound) for _ in range(d_out)]
+        bound = 1.0 / sqrt(d_in * KERNEL)  # torch's default init: uniform(+-1/sqrt(fan_in)), drawn in its order
+        torch_weight = [[[rng.uniform(-bound, bound) for _ in range(KERNEL)] for _ in range(d_in)]
+                        for _ in range(d_out)]
+        self.weight = parameter([[w[c][k] for k in range(KERNEL) for c in range(d_in)] for w in torch_weight])
+        self.bias = parameter([[rng.uniform(-bound, bound) for _ in range(d_out)]])
         self.stride = stride
 
-    def __call__(self, X):
-        """X (n, d_in) -> (ceil(n / stride), d_out)."""
-        if not isinstance(X, (list, tuple)) or not X or not isinstance(X[0], (list, tuple)):
-            raise AudiollmError("X must be a non-empty list of rows, shape (n, d_in)")
-        zero = [0.0] * len(X[0])
-        padded = [zero] + [list(row) for row in X] + [zero]
-        windows = [padded[i] + padded[i + 1] + padded[i + 2] for i in range(0, len(X), self.stride)]
-        taps = [[w[c][k] for k in range(KERNEL) for c in range(len(w))] for w in self.weight]
-        return linear(windows, taps, self.bias)
-
-    def n_params(self):
-        """Number of learnable floats."""
-        return len(self.weight) * len(self.weight[0]) * KERNEL + len(self.bias)
+    def forward(self, x):
+        """x (n, d_in) -> (ceil(n / stride), d_out)."""
+        n, d_in = x.shape
+        zero = Tensor([[0.0] * d_in])
+        padded = concat_rows([zero, x, zero])
+        starts = range(0, n, self.stride)
+        windows = concat_cols([gather_rows(padded, [t + k for t in starts]) for k in range(KERNEL)])
+        return linear(windows, self.weight, self.bias)
 
 
-class FrameEncoder:
+class FrameEncoder(Module):
     """Whisper's audio encoder, small: (n_frames, n_mels) log-Mel -> (ceil(n_frames / 2), d_model).
 
     conv1 (n_mels -> d, kernel 3) + GELU, conv2 (d -> d, kernel 3, stride 2) + GELU, + sinusoids(n_ctx, d),
@@ -142,8 +138,10 @@ class FrameEncoder:
         self.blocks = [TransformerBlock(d_model, n_heads, rng) for _ in range(n_layers)]
         self.ln_post = LayerNorm(d_model)
 
+    @lists_in_lists_out
     def forward(self, frames, n_valid=None):
         """frames (n_frames, n_mels), e.g. (3000, 80) -> (ceil(n_frames / 2), d_model), e.g. (1500, d).
+        Plain lists in, plain lists out (inference); a Tensor in, a Tensor out (training).
 
         n_valid: how many leading MEL frames are real audio (the rest is padding up to 30 s). Only they
         are encoded: attention never sees a padding frame, as with the key mask of the Hugging Face
@@ -152,26 +150,21 @@ class FrameEncoder:
         rows are identical to forward(frames[:n_valid]); the remaining rows are zero vectors, to be
         masked with frame_mask(n_frames, n_valid). Skipping them makes a 10-s clip cost a third of 30 s.
         """
-        n_frames = _check_frames(frames, self.n_mels)
+        x = check_input("frames", frames, self.n_mels, "n_mels")
+        n_frames = len(x.data)
         n_valid = _check_n_valid(n_valid, n_frames, 1)
         n_out = output_length(n_frames)
         if n_out > self.n_ctx:
             raise AudiollmError(f"frames: {n_frames} frames give {n_out} encoder frames, more than "
                                 f"n_ctx={self.n_ctx} positions")
-        x = gelu_rows(self.conv1(frames[:n_valid]))
-        x = gelu_rows(self.conv2(x))
-        x = _add_rows(x, self.positional_embedding)
+        if n_valid < n_frames:
+            x = gather_rows(x, range(n_valid))
+        x = gelu(self.conv1(x))
+        x = gelu(self.conv2(x))
+        x = x + Tensor(self.positional_embedding[:len(x.data)])  # fixed positions, not trained
         for block in self.blocks:
             x = block(x)
-        x = self.ln_post(x)
-        return x + [[0.0] * self.d_model for _ in range(n_out - len(x))]
-
-    __call__ = forward
-
-    def n_params(self):
-        """Trainable parameters (the sinusoidal positions are fixed, not counted)."""
-        return (self.conv1.n_params() + self.conv2.n_params() + self.ln_post.n_params()
-                + sum(b.n_params() for b in self.blocks))
+        return _pad_rows(self.ln_post(x), n_out)
 
     def macs(self, n_frames):
         """Multiply-adds to encode n_frames log-Mel frames (pass n_valid for a masked clip: padding is
@@ -181,7 +174,7 @@ class FrameEncoder:
         return n_frames * d * self.n_mels * KERNEL + n * d * d * KERNEL + _block_macs(n, d, self.n_layers)
 
 
-class AcousticEncoder:
+class AcousticEncoder(Module):
     """A BEATs-like branch: (n_frames, 128) log-Mel -> (ceil(n_frames / 2), d_model) at Whisper's 50 Hz.
 
     BEATs' input recipe: the 128-bin log-Mel is cut into 16 x 16 patches (16 frames x 16 bins, so 8 bands
@@ -215,35 +208,29 @@ class AcousticEncoder:
 
     def patches(self, frames):
         """(n_frames, 128) -> (n_frames // 16 * 8, 256) flattened patches, column-major, each patch time-major."""
-        _check_frames(frames, self.n_mels)
-        return [[v for t in range(c, c + PATCH) for v in frames[t][b:b + PATCH]]
-                for c in range(0, len(frames) - PATCH + 1, PATCH)
-                for b in range(0, self.n_mels, PATCH)]
+        check_matrix("frames", frames, self.n_mels, "n_mels")
+        return _patches(frames)
 
+    @lists_in_lists_out
     def forward(self, frames, n_valid=None):
         """frames (n_frames, 128), e.g. (3000, 128) -> (ceil(n_frames / 2), d_model), e.g. (1500, d).
+        Plain lists in, plain lists out (inference); a Tensor in, a Tensor out (training; the log-Mel is an
+        input, no gradient flows into it).
 
         Rows past valid_length(n_valid) are zero vectors (SALMONN's padding; for 3000 frames that is
         1496 tokens + 4 zero rows). n_valid: real MEL frames (>= 16); only their patches are encoded,
         so the valid rows equal forward(frames[:n_valid]).
         """
-        n_frames = _check_frames(frames, self.n_mels)
+        frames = check_input("frames", frames, self.n_mels, "n_mels").data
+        n_frames = len(frames)
         if n_frames < PATCH:
             raise AudiollmError(f"frames: need at least {PATCH} frames for one patch column, got {n_frames}")
         n_valid = _check_n_valid(n_valid, n_frames, PATCH)
-        x = self.ln_patch(self.patch_embed(self.patches(frames[:n_valid])))
-        x = _add_rows(x, sinusoids(len(x), self.d_model))
+        x = self.ln_patch(self.patch_embed(Tensor(_patches(frames[:n_valid]))))
+        x = x + Tensor(sinusoids(len(x.data), self.d_model))
         for block in self.blocks:
             x = block(x)
-        x = self.ln_post(x)
-        return x + [[0.0] * self.d_model for _ in range(output_length(n_frames) - len(x))]
-
-    __call__ = forward
-
-    def n_params(self):
-        """Number of learnable floats."""
-        return (self.patch_embed.n_params() + self.ln_patch.n_params() + self.ln_post.n_params()
-                + sum(b.n_params() for b in self.blocks))
+        return _pad_rows(self.ln_post(x), output_length(n_frames))
 
     def macs(self, n_frames):
         """Multiply-adds to encode n_frames log-Mel frames (patch embedding + blocks)."""

@@ -3,10 +3,15 @@ reader, checks its input once with these; internal helpers trust their callers. 
 raises for bad input is a ValueError subclass."""
 import math
 from array import array
+from itertools import chain
+from math import isfinite
 
 MIN_SAMPLE_RATE = 1000  # Hz; below this no recorder writes audio, and a header saying 4 Hz is damaged
 MAX_SAMPLE_RATE = 768000  # Hz: the highest rate audio interfaces (and bat detectors, 384-500 kHz) record at
 MAX_ABS_SAMPLE = 1e150  # beyond this, squares and power spectra (|X|^2 of 400 summed samples) overflow floats
+# Model inputs beyond this overflow inside the models (a squared norm of 1e155 is inf): real features are far
+# smaller (a power spectrum of 16-bit integer samples stays under 1e15).
+MAX_ABS = 1e100
 
 
 class AudiollmError(ValueError):
@@ -15,6 +20,10 @@ class AudiollmError(ValueError):
 
 class AudioFormatError(AudiollmError):
     """A file that is not audio we can read: the message names the file problem."""
+
+
+class WeightsFileError(AudiollmError):
+    """A weights file that cannot be loaded: the message names the file and the tensor."""
 
 
 def check_int(name, value, minimum=1, maximum=None):
@@ -66,3 +75,29 @@ def check_samples(name, samples):
         j = next(j for j, v in enumerate(values) if not abs(v) <= MAX_ABS_SAMPLE)  # a nan compares False too
         raise AudiollmError(f"{name}[{j}] is {values[j]}; samples must be finite and within +-{MAX_ABS_SAMPLE:g}")
     return values
+
+
+def check_matrix(name, rows, width=None, width_name="width"):
+    """Return (n_rows, width) of a non-empty list of equal-length rows of finite numbers with |x| <= MAX_ABS;
+    else AudiollmError naming `name`. width: the row length required (called width_name), or None for any."""
+    if not isinstance(rows, (list, tuple)) or not rows:
+        raise AudiollmError(f"{name}: expected a non-empty list of rows, got {str(rows)[:40]}")
+    expected = f"{width_name}={width}"
+    if width is None and isinstance(rows[0], (list, tuple)):
+        width = len(rows[0])
+        expected = f"{width}, as row 0"
+    for i, row in enumerate(rows):
+        if not isinstance(row, (list, tuple)):
+            raise AudiollmError(f"{name}: row {i} is a {type(row).__name__}, not a list of numbers")
+        if not row:
+            raise AudiollmError(f"{name}: row {i} is empty")
+        if len(row) != width:
+            raise AudiollmError(f"{name}: row {i} has {len(row)} values, expected {expected}")
+    try:
+        ok = (all(map(isfinite, chain.from_iterable(rows)))
+              and max(map(abs, chain.from_iterable(rows))) <= MAX_ABS)
+    except TypeError:
+        ok = False
+    if not ok:
+        raise AudiollmError(f"{name}: every value must be a finite number with |x| <= {MAX_ABS:g}")
+    return len(rows), width

@@ -1,228 +1,97 @@
-"""The small linear algebra every model here is built from (lesson: "Whisper's encoder", "Audio Q-former").
+"""The layers every model here is built from, one implementation for inference and training (lesson:
+"Whisper's encoder", "Audio Q-former").
 
-Plain Python lists: a vector is a list of floats, a matrix is a list of rows. Weights use torch's layout,
-(out_features, in_features), so `linear(X, W, b)` is `torch.nn.functional.linear` and a trained torch
-state dict could be copied in row by row.
-
-Speed. CPython 3.11 has no C-level dot product (`math.sumprod` arrived in 3.12), and
-`sum(map(mul, a, b))` allocates one float object per product. `math.dist` walks both vectors in C
-without allocating, so every product here uses the polarisation identity
-
-    a . b = (|a|^2 + |b|^2 - |a - b|^2) / 2
-
-which measures about 3x faster for the widths used here. Its rounding error is about
-1e-16 * (|a|^2 + |b|^2): invisible next to float32 training noise; the torch parity tests hold to 1e-9.
-dist copies a list argument into a tuple on every call, so hot operands become tuples once, up front.
+A layer is a `Module` whose parameters are autograd Tensors and whose forward runs autograd ops. Given
+Tensors (training) it builds the graph that `loss.backward()` walks; under `no_grad` (inference: what the
+models' public `forward` does for plain lists, see `lists_in_lists_out`) the same code is the list maths
+alone. Weights use torch's layout, (out_features, in_features), and its initialisation, so a trained torch
+state dict could be copied in row by row. Trained weights go to and come from one file format
+(`save_weights`, `load_weights`).
 """
-
+import base64
+import binascii
+import functools
+import gc
+import json
 import math
 import random
-from itertools import repeat
-from math import dist, erf, exp, inf, sqrt
-from operator import add, mul, sub
+import sys
+from array import array
+from contextlib import contextmanager
+from itertools import chain
+from math import exp, inf, isfinite, sqrt
 
-from .errors import AudiollmError, check_int
+from .autograd import (LN_EPS, Tensor, attention, gather_rows, gelu, layer_norm, linear, no_grad, softmax,
+                       tensor)
+from .errors import AudiollmError, WeightsFileError, check_int, check_matrix
+from .files import write_atomic
 
-INV_SQRT2 = 1.0 / sqrt(2.0)
-LN_EPS = 1e-5  # torch.nn.LayerNorm's default
 # Bounds on the models' constructor arguments: a 7B LLM is 4096 wide with 32 layers; anything larger as
 # Python lists of floats takes gigabytes and minutes to initialise, so it is a typo here, not a model.
 MAX_WIDTH = 4096  # widths, queries and mel bins
 MAX_FEATURES = 4 * MAX_WIDTH  # one side of a Linear layer: the MLP's hidden width is 4 d_model
 MAX_LAYERS = 32
-MAX_CTX = 1 << 16  # positions: 1500 cover Whisper's 30 s
+MAX_CTX = 1 << 16  # positions: 1500 cover Whisper's 30 s; also the largest vocabulary of an Embedding
+WEIGHTS_FORMAT = "audiollm-weights/1"
 
 
-def _sq(row):
-    """|row|^2 of one vector."""
-    return sum(map(mul, row, row))
+class Module:
+    """What every layer and model shares: parameters found by walking the attributes, in the order the
+    constructor set them (Tensors that require a gradient, sub-modules, lists of sub-modules)."""
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def named_parameters(self, prefix=""):
+        """(dotted name, Tensor) pairs, e.g. ("blocks.0.attn.q_proj.weight", ...), in a stable order."""
+        for name, value in vars(self).items():
+            if isinstance(value, Tensor) and value.requires_grad:
+                yield prefix + name, value
+            elif isinstance(value, Module):
+                yield from value.named_parameters(f"{prefix}{name}.")
+            elif isinstance(value, list) and value and all(isinstance(m, Module) for m in value):
+                for i, m in enumerate(value):
+                    yield from m.named_parameters(f"{prefix}{name}.{i}.")
+
+    def parameters(self):
+        """The parameter Tensors, for an optimiser: Adam(model.parameters())."""
+        return [p for _, p in self.named_parameters()]
+
+    def n_params(self):
+        """Number of learnable floats."""
+        return sum(rows * cols for rows, cols in (p.shape for p in self.parameters()))
+
+    def zero_grad(self):
+        """Forget every parameter's gradient."""
+        for p in self.parameters():
+            p.grad = None
+
+    def state_dict(self):
+        """{name: rows} copies of every parameter."""
+        return {name: [list(row) for row in p.data] for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state):
+        """Set every parameter from {name: rows}. Names and shapes must match exactly and the values be finite;
+        otherwise AudiollmError names the parameter, and no parameter has changed."""
+        if not isinstance(state, dict):
+            raise AudiollmError(f"state: expected a dict of parameter rows, got {type(state).__name__}")
+        params = dict(self.named_parameters())
+        for name in state:
+            if name not in params:
+                raise AudiollmError(f"parameter {name!r} is not in this {type(self).__name__}")
+        for name, p in params.items():
+            if name not in state:
+                raise AudiollmError(f"parameter {name!r} is missing")
+            shape = check_matrix(f"parameter {name!r}", state[name])
+            if shape != p.shape:
+                raise AudiollmError(f"parameter {name!r} has shape {shape}, the model needs {p.shape}")
+        for name, p in params.items():
+            p.data, p.grad = [[float(v) for v in row] for row in state[name]], None
 
 
-def _dots(X, W):
-    """All dot products of rows: X (n, k), W (m, k) -> (n, m) with out[i][j] = X[i] . W[j]."""
-    W = [tuple(w) for w in W]
-    half_w = [0.5 * _sq(w) for w in W]
-    out = []
-    for x in X:
-        x = tuple(x)
-        half_x = 0.5 * _sq(x)
-        out.append([half_x + hw - 0.5 * e * e for hw, e in zip(half_w, map(dist, repeat(x), W))])
-    return out
-
-
-def _check_matrix(name, A):
-    """(n, m) of a non-empty list of equal-length non-empty rows, or AudiollmError naming `name`."""
-    if not isinstance(A, (list, tuple)) or not A or not all(isinstance(row, (list, tuple)) for row in A) or not A[0]:
-        raise AudiollmError(f"{name} must be a non-empty list of non-empty rows")
-    width = len(A[0])
-    if any(len(row) != width for row in A):
-        raise AudiollmError(f"{name} rows must all have the same length ({width})")
-    return len(A), width
-
-
-def _check_vector(name, v, d):
-    """Reject anything but d numbers (gamma, beta and bias vectors)."""
-    if not isinstance(v, (list, tuple)) or len(v) != d or not all(
-            isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
-        got = len(v) if isinstance(v, (list, tuple)) else type(v).__name__
-        raise AudiollmError(f"{name} must be a list of {d} numbers, got {got}")
-
-
-def transpose(A):
-    """(n, m) -> (m, n)."""
-    _check_matrix("A", A)
-    return [list(col) for col in zip(*A)]
-
-
-def matmul(A, B):
-    """A (n, k) @ B (k, m) -> (n, m)."""
-    _, k = _check_matrix("A", A)
-    k_b, _ = _check_matrix("B", B)
-    if k != k_b:
-        raise AudiollmError(f"matmul: A has {k} columns but B has {k_b} rows")
-    return _dots(A, transpose(B))
-
-
-def linear(X, W, b=None):
-    """X (n, d_in), W (d_out, d_in), b (d_out) or None -> X @ W^T + b, shape (n, d_out)."""
-    _, d_in = _check_matrix("X", X)
-    d_out, d_w = _check_matrix("W", W)
-    if d_w != d_in:
-        raise AudiollmError(f"linear: X rows have {d_in} features but W rows have {d_w}")
-    out = _dots(X, W)
-    if b is None:
-        return out
-    _check_vector("b", b, d_out)
-    return [list(map(add, row, b)) for row in out]
-
-
-def softmax(row):
-    """Numerically stable softmax of one vector (subtract the max so exp never overflows)."""
-    if not isinstance(row, (list, tuple)) or not row:
-        raise AudiollmError("softmax: row must be a non-empty list of numbers")
-    try:
-        e = list(map(exp, map(sub, row, repeat(max(row)))))
-    except TypeError:
-        raise AudiollmError("softmax: row must hold only numbers") from None
-    total = sum(e)
-    return [v / total for v in e]
-
-
-def softmax_rows(X):
-    """softmax of every row of X (n, m)."""
-    _check_matrix("X", X)
-    return [softmax(row) for row in X]
-
-
-def layer_norm(X, gamma, beta, eps=LN_EPS):
-    """Normalise each row of X (n, d) to mean 0 and (biased) variance 1, then scale by gamma, shift by beta."""
-    _, d = _check_matrix("X", X)
-    _check_vector("gamma", gamma, d)
-    _check_vector("beta", beta, d)
-    if not eps > 0:
-        raise AudiollmError(f"layer_norm: eps must be > 0, got {eps!r}")
-    out = []
-    for row in X:
-        mean = sum(row) / d
-        centred = [v - mean for v in row]
-        inv_std = 1.0 / sqrt(_sq(centred) / d + eps)
-        out.append([c * inv_std * g + b for c, g, b in zip(centred, gamma, beta)])
-    return out
-
-
-def gelu(x):
-    """Exact GELU, 0.5 x (1 + erf(x / sqrt 2)) (torch's default, not the tanh approximation)."""
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
-        raise AudiollmError(f"gelu: x must be a number, got {type(x).__name__}")
-    return 0.5 * x * (1.0 + erf(x * INV_SQRT2))
-
-
-def gelu_rows(X):
-    """gelu of every entry of X (n, d)."""
-    _check_matrix("X", X)
-    return [[0.5 * v * (1.0 + erf(v * INV_SQRT2)) for v in row] for row in X]
-
-
-def attention(q, k, v, n_heads, key_mask=None, need_weights=True):
-    """Multi-head scaled dot-product attention on already projected rows.
-
-    q (nq, d), k (nk, d), v (nk, d); d splits into n_heads heads of d_head = d / n_heads channels, and
-    head h scores query i against key j as q_i . k_j / sqrt(d_head). key_mask: nk bools, True = attend;
-    masked keys (padding) get weight exactly 0 because they are never scored at all.
-    Returns (out, weights): out (nq, d) with the heads concatenated; weights (nq, nk) averaged over
-    heads (each row sums to 1), or None when need_weights is False, which saves an (nq, nk) matrix.
-    Work goes one query row at a time, so no (nq, nk) per-head matrix is ever held.
-    """
-    _, d = _check_matrix("q", q)
-    nk, d_k = _check_matrix("k", k)
-    nv, d_v = _check_matrix("v", v)
-    if d_k != d or d_v != d:
-        raise AudiollmError(f"attention: q, k, v widths differ ({d}, {d_k}, {d_v})")
-    if nv != nk:
-        raise AudiollmError(f"attention: k has {nk} rows but v has {nv}")
-    if not isinstance(n_heads, int) or n_heads < 1 or d % n_heads:
-        raise AudiollmError(f"attention: n_heads={n_heads!r} must be a positive integer dividing d={d}")
-    keep = list(range(nk))
-    if key_mask is not None:
-        if len(key_mask) != nk:
-            raise AudiollmError(f"attention: key_mask has {len(key_mask)} entries, expected nk={nk}")
-        keep = [j for j, m in enumerate(key_mask) if m]
-        if not keep:
-            raise AudiollmError("attention: key_mask masks every key; at least one must be True")
-    d_head = d // n_heads
-    heads = [slice(h * d_head, (h + 1) * d_head) for h in range(n_heads)]
-    # Scores via the polarisation identity with a = q * scale/sqrt2 and b = k/sqrt2:
-    # q.k * scale = |a|^2 + |b|^2 - |a - b|^2. |a|^2 is the same for every key of a query and softmax
-    # ignores it, so the logits are z_j = |b_j|^2 - dist(a, b_j)^2, a handful of C-level passes per row.
-    q_scale = INV_SQRT2 / sqrt(d_head)
-    k_heads = [[tuple([x * INV_SQRT2 for x in k[j][s]]) for j in keep] for s in heads]
-    k_sq = [[_sq(b) for b in kh] for kh in k_heads]
-    # v_t[h] holds head h's value channels as rows over the kept keys, so out = p . column.
-    v_t = [list(zip(*[v[j][s] for j in keep])) for s in heads]
-    half_v = [[0.5 * _sq(col) for col in vt] for vt in v_t]
-    zeros = (0.0,) * len(keep)
-    full = len(keep) == nk
-    out, weights = [], [] if need_weights else None
-    for qi in q:
-        row_out, avg = [], None
-        for s, kh, ksq, vt, hv in zip(heads, k_heads, k_sq, v_t, half_v):
-            a = tuple([x * q_scale for x in qi[s]])
-            dists = list(map(dist, repeat(a), kh))
-            z = list(map(sub, ksq, map(mul, dists, dists)))
-            e = tuple(map(exp, map(sub, z, repeat(max(z)))))
-            # e is the unnormalised softmax: dot it with the values, then divide once per channel.
-            total = sum(e)
-            he = 0.5 * dist(e, zeros) ** 2
-            row_out += [(he + b - 0.5 * x * x) / total for b, x in zip(hv, map(dist, repeat(e), vt))]
-            if need_weights:
-                p = [x / total for x in e]
-                avg = p if avg is None else list(map(add, avg, p))
-        out.append(row_out)
-        if need_weights:
-            avg = [x / n_heads for x in avg]
-            if not full:
-                padded = [0.0] * nk
-                for j, x in zip(keep, avg):
-                    padded[j] = x
-                avg = padded
-            weights.append(avg)
-    return out, weights
-
-
-def sinusoids(length, channels, max_timescale=10000):
-    """Whisper's fixed positional embedding, (length, channels): sin in the first half, cos in the second.
-
-    Channel pair c uses the timescale max_timescale ** (c / (channels/2 - 1)), as in openai/whisper model.py.
-    """
-    check_int("length", length, 1, MAX_CTX)
-    if check_int("channels", channels, 4, MAX_WIDTH) % 2:
-        raise AudiollmError(f"sinusoids: channels must be even (sin/cos pairs), got {channels!r}")
-    if isinstance(max_timescale, bool) or not isinstance(max_timescale, (int, float)) or not 1 < max_timescale < inf:
-        raise AudiollmError(f"sinusoids: max_timescale must be > 1, got {max_timescale!r}")
-    half = channels // 2
-    step = math.log(max_timescale) / (half - 1)
-    inv = [exp(-step * c) for c in range(half)]
-    return [[math.sin(t * f) for f in inv] + [math.cos(t * f) for f in inv] for t in range(length)]
+def parameter(rows):
+    """A Tensor that training updates."""
+    return Tensor(rows, requires_grad=True)
 
 
 def _uniform(rng, n, bound):
@@ -234,44 +103,52 @@ def _check_rng(rng):
         raise AudiollmError(f"rng must be a random.Random, got {type(rng).__name__}")
 
 
-class Linear:
-    """y = x W^T + b with W (d_out, d_in); initialised like torch.nn.Linear: uniform(+-1/sqrt(d_in))."""
+class Linear(Module):
+    """y = x W^T + b with W (d_out, d_in), b (1, d_out); initialised like torch.nn.Linear: uniform(+-1/sqrt(d_in))."""
 
     def __init__(self, d_in, d_out, rng, bias=True):
         check_int("d_in", d_in, 1, MAX_FEATURES)
         check_int("d_out", d_out, 1, MAX_FEATURES)
         _check_rng(rng)
         bound = 1.0 / sqrt(d_in)
-        self.weight = [_uniform(rng, d_in, bound) for _ in range(d_out)]
-        self.bias = _uniform(rng, d_out, bound) if bias else None
+        self.weight = parameter([_uniform(rng, d_in, bound) for _ in range(d_out)])
+        self.bias = parameter([_uniform(rng, d_out, bound)]) if bias else None
 
-    def __call__(self, X):
-        return linear(X, self.weight, self.bias)
-
-    def n_params(self):
-        """Number of learnable floats."""
-        return len(self.weight) * len(self.weight[0]) + (len(self.bias) if self.bias else 0)
+    def forward(self, x):
+        """x (n, d_in) -> (n, d_out)."""
+        return linear(x, self.weight, self.bias)
 
 
-class LayerNorm:
-    """Per-row layer norm with a learned gain (ones) and shift (zeros)."""
+class LayerNorm(Module):
+    """Per-row layer norm with a learned gain (ones) and shift (zeros), each (1, d)."""
 
     def __init__(self, d, eps=LN_EPS):
         check_int("d", d, 1, MAX_FEATURES)
-        self.weight = [1.0] * d
-        self.bias = [0.0] * d
+        self.weight = parameter([[1.0] * d])
+        self.bias = parameter([[0.0] * d])
         self.eps = eps
 
-    def __call__(self, X):
-        return layer_norm(X, self.weight, self.bias, self.eps)
-
-    def n_params(self):
-        """Number of learnable floats."""
-        return 2 * len(self.weight)
+    def forward(self, x):
+        """x (n, d) -> (n, d)."""
+        return layer_norm(x, self.weight, self.bias, self.eps)
 
 
-class MultiHeadAttention:
-    """Projections around `attention`: q from x (d_model), k and v from context (d_kv), then out_proj.
+class Embedding(Module):
+    """A table of n_embeddings learned rows of width d, looked up by id (torch's init: N(0, 1))."""
+
+    def __init__(self, n_embeddings, d, rng):
+        check_int("n_embeddings", n_embeddings, 1, MAX_CTX)
+        check_int("d", d, 1, MAX_WIDTH)
+        _check_rng(rng)
+        self.weight = parameter([[rng.gauss(0.0, 1.0) for _ in range(d)] for _ in range(n_embeddings)])
+
+    def forward(self, ids):
+        """ids: a list of row indices -> (len(ids), d)."""
+        return gather_rows(self.weight, ids)
+
+
+class MultiHeadAttention(Module):
+    """Projections around `autograd.attention`: q from x (d_model), k and v from context (d_kv), then out_proj.
 
     Self-attention when context is None. k_proj has no bias, as in Whisper: a key bias adds the same
     amount to every score of a query, and softmax ignores that.
@@ -289,35 +166,30 @@ class MultiHeadAttention:
         self.v_proj = Linear(d_kv, d_model, rng)
         self.out_proj = Linear(d_model, d_model, rng)
 
-    def __call__(self, x, context=None, key_mask=None, need_weights=True):
-        """x (nq, d_model), context (nk, d_kv) or None -> (out (nq, d_model), weights (nq, nk) or None)."""
+    def forward(self, x, context=None, key_mask=None, need_weights=True, causal=False):
+        """x (nq, d_model), context (nk, d_kv) or None -> (out (nq, d_model), weights (nq, nk) or None).
+        key_mask and causal as in `autograd.attention`."""
         context = x if context is None else context
-        out, weights = attention(self.q_proj(x), self.k_proj(context), self.v_proj(context),
-                                 self.n_heads, key_mask, need_weights)
+        out, weights = attention(self.q_proj(x), self.k_proj(context), self.v_proj(context), self.n_heads,
+                                 key_mask, causal, need_weights)
         return self.out_proj(out), weights
 
-    def n_params(self):
-        """Number of learnable floats."""
-        return sum(m.n_params() for m in (self.q_proj, self.k_proj, self.v_proj, self.out_proj))
 
-
-class MLP:
+class MLP(Module):
     """Linear(d -> hidden) -> GELU -> Linear(hidden -> d), the transformer's feed-forward block."""
 
     def __init__(self, d, hidden, rng):
         self.fc1 = Linear(d, hidden, rng)
         self.fc2 = Linear(hidden, d, rng)
 
-    def __call__(self, X):
-        return self.fc2(gelu_rows(self.fc1(X)))
-
-    def n_params(self):
-        """Number of learnable floats."""
-        return self.fc1.n_params() + self.fc2.n_params()
+    def forward(self, x):
+        """x (n, d) -> (n, d)."""
+        return self.fc2(gelu(self.fc1(x)))
 
 
-class TransformerBlock:
-    """Pre-LN transformer block as in Whisper: x + attn(ln(x)), then x + mlp(ln(x)), MLP width 4 d_model."""
+class TransformerBlock(Module):
+    """Pre-LN transformer block as in Whisper: x + attn(ln(x)), then x + mlp(ln(x)), MLP width 4 d_model.
+    causal=True makes it a decoder block (GPT): each position attends to itself and the past only."""
 
     def __init__(self, d_model, n_heads, rng):
         self.attn_ln = LayerNorm(d_model)
@@ -325,13 +197,159 @@ class TransformerBlock:
         self.mlp_ln = LayerNorm(d_model)
         self.mlp = MLP(d_model, 4 * d_model, rng)
 
-    def __call__(self, x, key_mask=None):
-        """x (n, d_model) -> (n, d_model); key_mask as in `attention`."""
-        a, _ = self.attn(self.attn_ln(x), key_mask=key_mask, need_weights=False)
-        x = [list(map(add, r, s)) for r, s in zip(x, a)]
-        m = self.mlp(self.mlp_ln(x))
-        return [list(map(add, r, s)) for r, s in zip(x, m)]
+    def forward(self, x, key_mask=None, causal=False):
+        """x (n, d_model) -> (n, d_model); key_mask and causal as in `autograd.attention`."""
+        x = x + self.attn(self.attn_ln(x), key_mask=key_mask, need_weights=False, causal=causal)[0]
+        return x + self.mlp(self.mlp_ln(x))
 
-    def n_params(self):
-        """Number of learnable floats."""
-        return sum(m.n_params() for m in (self.attn_ln, self.attn, self.mlp_ln, self.mlp))
+
+def sinusoids(length, channels, max_timescale=10000):
+    """Whisper's fixed positional embedding, (length, channels) plain lists: sin in the first half, cos in
+    the second. Channel pair c uses the timescale max_timescale ** (c / (channels/2 - 1)), as in
+    openai/whisper model.py."""
+    check_int("length", length, 1, MAX_CTX)
+    if check_int("channels", channels, 4, MAX_WIDTH) % 2:
+        raise AudiollmError(f"sinusoids: channels must be even (sin/cos pairs), got {channels!r}")
+    if isinstance(max_timescale, bool) or not isinstance(max_timescale, (int, float)) or not 1 < max_timescale < inf:
+        raise AudiollmError(f"sinusoids: max_timescale must be > 1, got {max_timescale!r}")
+    half = channels // 2
+    step = math.log(max_timescale) / (half - 1)
+    inv = [exp(-step * c) for c in range(half)]
+    return [[math.sin(t * f) for f in inv] + [math.cos(t * f) for f in inv] for t in range(length)]
+
+
+def softmax_rows(X):
+    """softmax of every row of a plain list matrix X (n, m), as plain lists (for code outside the models)."""
+    check_matrix("X", X)
+    return softmax(Tensor(X)).data
+
+
+# ---- the models' doors ----
+
+def check_input(name, x, width, width_name):
+    """A model's input rows, checked at the door (errors.check_matrix), as a Tensor: a Tensor passes
+    through (training), plain lists are wrapped (inference)."""
+    check_matrix(name, x.data if isinstance(x, Tensor) else x, width, width_name)
+    return tensor(x)
+
+
+def _lists(result):
+    """Tensors in a forward's result -> their plain rows."""
+    if isinstance(result, Tensor):
+        return result.data
+    if isinstance(result, tuple):
+        return tuple(map(_lists, result))
+    return result
+
+
+def lists_in_lists_out(forward):
+    """Let one forward serve inference and training: a model's public forward, decorated with this, takes
+    plain lists and returns plain lists, computed under no_grad (no graph, the cost of the list maths);
+    called with a Tensor among its arguments it returns Tensors and builds the graph for backward."""
+    @functools.wraps(forward)
+    def run(*args, **kwargs):
+        if any(isinstance(a, Tensor) for a in chain(args, kwargs.values())):
+            return forward(*args, **kwargs)
+        with no_grad(), gc_paused():
+            return _lists(forward(*args, **kwargs))
+    return run
+
+
+@contextmanager
+def gc_paused():
+    """Run a block with Python's cyclic garbage collector paused: the same numbers, 5-15% faster, because
+    every few hundred new rows the collector would walk all the young rows float by float, while the
+    lists made here hold no cycles (reference counting frees them the moment they are dropped)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+# ---- weights files ----
+
+def save_weights(path, model, meta=None):
+    """Write model's parameters to `path` (atomically) with `meta`, a dict of JSON data (the config, the
+    command that trained it, ...). Returns path.
+
+    The file is one JSON object, keys sorted, so the same weights always give the same bytes:
+    {"format": "audiollm-weights/1", "meta": {...}, "tensors": {name: {"shape": [rows, cols], "float32": ...}}}
+    with each tensor's rows, concatenated, as little-endian float32 in base64 (about 5.3 bytes a number):
+    a 50k-parameter Q-former takes about 270 kB. Values are rounded to float32 (7 significant digits).
+    """
+    if not isinstance(model, Module):
+        raise AudiollmError(f"model: expected an audiollm Module, got {type(model).__name__}")
+    meta = {} if meta is None else meta
+    if not isinstance(meta, dict):
+        raise AudiollmError(f"meta: expected a dict, got {type(meta).__name__}")
+    tensors = {}
+    for name, p in model.named_parameters():
+        values = array("f", chain.from_iterable(p.data))
+        if not all(map(isfinite, values)):
+            raise AudiollmError(f"model: parameter {name!r} holds values that are not finite in float32")
+        if sys.byteorder == "big":
+            values.byteswap()
+        tensors[name] = {"shape": list(p.shape), "float32": base64.b64encode(values.tobytes()).decode("ascii")}
+    try:
+        text = json.dumps({"format": WEIGHTS_FORMAT, "meta": meta, "tensors": tensors}, sort_keys=True,
+                          separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as error:
+        message = f"meta: must hold only JSON data (dicts, lists, strings, finite numbers): {error}"
+        raise AudiollmError(message) from None
+    return write_atomic(path, text + "\n")
+
+
+def _decode_tensor(name, entry):
+    """One tensor entry of a weights file -> rows, or AudiollmError naming the tensor."""
+    shape = entry.get("shape") if isinstance(entry, dict) else None
+    if (not isinstance(shape, list) or len(shape) != 2
+            or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape)):
+        raise AudiollmError(f"parameter {name!r}: shape must be [rows, columns], got {shape!r}")
+    try:
+        raw = base64.b64decode(entry.get("float32"), validate=True)
+    except (TypeError, ValueError, binascii.Error):
+        raise AudiollmError(f"parameter {name!r}: the float32 data is not base64") from None
+    rows, cols = shape
+    if len(raw) != 4 * rows * cols:  # the real bytes bound the work, never the header's shape
+        raise AudiollmError(f"parameter {name!r}: {len(raw)} bytes of data, shape {rows} x {cols} needs "
+                            f"{4 * rows * cols} (truncated?)")
+    values = array("f")
+    values.frombytes(raw)
+    if sys.byteorder == "big":
+        values.byteswap()
+    return [values[i:i + cols].tolist() for i in range(0, rows * cols, cols)]
+
+
+def load_weights(path, model):
+    """Load a `save_weights` file into model (in place) and return its meta dict.
+
+    Any problem (no such file, not a weights file, truncated, a parameter missing or unknown, a shape that
+    differs, values that are not finite) raises WeightsFileError naming the file and the parameter, and
+    leaves the model as it was.
+    """
+    if not isinstance(model, Module):
+        raise AudiollmError(f"model: expected an audiollm Module, got {type(model).__name__}")
+    try:
+        with open(path, "rb") as stream:
+            raw = stream.read()
+    except FileNotFoundError:
+        raise WeightsFileError(f"weights file {path}: no such file") from None
+    except (OSError, TypeError, ValueError) as error:
+        raise WeightsFileError(f"weights file {path!r}: cannot read it ({error})") from None
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise WeightsFileError(f"weights file {path}: not JSON (truncated or corrupt)") from None
+    if not isinstance(doc, dict) or doc.get("format") != WEIGHTS_FORMAT:
+        raise WeightsFileError(f"weights file {path}: not an {WEIGHTS_FORMAT} file")
+    tensors, meta = doc.get("tensors"), doc.get("meta")
+    if not isinstance(tensors, dict) or not isinstance(meta, dict):
+        raise WeightsFileError(f"weights file {path}: 'tensors' and 'meta' must be JSON objects")
+    try:
+        model.load_state_dict({name: _decode_tensor(name, entry) for name, entry in tensors.items()})
+    except AudiollmError as error:
+        raise WeightsFileError(f"weights file {path}: {error}") from None
+    return meta
