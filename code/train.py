@@ -16,9 +16,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from audiollm.errors import AudiollmError  # noqa: E402
+from audiollm.errors import AudiollmError, check_int  # noqa: E402
 from audiollm.listen import DEFAULT_WEIGHTS, Listener  # noqa: E402
-from audiollm.train import (fit_normalisation, format_table, held_out_table, lesson_item,  # noqa: E402
+from audiollm.train import (CANDIDATES, fit_normalisation, format_table, held_out_table, lesson_item,  # noqa: E402
                             prepare_all, prepare_dialogues, scene_items, train, write)
 
 SCENES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "fixtures", "scenes",
@@ -42,6 +42,11 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(argv)
     try:
+        untrained = Listener(args.queries, args.seed)  # bad sizes are refused before any clip is made
+        check_int("--clips", args.clips, 2)
+        check_int("--steps", args.steps, 1)
+        check_int("--val", args.val, CANDIDATES)  # at least one group of candidates
+        check_int("--dialogues", args.dialogues, 0)
         start = time.perf_counter()
         print(f"making {args.clips} training and {args.val} held-out clips ...", flush=True)
         clips = prepare_all("train", args.clips, 4.0, args.workers)
@@ -50,7 +55,6 @@ def main(argv=None):
         print(f"clips ready in {time.perf_counter() - start:.0f} s", flush=True)
         model, history, _ = train(args.clips, args.steps, args.queries, args.seed, clips=clips,
                                   dialogues=dialogues, log=lambda line: print(line, flush=True))
-        untrained = Listener(args.queries, args.seed)
         fit_normalisation(untrained, clips)
         rows = held_out_table(model, untrained, val, scene_items(SCENES), [lesson_item()])
         took = time.perf_counter() - start

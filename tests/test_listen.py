@@ -114,3 +114,15 @@ def test_timeline_lines_and_labels(listener):
     assert [label.split(":")[0] for _, _, label in segments][:1] == ["speech"]
     with pytest.raises(AudiollmError, match="samples"):
         timeline(listener, [])
+
+
+@pytest.mark.parametrize("args, message", [(["--val", "5"], "--val"), (["--queries", "0"], "n_queries"),
+                                           (["--clips", "1"], "--clips")])
+def test_train_cli_refuses_bad_options_in_one_line(args, message, tmp_path):
+    import subprocess
+    import sys
+    script = os.path.join(os.path.dirname(__file__), "..", "code", "train.py")
+    result = subprocess.run([sys.executable, script, *args, "--out", str(tmp_path / "w.json")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and message in result.stderr and len(result.stderr.splitlines()) == 1
+    assert not (tmp_path / "w.json").exists()
