@@ -18,17 +18,19 @@ tagger is one small matrix product for a whole 30-s window). Detail ("music: org
 zero-shot: the Q-former embeds the segment's audio, and the nearest of the prompt texts in corpus.PROMPTS
 (embedded by the text encoder) names it.
 """
+import json
 import math
 import os
+import random
 import re
 
-from .autograd import Tensor, concat_cols, gelu, l2_normalize, mean_rows, no_grad
+from .autograd import Tensor, gelu, l2_normalize, mean_rows, no_grad
 from .bridges import QFormer
 from .corpus import (ADVERBS, CHORD_TEMPLATES, INSTRUMENT_NAMES, JOINS, KINDS, MELODY_TEMPLATES,
                      NEW_SPEAKER_TEMPLATES, ORDINALS, OVERLAY_TEMPLATE, PROMPTS, RETURNING_SPEAKER_TEMPLATES,
                      SILENCE_PHRASES, SOUND_PHRASES, SPEECH_TEMPLATES, WHERE)
 from .encoder import SummaryEncoder
-from .errors import AudiollmError, check_samples
+from .errors import AudiollmError, WeightsFileError, check_samples
 from .mel import HOP_LENGTH, SAMPLE_RATE, log_mel_spectrogram
 from .nn import Embedding, Linear, Module, load_weights, parameter
 
@@ -73,8 +75,7 @@ class Listener(Module):
     the shipped model: see its weights file's meta).
     """
 
-    def __init__(self, n_queries=32, seed=0):
-        import random
+    def __init__(self, n_queries=8, seed=0):
         rng = random.Random(seed)
         self.encoder = SummaryEncoder()
         d = self.encoder.d_model
@@ -130,8 +131,6 @@ class Listener(Module):
 def load_listener(path=DEFAULT_WEIGHTS):
     """The trained Listener from its weights file (meta["n_queries"] sets its size). A missing, corrupt or
     mismatched file raises WeightsFileError naming the file."""
-    import json
-    from .errors import WeightsFileError
     try:
         with open(path, "rb") as stream:
             n_queries = json.loads(stream.read().decode("utf-8"))["meta"]["n_queries"]

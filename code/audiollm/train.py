@@ -10,20 +10,22 @@
 Everything is drawn from random.Random(seed) in a fixed order, and clips are made in worker processes
 whose results come back in seed order, so a seed gives the same bytes. code/train.py is the command line.
 """
+import json
 import math
+import os
 import random
 import time
 from multiprocessing import Pool
 
 from .autograd import Adam, Tensor, concat_rows, cross_entropy, matmul_t, no_grad, scale
 from .corpus import KINDS, caption, clip_seeds, frame_labels, make_clip
+from .encoder import SummaryEncoder
 from .errors import check_int
 from .listen import Listener, timeline_labels
 from .mel import log_mel_spectrogram
 from .synth import lesson_scene, two_speaker_dialogue
 from .nn import gc_paused, save_weights
 from .wav import read_wav
-from .encoder import SummaryEncoder
 
 TAU = 0.1               # InfoNCE temperature: similarities are multiplied by 1 / TAU = 10
 BATCH = 16              # clips (and captions) per contrastive step
@@ -179,8 +181,6 @@ def audio_item(samples, segments):
 
 def scene_items(scenes_json):
     """The espeak-ng / sox scenes of tests/fixtures/scenes as frame_accuracy items."""
-    import json
-    import os
     folder = os.path.dirname(scenes_json)
     with open(scenes_json, encoding="utf-8") as stream:
         doc = json.load(stream)
