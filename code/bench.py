@@ -2,6 +2,7 @@
 
     python3 code/bench.py            # every row, median of 5 runs (about six minutes)
     python3 code/bench.py --runs 3 --only log-mel resample
+    python3 code/bench.py --runs 1 --only training   # the Listener trained from scratch, once (minutes)
 
 Each row prints the input, the median wall time, the target from the issues, and, when numpy / torch /
 whisper / librosa / soxr happen to be importable, how many times slower we are than them on the same input.
@@ -147,6 +148,16 @@ class Bench:
                                                      os.path.join(self.tmp, "out")], check=True,
                                                     capture_output=True), self.runs)
             self.row("main", "python3 code/main.py", "no arguments", t, "<= 6 s")
+            t = _median_time(lambda: subprocess.run([sys.executable, os.path.join(HERE, "main.py"), "--audio",
+                                                     self.path16, "--out", os.path.join(self.tmp, "out")],
+                                                    check=True, capture_output=True), self.runs)
+            self.row("main", "python3 code/main.py --audio (timeline)", "30 s, 16 kHz", t, "<= 10 s")
+        if self.wanted("training"):  # one run: it takes minutes
+            start = time.perf_counter()
+            subprocess.run([sys.executable, os.path.join(HERE, "train.py"), "--out",
+                            os.path.join(self.tmp, "listener.json")], check=True, capture_output=True)
+            self.row("training", "python3 code/train.py (1 run)", "the shipped weights, from scratch",
+                     time.perf_counter() - start, "<= 600 s")
         if self.wanted("experiment"):
             start = time.perf_counter()
             run_experiment()
@@ -281,7 +292,7 @@ def main():
     parser.add_argument("--runs", type=int, default=5, help="runs per row; the median is reported (default 5)")
     parser.add_argument("--only", nargs="*", default=[],
                         choices=["read", "resample", "fft", "stft", "mel", "log-mel", "model", "train", "main",
-                                 "experiment", "windows"],
+                                 "experiment", "windows", "training"],
                         help="run only these rows")
     args = parser.parse_args()
     if args.runs < 1:

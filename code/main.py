@@ -3,13 +3,15 @@
     waveform -> 16 kHz -> padded to 30 s -> STFT -> mel -> log-Mel (3000, 80) -> encoder (1500, d)
     -> Q-former tokens (64, d) -> LLM embeddings (64, d_llm)
 
-then prints the bridge cost table and the picker's plans for the lesson's five tasks, and writes the
-skill markdown, outputs/log_mel.png and outputs/qformer_attention.png (the committed copies). A run on
-your own file or with other options writes to the git-ignored outputs/runs/<name>/ unless --out says
+then what the trained Listener heard (audiollm.listen, the committed weights; main.py never trains): a
+timeline of speech / music / sound / silence, beside the truth for the lesson scene; then the bridge cost
+table and the picker's plans for the lesson's five tasks, and writes the skill markdown, outputs/log_mel.png
+and outputs/qformer_attention.png (the trained Q-former's queries over the clip), the committed copies. A
+run on your own file or with other options writes to the git-ignored outputs/runs/<name>/ unless --out says
 where. It needs no install: it puts its own folder on sys.path. The default clip is
-synth.lesson_scene(): speech, then music, then rain and door knocks, 10 s. The encoder and Q-former are
-toy-sized with random (seeded) weights, so what they show is shapes, masking and cost, not trained
-behaviour.
+synth.lesson_scene(): speech, then music, then rain and door knocks, 10 s. The stage table's encoder and
+Q-former are toy-sized with random (seeded) weights: they show shapes, masking and cost; the Listener
+shows trained behaviour.
 
     python3 code/main.py                       # the default scene, every stage
     python3 code/main.py --audio talk.wav      # any WAV; longer than 30 s goes window by window
@@ -35,6 +37,7 @@ from audiollm.encoder import FrameEncoder, frame_mask, output_length  # noqa: E4
 from audiollm.errors import AudiollmError  # noqa: E402
 from audiollm.experiment import format_report, run_experiment, write_report  # noqa: E402
 from audiollm.files import write_atomic  # noqa: E402
+from audiollm.listen import DEFAULT_WEIGHTS, attention, format_timeline, heard, load_listener  # noqa: E402
 from audiollm.mel import (HOP_LENGTH, N_FFT, N_SAMPLES, SAMPLE_RATE, log_mel_spectrogram,  # noqa: E402
                           log_mel_windows, pad_or_trim)
 from audiollm.picker import RULES, SKILL_PATH, format_plan, pick, write_skill  # noqa: E402
@@ -162,31 +165,45 @@ def print_model_stages(encoded, tokens, n_valid, t_encoder, t_qformer, encoder, 
           f"{qformer.d_llm}) to the LLM's width (a 7B LLM: 4096)")
 
 
-def run_short(samples, n_mels, encoder, qformer):
-    """One window, every stage on its own line. Returns (log_mel, n_valid, weights) for the pictures."""
+def run_short(samples, n_mels, encoder, qformer, listener):
+    """One window, every stage on its own line, then what the Listener heard. Returns (log_mel, n_valid,
+    weights, timeline) for the pictures."""
     log_mel = front_end(samples, n_mels)
     n_valid = real_frames(len(samples))
     encoded, tokens, weights, t_encoder, t_qformer = encode(log_mel, n_valid, encoder, qformer)
     print_model_stages(encoded, tokens, n_valid, t_encoder, t_qformer, encoder, qformer)
-    return log_mel, n_valid, weights
+    return log_mel, n_valid, weights, listen(listener, log_mel[:min(n_valid, len(samples) // HOP_LENGTH)], 0.0)
 
 
-def run_long(path, reader, n_mels, encoder, qformer):
+def listen(listener, log_mel, offset_s):
+    """The Listener's timeline of one window's real log-Mel (80 mels; None for other n_mels), timed."""
+    if listener is None or not log_mel:
+        return []
+    segments, seconds = timed(heard, listener, log_mel, offset_s)
+    stage("heard", f"({len(segments)},)", seconds, "Listener: SummaryEncoder -> frame tagger -> timeline, detail "
+          "by zero-shot retrieval (trained weights)")
+    return segments
+
+
+def run_long(path, reader, n_mels, encoder, qformer, listener):
     """A WAV longer than 30 s, window by window (log_mel_windows reads one window at a time, as AF3 does).
 
-    Prints one line per window; returns the first window's (log_mel, n_valid, weights) for the pictures.
+    Prints one line per window; returns the first window's (log_mel, n_valid, weights) for the pictures and
+    every window's timeline.
     """
     total = -(-reader.n_frames * SAMPLE_RATE // reader.sample_rate)  # samples at 16 kHz
     n_windows = -(-total // N_SAMPLES)
     stage("waveform", f"({reader.n_frames},)", None, f"{shown(os.path.basename(path))}: {reader.sample_rate} Hz, "
           f"{reader.n_frames / reader.sample_rate:.2f} s: {n_windows} windows of {WINDOW_S} s, each resampled, "
           "padded and turned into log-Mel on its own")
-    first, n_tokens = None, 0
+    first, n_tokens, segments = None, 0, []
     start = time.perf_counter()
     for k, log_mel in enumerate(log_mel_windows(path, WINDOW_S, n_mels)):
         t_mel = time.perf_counter() - start
-        n_valid = real_frames(min(N_SAMPLES, total - k * N_SAMPLES))
+        n_real = min(N_SAMPLES, total - k * N_SAMPLES)
+        n_valid = real_frames(n_real)
         encoded, tokens, weights, t_encoder, t_qformer = encode(log_mel, n_valid, encoder, qformer)
+        segments += listen(listener, log_mel[:min(n_valid, n_real // HOP_LENGTH)], k * WINDOW_S)
         if first is None:
             first = (log_mel, n_valid, weights)
             stage("log-Mel", shape(log_mel), t_mel, f"window 1, 0-{WINDOW_S} s (the pictures show this window)")
@@ -199,7 +216,7 @@ def run_long(path, reader, n_mels, encoder, qformer):
         start = time.perf_counter()
     stage("all windows", f"({n_tokens}, {qformer.d_llm})", None, f"{n_windows} windows x {qformer.n_queries} "
           "tokens, in time order: what the LLM reads for the whole file")
-    return first
+    return (*first, segments)
 
 
 def timeline(segments, seconds, width):
@@ -211,6 +228,25 @@ def timeline(segments, seconds, width):
     for name, start, _ in segments:
         line = line.ljust(round(start / seconds * width)) + "|" + name + " "
     return line.rstrip()
+
+
+def print_heard(heard_segments, truth, listener):
+    """The Listener's timeline, one line per segment; beside the truth when there is one (the lesson scene)."""
+    if listener is None:
+        print("\nwhat the model heard: the Listener is trained on 80 mels; run with --n-mels 80")
+        return
+    print(f"\nwhat the model heard (the trained Listener, {os.path.relpath(DEFAULT_WEIGHTS)}):")
+    lines = format_timeline(heard_segments).splitlines()
+    if not truth:
+        print("\n".join(lines))
+        return
+    width = max(map(len, lines), default=0) + 4
+    truth_lines = format_timeline([(start, end, "sound" if name == "environment" else name)
+                                   for name, start, end in truth]).splitlines()
+    print(f"{'heard':<{width}}truth")
+    for k in range(max(len(lines), len(truth_lines))):
+        left = lines[k] if k < len(lines) else ""
+        print(f"{left:<{width}}{truth_lines[k] if k < len(truth_lines) else ''}".rstrip())
 
 
 def show_pictures(log_mel, n_valid, weights, segments, folder, images):
@@ -229,9 +265,9 @@ def show_pictures(log_mel, n_valid, weights, segments, folder, images):
     attention = list(zip(*weights))  # (frames, queries): frames along x, query 0 at the bottom
     heatmap_png(os.path.join(folder, ATTENTION_PNG), attention, max(1, PICTURE_PIXELS // len(attention)),
                 max(1, 256 // len(weights)))
-    padding = len(attention) - output_length(n_valid)
+    padding = max(0, len(attention) - output_length(n_valid))
     masked = f"; the {padding} masked padding frames are dark, weight exactly 0" if padding else ""
-    return {LOG_MEL_PNG: "", ATTENTION_PNG: f" (queries x {len(attention)} encoder frames{masked})"}
+    return {LOG_MEL_PNG: "", ATTENTION_PNG: f" (queries x {len(attention)} frames{masked})"}
 
 
 def print_bridges(n_queries):
@@ -345,20 +381,24 @@ def run(args):
     if args.experiment:
         run_toy_experiment(args.seed, out)
         return
+    listener = load_listener(DEFAULT_WEIGHTS) if args.n_mels == 80 else None  # trained on 80 mels
     encoder = FrameEncoder(args.n_mels, D_MODEL, N_HEADS, N_LAYERS, seed=args.seed)
     qformer = QFormer(D_MODEL, D_MODEL, N_HEADS, 1, args.queries, D_LLM, seed=args.seed)
     segments = ()
     if args.audio is None:
         samples, segments = default_clip(args.seed)
-        picture = run_short(samples, args.n_mels, encoder, qformer)
+        picture = run_short(samples, args.n_mels, encoder, qformer, listener)
     else:
         with open_wav(args.audio) as reader:
             print_header()
             if reader.n_frames > WINDOW_S * reader.sample_rate:
-                picture = run_long(args.audio, reader, args.n_mels, encoder, qformer)
+                picture = run_long(args.audio, reader, args.n_mels, encoder, qformer, listener)
             else:
-                picture = run_short(file_clip(args.audio, reader), args.n_mels, encoder, qformer)
-    log_mel, n_valid, weights = picture
+                picture = run_short(file_clip(args.audio, reader), args.n_mels, encoder, qformer, listener)
+    log_mel, n_valid, weights, heard_segments = picture
+    print_heard(heard_segments, segments, listener)
+    if listener is not None:  # the picture shows the trained queries over the real audio
+        weights = attention(listener, log_mel[:n_valid])[0]
 
     def write(folder):
         pictures = show_pictures(log_mel, n_valid, weights, segments, folder, args.images)

@@ -19,6 +19,7 @@ import pytest
 
 from audiollm import experiment
 from audiollm.bridges import bridge_costs, format_cost_table
+from audiollm.listen import load_listener
 from audiollm.picker import SKILL_PATH, format_plan, pick, render_skill
 from audiollm.png import PNG_SIGNATURE, viridis
 from audiollm.wav import write_wav
@@ -122,11 +123,11 @@ def test_default_run_writes_valid_pngs_equal_to_the_committed_ones(default_run):
     _, out = default_run
     width, height, rows = read_png(out / "log_mel.png")
     assert (width, height) == (1000, 240)  # 1000 real frames x 80 mel bins scaled by 3
-    width, height, rows = read_png(out / "qformer_attention.png")
-    assert (width, height) == (1500, 256)  # 1500 encoder frames x 64 queries scaled by 4
+    width, height, rows = read_png(out / "qformer_attention.png")  # the trained Listener's queries
+    n_queries = load_listener().qformer.n_queries
+    assert (width, height) == (62 * 16, 256 // n_queries * n_queries)  # 62 pooled frames (160 ms) of 10 s
     darkest = bytes(viridis(0.0))
-    assert all(row[3 * 500:] == darkest * 1000 for row in rows)  # masked padding: weight exactly 0
-    assert all(row[:3 * 500] != darkest * 500 for row in rows)
+    assert all(row != darkest * width for row in rows)
     for name in ("log_mel.png", "qformer_attention.png"):
         assert (out / name).read_bytes() == (ROOT / "outputs" / name).read_bytes(), REFRESH
 
@@ -176,6 +177,19 @@ def test_audio_longer_than_30_s_goes_window_by_window(tmp_path):
     assert re.search(r"^window 2 +\(64, 128\) .* 30-31 s: log-Mel \(3000, 80\), encoder \(1500, \d+\), 100 real "
                      r"frames$", out, re.MULTILINE)
     assert stage_shape(out, "all windows") == "(128, 128)"
+    heard = out.split("what the model heard")[1].split("\n\n")[0].splitlines()[1:]  # one line per segment
+    line = r"\[\d\d:\d\d\.\d - \d\d:\d\d\.\d\] (speech|music|sound|silence)(: [a-z ]+)?"
+    assert all(re.fullmatch(line, h) for h in heard)
+    assert " - 00:31.0] " in heard[-1]  # the second window's timeline, at its own time
+    assert any(h.startswith("[00:30.0 - ") for h in heard)
+
+
+def test_default_run_prints_what_the_model_heard_beside_the_truth(default_run):
+    out = default_run[0].stdout
+    heard = out.split("what the model heard")[1].split("\n\n")[0].splitlines()[1:]
+    assert heard[0].split() == ["heard", "truth"]
+    assert heard[1].startswith("[00:00.0 - ") and heard[1].endswith("[00:00.0 - 00:03.5] speech")
+    assert "[00:07.0 - 00:10.0] sound" in heard[3]
 
 
 def _empty_wav(path):

@@ -187,3 +187,172 @@ def test_dialogue_is_deterministic():
 def test_bad_arguments_name_the_parameter(call, parameter):
     with pytest.raises(AudiollmError, match=parameter):
         call()
+
+
+# The corpus's generators: coloured noise, the babbling talker, instruments, environmental sounds.
+
+def average_power(samples, sr=SR):
+    """Mean power spectrum over 25-ms frames: (201,) values, bin k at k * 40 Hz."""
+    from audiollm.stft import power_spectrum, stft
+    frames = power_spectrum(stft(samples, n_fft=400, hop_length=400, window="hann", center=False))
+    return [sum(column) / len(frames) for column in zip(*frames)]
+
+
+def slope(power, low_hz=100.0, high_hz=5000.0):
+    """Least-squares slope of log10(power) against log10(frequency) between low_hz and high_hz."""
+    points = [(math.log10(k * 40.0), math.log10(p)) for k, p in enumerate(power) if low_hz <= k * 40.0 <= high_hz]
+    mx = sum(x for x, _ in points) / len(points)
+    my = sum(y for _, y in points) / len(points)
+    return sum((x - mx) * (y - my) for x, y in points) / sum((x - mx) ** 2 for x, _ in points)
+
+
+@pytest.mark.parametrize("exponent", [0.0, 1.0, 2.0, 2.5])
+def test_coloured_noise_power_falls_as_one_over_f_to_the_exponent(exponent):
+    noise = synth.coloured_noise(2.0, exponent, seed=1)
+    assert len(noise) == 32000 and in_range(noise)
+    assert slope(average_power(noise)) == pytest.approx(-exponent, abs=0.25)
+
+
+def test_band_passed_hiss_sits_in_its_band():
+    power = average_power(synth._band(synth._rng(0), 16000, 3000.0, 400.0, SR))
+    assert max(range(201), key=power.__getitem__) * 40 == pytest.approx(3000, abs=200)
+    assert power[75] > 30 * power[25] and power[75] > 30 * power[150]  # 3000 Hz against 1000 and 6000 Hz
+
+
+def f0_median(samples, sr=SR):
+    """Median pitch of the voiced 40-ms frames, by autocorrelation (lags 2.5-12.5 ms)."""
+    pitches, loud = [], max(map(abs, samples))
+    for start in range(0, len(samples) - 640, 320):
+        frame = samples[start:start + 640]
+        if max(map(abs, frame)) < 0.3 * loud:
+            continue
+        lag = max(range(40, 200), key=lambda k: sum(a * b for a, b in zip(frame, frame[k:])))
+        pitches.append(sr / lag)
+    return sorted(pitches)[len(pitches) // 2]
+
+
+def test_speech_is_seeded_and_fills_its_duration():
+    x = synth.speech(1.5, seed=4, amplitude=0.6)
+    assert len(x) == 24000 and in_range(x) and max(map(abs, x)) == pytest.approx(0.6)
+    assert x == synth.speech(1.5, seed=4, amplitude=0.6) and x != synth.speech(1.5, seed=5, amplitude=0.6)
+    quiet = [rms(x[i:i + 160]) < 0.002 for i in range(0, len(x), 160)]
+    longest = max(len(run) for run in "".join(".x"[q] for q in quiet).split("."))  # silent 10-ms frames in a row
+    assert longest < 20  # no pause of 0.2 s inside an utterance
+
+
+def rms(samples):
+    return math.sqrt(sum(v * v for v in samples) / len(samples))
+
+
+def test_excited_speech_is_higher_than_calm():
+    calm = f0_median(synth.speech(2.0, f0_hz=120.0, prosody="calm", seed=1))
+    excited = f0_median(synth.speech(2.0, f0_hz=120.0, prosody="excited", seed=1))
+    assert 95.0 < calm < 150.0
+    assert excited > 1.15 * calm
+
+
+def test_speech_has_fricatives_and_formant_scale_moves_the_spectrum():
+    power = average_power(synth.speech(2.0, formant_scale=1.0, seed=2))
+    high = sum(power[100:]) / sum(power)  # share of power above 4 kHz: the consonants' hiss
+    assert high > 10 * sum(average_power(synth.vowel("a", (120.0,), 1.0))[100:]) / sum(
+        average_power(synth.vowel("a", (120.0,), 1.0)))
+
+    def centroid(p):
+        return sum(k * v for k, v in enumerate(p[:100])) / sum(p[:100])
+    small = centroid(average_power(synth.speech(2.0, formant_scale=1.3, seed=2)))
+    large = centroid(average_power(synth.speech(2.0, formant_scale=0.9, seed=2)))
+    assert small > 1.15 * large
+
+
+def test_speech_vowels_have_a_fourth_formant():
+    assert all(len(f) == 4 and f[3] == synth.F4_HZ for f in synth.VOWELS_HZ.values())
+    assert set(synth.FORMANTS_HZ) < set(synth.VOWELS_HZ) and len(synth.VOWELS_HZ) == 12
+
+
+def test_a_minor_chord_has_its_third_three_semitones_up():
+    root = synth.note_hz("A3")
+    for quality, third in (("minor", 3), ("major", 4)):
+        notes = [(0.0, synth.interval_hz(root, s), 0.5) for s in synth.CHORD_SEMITONES[quality]]
+        x = synth.play("flute", notes, 0.5)
+        played, other = synth.interval_hz(root, third), synth.interval_hz(root, 7 - third)
+        assert power_at(x, played) > 30 * power_at(x, other), quality
+
+
+def test_plain_waves_are_not_band_limited():
+    square = synth.play("square", [(0.0, 440.0, 0.5)], 0.5, amplitude=0.5)
+    middle = square[2000:6000]
+    assert {round(v, 9) for v in middle} == {0.5, -0.5}  # only two values: every harmonic, even above 8 kHz
+    saw = synth.play("sawtooth", [(0.0, 1000.0, 0.5)], 0.5)
+    assert power_at(saw, 16000 - 9000) > 1e-5  # its 9th harmonic (9 kHz) folds back to 7 kHz
+    triangle = synth.play("triangle", [(0.0, 200.0, 0.5)], 0.5)
+    assert power_at(triangle, 600.0) == pytest.approx(power_at(triangle, 200.0) / 81, rel=0.2)  # 1/k**2: k=3
+
+
+def test_plucked_and_struck_notes_die_away_sustained_ones_do_not():
+    def level(x, a, b):
+        return rms(x[round(a * SR):round(b * SR)])
+    for instrument in ("pluck", "piano", "bell"):
+        x = synth.play(instrument, [(0.0, 220.0, 2.0)], 2.0, seed=1)
+        assert level(x, 1.6, 1.9) < 0.5 * level(x, 0.05, 0.35), instrument
+    organ = synth.play("organ", [(0.0, 220.0, 2.0)], 2.0)
+    assert level(organ, 1.6, 1.9) == pytest.approx(level(organ, 0.05, 0.35), rel=0.05)
+
+
+def test_pluck_rings_at_its_pitch():
+    x = synth.play("pluck", [(0.0, 200.0, 1.0)], 1.0, seed=3)
+    assert power_at(x[:8000], 200.0) > 10 * power_at(x[:8000], 300.0)
+
+
+@pytest.mark.parametrize("name", sorted(synth.SOUNDS))
+def test_sounds_are_seeded_in_range_and_vary(name):
+    a = synth.sound(name, 0.6, seed=3, amplitude=0.8)
+    assert len(a) == 9600 and in_range(a) and 0.6 < max(map(abs, a)) <= 0.8 + 1e-12
+    assert a == synth.sound(name, 0.6, seed=3, amplitude=0.8)
+    assert a != synth.sound(name, 0.6, seed=4, amplitude=0.8)
+
+
+def test_siren_sweeps_up_and_down():
+    x = synth.sound("siren", 4.0, seed=0)
+    rates = [sum(1 for a, b in zip(x[i:i + 1600], x[i + 1:i + 1600]) if a < 0.0 <= b) * 10
+             for i in range(0, len(x) - 1600, 1600)]  # rising zero crossings per second, per 0.1 s
+    assert max(rates) > 1.3 * min(rates)
+    assert any(a < b for a, b in zip(rates, rates[1:])) and any(a > b for a, b in zip(rates, rates[1:]))
+
+
+def test_hum_is_periodic_and_hiss_is_not():
+    def periodicity(x):  # best normalised autocorrelation at lags of 4-25 ms
+        x = x[4000:8000]
+        energy = sum(v * v for v in x)
+        return max(sum(a * b for a, b in zip(x, x[k:])) / energy for k in range(64, 400, 2))
+    assert periodicity(synth.sound("hum", 1.0, seed=1)) > 0.8
+    assert periodicity(synth.sound("hiss", 1.0, seed=1)) < 0.5
+
+
+def test_mu_law_keeps_quiet_samples_and_adds_noise_that_follows_the_signal():
+    x = [0.0, 0.001, -0.5, 0.9]
+    y = synth.mu_law(x)
+    assert y[0] == 0.0 and abs(y[1] - 0.001) < 0.0002 and abs(y[2] + 0.5) < 0.02 and abs(y[3] - 0.9) < 0.03
+    assert len(set(synth.mu_law([i / 1000 - 1 for i in range(2000)]))) <= 255
+
+
+@pytest.mark.parametrize(
+    "call, parameter",
+    [
+        (lambda: synth.coloured_noise(1.0, exponent=5.0), "exponent"),
+        (lambda: synth.speech(1.0, f0_hz=10.0), "f0_hz"),
+        (lambda: synth.speech(1.0, formant_scale=3.0), "formant_scale"),
+        (lambda: synth.speech(1.0, rate=0.0), "rate"),
+        (lambda: synth.speech(1.0, prosody="angry"), "prosody"),
+        (lambda: synth.speech(1.0, seed="x"), "seed"),
+        (lambda: synth.play("kazoo", [(0.0, 440.0, 1.0)], 1.0), "instrument"),
+        (lambda: synth.play("organ", [], 1.0), "notes"),
+        (lambda: synth.play("organ", [(0.0, 9000.0, 1.0)], 1.0), "notes"),
+        (lambda: synth.play("organ", [(0.0, 440.0, 1.0)], -1.0), "duration_s"),
+        (lambda: synth.sound("thunder", 1.0), "name"),
+        (lambda: synth.sound("rain", 1.0, amplitude=2.0), "amplitude"),
+        (lambda: synth.mu_law("loud"), "samples"),
+    ],
+)
+def test_new_generators_name_bad_arguments(call, parameter):
+    with pytest.raises(AudiollmError, match=parameter):
+        call()

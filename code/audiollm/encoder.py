@@ -10,10 +10,14 @@ AcousticEncoder is a BEATs-like branch (BEATs: self-supervised on AudioSet, stro
 music where Whisper's speech-heavy training is weak). concat_features is SALMONN's frame-wise join of the two.
 
 The weights are random (seeded): these modules show shapes, masking and cost, not trained behaviour.
+
+SummaryEncoder is the frozen encoder the trained stage (audiollm.listen) stands on: weight-free log-Mel
+statistics at the same 50 Hz, the classic hand-made features audio tagging used before learned encoders.
 """
 
 import random
 from math import sqrt
+from operator import add
 
 from .autograd import Tensor, concat_cols, concat_rows, gather_rows, gelu, linear, zeros
 from .errors import AudiollmError, check_int, check_matrix
@@ -237,3 +241,87 @@ class AcousticEncoder(Module):
         check_int("n_frames", n_frames)
         n, d = self.valid_length(n_frames), self.d_model
         return n * PATCH * PATCH * d + _block_macs(n, d, self.n_layers)
+
+
+SUMMARY_BANDS = 20        # mel bands averaged in groups of n_mels / SUMMARY_BANDS
+SUMMARY_HALF_WINDOW = 25  # mel frames each side: every encoder frame summarises 51 mel frames, 0.51 s
+
+
+class SummaryEncoder:
+    """A frozen, weight-free encoder: (n_frames, n_mels) log-Mel -> (ceil(n_frames / 2), 3 * n_bands), 50 Hz.
+
+    Encoder frame i is centred on mel frame 2 i (the stride of Whisper's second conv). The mel bands are
+    averaged in n_bands groups of adjacent bands; over the 2 * half_window + 1 mel frames around the centre
+    (clipped at the clip's ends) each group gives three numbers: its mean (how loud, which spectral shape),
+    its standard deviation (how much it varies: speech syllables, notes) and its mean absolute change from
+    one mel frame to the next (how fast: noise flickers, a held chord does not). Columns: the n_bands means,
+    then the n_bands standard deviations, then the n_bands changes.
+
+    Why not FrameEncoder: the stage this encoder serves (BLIP-2's and SALMONN's alignment) keeps the audio
+    encoder frozen, and Whisper's is frozen after pre-training on 680,000 hours. Ours cannot be pre-trained
+    in pure Python in minutes, and a random one carries nothing a small head can use: measured with torch
+    prototypes on the corpus, a frozen random FrameEncoder (width 32) under a trained window Q-former labels
+    0.49 of held-out 10-ms frames right (0.35 on the espeak/sox scenes); trained end to end on frame tagging
+    it needs 8000 steps (hours here) for 0.77 on the scenes. These statistics reach 0.86 / 0.78 with a
+    240 -> 32 -> 4 MLP after 3000 steps. So the frozen encoder here is a hand-made one, as in SALMONN and
+    BLIP-2 the encoder is whatever was given and only the bridge learns.
+
+    The window sums come from running (prefix) sums over time: each encoder frame costs 3 subtractions per
+    band, not 51 additions, so 30 s take a fraction of the log-Mel's time.
+    """
+
+    def __init__(self, n_mels=80, n_bands=SUMMARY_BANDS, half_window=SUMMARY_HALF_WINDOW):
+        check_int("n_mels", n_mels, 1, MAX_WIDTH)
+        check_int("n_bands", n_bands, 1, n_mels)
+        if n_mels % n_bands:
+            raise AudiollmError(f"n_bands={n_bands} must divide n_mels={n_mels}")
+        self.n_mels, self.n_bands = n_mels, n_bands
+        self.half_window = check_int("half_window", half_window, 1, MAX_CTX)
+        self.d_model = 3 * n_bands
+
+    def forward(self, frames):
+        """frames (n_frames, n_mels) log-Mel rows (lists or tuples) -> (ceil(n_frames / 2), 3 * n_bands)."""
+        check_matrix("frames", frames, self.n_mels, "n_mels")
+        group = self.n_mels // self.n_bands
+        scale = 1.0 / group
+        bands = [[sum(row[b:b + group]) * scale for b in range(0, self.n_mels, group)] for row in frames]
+        # prefix sums: total[t] = sum over mel frames < t (of the value, its square, its change from t - 1)
+        total, squares, changes = [[0.0] * self.n_bands], [[0.0] * self.n_bands], [[0.0] * self.n_bands]
+        previous = bands[0]
+        for row in bands:
+            total.append(list(map(add, total[-1], row)))
+            squares.append([s + v * v for s, v in zip(squares[-1], row)])
+            changes.append([s + abs(v - p) for s, v, p in zip(changes[-1], row, previous)])
+            previous = row
+        n, out = len(bands), []
+        for centre in range(0, n, 2):
+            lo, hi = max(0, centre - self.half_window), min(n, centre + self.half_window + 1)
+            inv = 1.0 / (hi - lo)
+            mean = [(b - a) * inv for a, b in zip(total[lo], total[hi])]
+            var = [(b - a) * inv - m * m for a, b, m in zip(squares[lo], squares[hi], mean)]
+            # change t-1 -> t is counted at t: the window's hi - lo - 1 changes are those at lo + 1 .. hi - 1
+            steps = hi - lo - 1
+            change = [(b - a) / steps for a, b in zip(changes[lo + 1], changes[hi])] if steps else [0.0] * self.n_bands
+            out.append(mean + [sqrt(v) if v > 0.0 else 0.0 for v in var] + change)
+        return out
+
+    __call__ = forward
+
+    def forward_literal(self, frames):
+        """forward, literally: each window's mean, deviation and change summed afresh (51 frames each)."""
+        check_matrix("frames", frames, self.n_mels, "n_mels")
+        group = self.n_mels // self.n_bands
+        bands = [[sum(row[b:b + group]) / group for b in range(0, self.n_mels, group)] for row in frames]
+        out = []
+        for centre in range(0, len(bands), 2):
+            window = bands[max(0, centre - self.half_window):centre + self.half_window + 1]
+            means, devs, changes = [], [], []
+            for b in range(self.n_bands):
+                values = [row[b] for row in window]
+                mean = sum(values) / len(values)
+                means.append(mean)
+                devs.append(sqrt(max(0.0, sum(v * v for v in values) / len(values) - mean * mean)))
+                steps = [abs(v - u) for u, v in zip(values, values[1:])]
+                changes.append(sum(steps) / len(steps) if steps else 0.0)
+            out.append(means + devs + changes)
+        return out

@@ -16,12 +16,13 @@ randomness comes from `random.Random(seed)`, so the same seed gives the same sam
 
 import math
 import random
+from functools import lru_cache
 from operator import add, mul
 from itertools import accumulate, chain, pairwise, repeat
 
 from .errors import AudiollmError, check_int
+from .mel import SAMPLE_RATE
 
-SAMPLE_RATE = 16000
 MIN_SR, MAX_SR = 1000, 48000  # the sample rates the generators accept, in Hz
 TABLE_SIZE = 4096  # wavetable length; a power of two so `& TABLE_MASK` wraps the phase
 TABLE_MASK = TABLE_SIZE - 1
@@ -145,7 +146,12 @@ def _wavetable(harmonics, freq_hz, sr):
     Harmonic k is the sine table read with stride k: `(SINE * k)[::k]` is sin(2*pi*k*j/N).
     Harmonics at or above the Nyquist frequency sr/2 are left out: they would alias.
     """
-    audible = [(k, a) for k, a in enumerate(harmonics, start=1) if a and k * freq_hz < sr / 2]
+    return _table(tuple((k, a) for k, a in enumerate(harmonics, start=1) if a and k * freq_hz < sr / 2))
+
+
+@lru_cache(maxsize=512)
+def _table(audible):
+    """The wavetable of the (harmonic number, amplitude) pairs `audible`, built once: notes reuse it."""
     partials = [[a * s for s in (SINE * k)[::k]] for k, a in audible]
     return list(map(sum, zip(*partials))) if partials else [0.0] * TABLE_SIZE
 
@@ -174,28 +180,48 @@ def chord(notes, duration_s, timbre="organ", amplitude=0.5, sr=SAMPLE_RATE):
     n = _n_samples(duration_s, sr)
     mix = [0.0] * n
     for freq in freqs:
-        table = _wavetable(harmonics, freq, sr)
-        slope = [b - a for a, b in zip(table, table[1:] + table[:1])]  # to the next entry, wrapping
-        positions = map((freq * TABLE_SIZE / sr).__mul__, range(n))  # table entries read so far
-        _mix_into(mix, [table[(j := int(p)) & TABLE_MASK] + slope[j & TABLE_MASK] * (p - j) for p in positions], 0)
+        _mix_into(mix, _read_table(_wavetable(harmonics, freq, sr), freq, n, sr), 0)
     return _fade(_normalise(mix, amplitude), sr)
+
+
+def _sine(freq_hz, n, sr):
+    """n samples of a unit sine at freq_hz, starting at phase 0."""
+    step = 2.0 * math.pi * freq_hz / sr  # radians per sample
+    return [math.sin(step * i) for i in range(n)]
+
+
+def _read_table(table, freq_hz, n, sr):
+    """n samples of the one-period `table` played at `freq_hz`: the phase indexes the table, interpolated linearly."""
+    slope = [b - a for a, b in zip(table, table[1:] + table[:1])]  # to the next entry, wrapping
+    positions = map((freq_hz * TABLE_SIZE / sr).__mul__, range(n))  # table entries read so far
+    return [table[(j := int(p)) & TABLE_MASK] + slope[j & TABLE_MASK] * (p - j) for p in positions]
 
 
 def _resonate(samples, freq_hz, bandwidth_hz, sr=SAMPLE_RATE):
     """Two-pole resonator (Klatt 1980): a peak at `freq_hz`, `bandwidth_hz` wide, gain 1 at 0 Hz.
 
     y[n] = a*x[n] + b*y[n-1] + c*y[n-2] with poles at radius exp(-pi*B/sr), angle 2*pi*F/sr.
-    A recursive filter needs the previous outputs, so this one loop runs per sample.
+    A recursive filter needs the previous outputs, so one loop runs per sample (in _resonate_track).
     """
+    return _resonate_track(samples, [freq_hz], bandwidth_hz, sr, block=max(1, len(samples)))
+
+
+def _resonate_track(samples, freqs_hz, bandwidth_hz, sr, block=None):
+    """The resonator of `_resonate` with a moving peak: freqs_hz[k] holds for samples [k*block, (k+1)*block).
+
+    block defaults to BLOCK (5 ms at 16 kHz); speech moves its formants this way, wind its band.
+    """
+    block = block or BLOCK
     radius = math.exp(-math.pi * bandwidth_hz / sr)
-    b = 2.0 * radius * math.cos(2.0 * math.pi * freq_hz / sr)
     c = -radius * radius
-    a = 1.0 - b - c
     out = []
     y1 = y2 = 0.0
-    for x in samples:
-        y1, y2 = a * x + b * y1 + c * y2, y1
-        out.append(y1)
+    for k, freq_hz in enumerate(freqs_hz):
+        b = 2.0 * radius * math.cos(2.0 * math.pi * freq_hz / sr)
+        a = 1.0 - b - c
+        for x in samples[k * block:(k + 1) * block]:
+            y1, y2 = a * x + b * y1 + c * y2, y1
+            out.append(y1)
     return out
 
 
@@ -257,41 +283,54 @@ def _decay(n, time_constant_s, sr):
     return list(accumulate(repeat(factor, n - 1), mul, initial=1.0))
 
 
-def _knocks(rng, n, sr):
-    """Door knocks: a noise burst (the crack) every KNOCK_EVERY_S, ringing at the door's KNOCK_HZ (the thud)."""
+def _knocks(rng, n, sr, starts=None, hz=KNOCK_HZ, crack=0.5):
+    """Door knocks: a noise burst (the crack) at each of `starts` (samples; default every KNOCK_EVERY_S),
+    ringing at the door's resonance `hz` (the thud). crack: the burst's share of the mix."""
     mix = [0.0] * n
     burst = round(0.05 * sr)
     envelope = _decay(burst, 0.008, sr)
-    for start in range(0, n, round(KNOCK_EVERY_S * sr)):
+    for start in range(0, n, round(KNOCK_EVERY_S * sr)) if starts is None else starts:
         tap = [rng.uniform(-1.0, 1.0) * e for e in envelope]
-        body = _resonate(tap, KNOCK_HZ, 60.0, sr)
+        body = _resonate(tap, hz, 60.0, sr)
         thud = _normalise(body, 1.0)
-        _mix_into(mix, [0.5 * t + 0.5 * s for t, s in zip(thud, tap)], start)  # thud + crack
+        _mix_into(mix, [(1.0 - crack) * t + crack * s for t, s in zip(thud, tap)], start)  # thud + crack
     return mix
 
 
-def _rain(rng, n, sr):
+def _rain(rng, n, sr, drops_per_s=RAIN_DROPS_PER_S, hiss_level=0.15):
     """Rain: a steady high hiss plus many short droplet clicks at random times."""
     uniform = rng.random
     white = [2.0 * uniform() - 1.0 for _ in range(n)]
-    hiss = [0.15 * (w - s) for w, s in zip(white, _smooth(white, 3))]  # minus the lows: a high-pass
+    hiss = [hiss_level * (w - s) for w, s in zip(white, _smooth(white, 3))]  # minus the lows: a high-pass
     drop = round(0.004 * sr)
     envelope = _decay(drop, 0.001, sr)
-    for _ in range(int(RAIN_DROPS_PER_S * n / sr)):
+    for _ in range(int(drops_per_s * n / sr)):
         start = rng.randrange(n)
         loudness = rng.uniform(0.2, 1.0)
         _mix_into(hiss, [loudness * rng.uniform(-1.0, 1.0) * e for e in envelope], start)
     return hiss
 
 
-def _siren(n, sr):
-    """A wailing siren: a square-ish tone (odd harmonics) sweeping up and down SIREN_HZ."""
-    low, high = SIREN_HZ
-    centre, depth = (low + high) / 2, (high - low) / 2
-    sweep = 2.0 * math.pi / (SIREN_PERIOD_S * sr)
-    freqs = (centre - depth * math.cos(sweep * i) for i in range(n))
-    phase = [2.0 * math.pi * p for p in accumulate(f / sr for f in freqs)]
-    return [math.sin(p) + math.sin(3.0 * p) / 3.0 for p in phase]
+def _siren(n, sr, low_high=SIREN_HZ, period_s=SIREN_PERIOD_S, partials=(1, 3), linear=False):
+    """A wailing siren: a tone sweeping up and down between low_high, one cycle every period_s seconds, along a
+    cosine (or, linear=True, straight up and straight down). partials: see _partials."""
+    low, high = low_high
+    if linear:
+        cycle = period_s * sr
+        freqs = (low + (high - low) * (1.0 - abs(1.0 - 2.0 * (i / cycle % 1.0))) for i in range(n))
+    else:
+        centre, depth = (low + high) / 2, (high - low) / 2
+        sweep = 2.0 * math.pi / (period_s * sr)
+        freqs = (centre - depth * math.cos(sweep * i) for i in range(n))
+    return _partials([2.0 * math.pi * p for p in accumulate(f / sr for f in freqs)], partials)
+
+
+def _partials(phase, partials):
+    """sin(phase) plus harmonics k of partials[1:] at loudness 1/k: (1, 3) sounds square-ish, (1,) is a whistle."""
+    out = [math.sin(p) for p in phase]
+    for k in partials[1:]:
+        out = [s + math.sin(k * p) / k for s, p in zip(out, phase)]
+    return out
 
 
 def noise_event(kind, duration_s, seed=0, amplitude=0.5, sr=SAMPLE_RATE):
@@ -379,3 +418,526 @@ def two_speaker_dialogue(seed=0, n_turns=10, sr=SAMPLE_RATE):
         position += len(parts[-1])
     parts.append([0.0] * round(0.3 * sr))
     return list(chain.from_iterable(parts)), turns
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The corpus's generators (audiollm.corpus draws their parameters): coloured noise, a babbling talker,
+# instruments and environmental sounds whose character changes with the seed. The slow controls (formants,
+# pitch, loudness, a filter's centre) move once per BLOCK samples.
+
+BLOCK = 80  # samples per step of the slow controls: 5 ms at 16 kHz
+NOISE_LEVELS = 9  # coloured noise is built over 9 octaves, down to sr / 2**10 (16 Hz at 16 kHz)
+
+
+def _white(rng, n):
+    """n samples of uniform white noise in [-1, 1)."""
+    uniform = rng.random
+    return [2.0 * uniform() - 1.0 for _ in range(n)]
+
+
+def _upsample2(x):
+    """Twice the rate by linear interpolation: x[0], (x[0] + x[1]) / 2, x[1], ... (2 * len(x) - 1 samples)."""
+    halfway = [(a + b) * 0.5 for a, b in zip(x, x[1:])]
+    return list(chain.from_iterable(zip(x, halfway))) + x[-1:]
+
+
+def _coloured(rng, n, exponent):
+    """Noise whose power per Hz falls as 1 / f**exponent (0 white, 1 pink, 2 brown), built coarse to fine.
+
+    Level k is white noise at sr / 2**k samples a second. Going one level finer doubles the rate by linear
+    interpolation and adds that level's own white noise. Level k's noise fills the band below sr / 2**(k+1) Hz,
+    2**k times denser per Hz than level 0's, so weight_k**2 = 2**(k*(exponent-1)) * (1 - 2**-exponent) makes
+    the levels covering any octave add up to (sr / f)**exponent; level 0 keeps weight 1 (white at the top).
+    """
+    uniform = rng.random
+    x = [0.0] * (n // 2**NOISE_LEVELS + 2)
+    for k in range(NOISE_LEVELS, -1, -1):
+        weight = 1.0 if k == 0 else math.sqrt(2.0 ** (k * (exponent - 1)) * (1.0 - 2.0 ** -exponent))
+        x = [v + weight * (2.0 * uniform() - 1.0) for v in (_upsample2(x) if k < NOISE_LEVELS else x)]
+    return x[:n]
+
+
+def coloured_noise(duration_s, exponent=1.0, seed=0, amplitude=0.5, sr=SAMPLE_RATE):
+    """Noise with power 1 / f**exponent: 0 is white, 1 pink, 2 brown, up to 4. Returns (n,) floats."""
+    sr = check_int("sr", sr, MIN_SR, MAX_SR)
+    exponent = _check_number("exponent", exponent, low=-1e-9, high=4.0)
+    amplitude = _check_number("amplitude", amplitude, low=0.0, high=1.0)
+    return _fade(_normalise(_coloured(_rng(seed), _n_samples(duration_s, sr), exponent), amplitude), sr)
+
+
+def mu_law(samples, mu=255):
+    """samples through 8-bit mu-law companding and back, as G.711 telephone audio and mu-law WAV files store them.
+
+    y = sign(x) ln(1 + mu |x|) / ln(1 + mu) is rounded to 127 steps each side, then expanded back: the rounding
+    error grows with the signal, so quiet passages stay clean and loud ones carry a noise floor about 38 dB down.
+    """
+    if not isinstance(samples, (list, tuple)):
+        raise AudiollmError(f"samples must be a list of floats, got {type(samples).__name__}")
+    scale = math.log1p(mu)
+    return [math.copysign(math.expm1(round(math.log1p(mu * min(abs(v), 1.0)) / scale * 127) / 127 * scale) / mu, v)
+            for v in samples]
+
+
+def _band(rng, n, centre_hz, bandwidth_hz, sr):
+    """Band-passed noise: white noise, its lows removed by a first difference, through a resonator."""
+    white = _white(rng, n + 1)
+    return _resonate([b - a for a, b in zip(white, white[1:])], centre_hz, bandwidth_hz, sr)
+
+
+def _track(anchors, n):
+    """n values along the straight lines through anchors [(position, value), ...], held beyond the ends."""
+    out, j = [], 0
+    for i in range(n):
+        while j + 2 < len(anchors) and anchors[j + 1][0] <= i:
+            j += 1
+        (p0, v0), (p1, v1) = anchors[j], anchors[min(j + 1, len(anchors) - 1)]
+        share = 0.0 if p1 <= p0 else min(1.0, max(0.0, (i - p0) / (p1 - p0)))
+        out.append(v0 + (v1 - v0) * share)
+    return out
+
+
+def _per_sample(values, block=BLOCK):
+    """Block values (one per BLOCK samples) -> sample values, each repeated `block` times."""
+    return list(chain.from_iterable(map(repeat, values, repeat(block))))
+
+
+def _ramp(values):
+    """Block values smoothed over three blocks (15 ms at 16 kHz), so a loudness never jumps in one step."""
+    padded = values[:1] + values + values[-1:]
+    return [(a + b + c) / 3.0 for a, b, c in zip(padded, padded[1:], padded[2:])]
+
+
+def _swell(rng, n, every_s, low, sr):
+    """A slow random loudness contour in [low, 1]: a new level every about `every_s` seconds, joined by lines."""
+    step = max(1, round(every_s * sr))
+    return _interpolate([rng.uniform(low, 1.0) for _ in range(n // step + 2)], n)
+
+
+# --- Speech: a babbling talker with 4 formants, consonants and prosody ------------------------------------
+
+# Vowels: F1-F3 of American English men (Hillenbrand et al. 1995, Table V: hid, head, had, hawed, hood, hud,
+# heard beside FORMANTS_HZ's five), and F4 = 3500 Hz, a typical adult male value that moves little between vowels.
+F4_HZ = 3500.0
+VOWELS_HZ = {name: (*f, F4_HZ) for name, f in {
+    **FORMANTS_HZ,
+    "ih": (427.0, 2034.0, 2684.0), "eh": (580.0, 1799.0, 2605.0), "ae": (588.0, 1952.0, 2601.0),
+    "aw": (652.0, 997.0, 2538.0), "oo": (469.0, 1122.0, 2434.0), "uh": (623.0, 1200.0, 2550.0),
+    "er": (474.0, 1379.0, 1710.0),
+}.items()}
+SPEECH_BANDWIDTHS_HZ = (80.0, 110.0, 150.0, 250.0)  # F1-F4
+# Consonants, rough textbook values (all Hz values are scaled by formant_scale like the vowels'):
+NASALS_HZ = {"m": (280.0, 1000.0, 2200.0, 3300.0), "n": (280.0, 1600.0, 2500.0, 3300.0)}  # the murmur's formants
+APPROXIMANTS_HZ = {"l": (360.0, 1300.0, 2700.0, 3300.0), "r": (420.0, 1300.0, 1600.0, 3300.0),
+                   "w": (300.0, 610.0, 2200.0, 3300.0), "y": (260.0, 2070.0, 3020.0, 3500.0)}
+FRICATIVES = {  # name: (noise centre Hz, noise bandwidth Hz, loudness against the vowels' peak, voiced)
+    "s": (5500.0, 2500.0, 0.35, False), "sh": (3000.0, 1800.0, 0.4, False), "f": (4500.0, 5000.0, 0.1, False),
+    "th": (6000.0, 4000.0, 0.08, False), "z": (5500.0, 2500.0, 0.25, True), "v": (4500.0, 5000.0, 0.08, True),
+}
+STOPS = {  # name: (burst centre Hz, burst bandwidth Hz, voiced): a closure, a burst, then aspiration if voiceless
+    "p": (900.0, 2000.0, False), "t": (4500.0, 3000.0, False), "k": (2200.0, 1500.0, False),
+    "b": (900.0, 2000.0, True), "d": (4000.0, 3000.0, True), "g": (2000.0, 1500.0, True),
+}
+ONSETS = ("", "", "m", "n", "l", "r", "w", "y", "h", "s", "sh", "f", "th", "z", "v", "p", "t", "k", "b", "d", "g",
+          "s t", "s p", "p l", "t r", "k r", "b l", "g r", "f l")
+CODAS = ("", "", "", "m", "n", "l", "r", "s", "z", "t", "k", "d", "n t", "s t")
+PROSODIES = ("calm", "excited")
+
+
+def _consonant(rng, name, scale, tempo, sr):
+    """The phones of one consonant: [(blocks, formants or None, voicing, aspiration, noise or None), ...].
+
+    formants None lets the formants glide from the phone before to the phone after; noise is
+    (centre Hz, bandwidth Hz, loudness), added after the vocal tract like Klatt's parallel branch.
+    """
+    def blocks(low_ms, high_ms):
+        return max(1, round(rng.uniform(low_ms, high_ms) * tempo * sr / 1000 / BLOCK))
+
+    if name in NASALS_HZ:
+        return [(blocks(50, 80), tuple(f * scale for f in NASALS_HZ[name]), 0.35, 0.0, None)]
+    if name in APPROXIMANTS_HZ:
+        return [(blocks(40, 70), tuple(f * scale for f in APPROXIMANTS_HZ[name]), 0.6, 0.0, None)]
+    if name == "h":
+        return [(blocks(50, 80), None, 0.0, 0.6, None)]
+    if name in FRICATIVES:
+        centre, bandwidth, loudness, voiced = FRICATIVES[name]
+        return [(blocks(70, 120), None, 0.25 * voiced, 0.0, (centre * scale, bandwidth * scale, loudness))]
+    centre, bandwidth, voiced = STOPS[name]
+    closure = [(blocks(40, 70), None, 0.06 * voiced, 0.0, None)]
+    burst = [(max(1, round(0.01 * sr / BLOCK)), None, 0.0, 0.0, (centre * scale, bandwidth * scale, 0.5))]
+    return closure + burst + ([] if voiced else [(blocks(25, 55), None, 0.0, 0.6, None)])
+
+
+def _babble_plan(rng, n_blocks, f0_hz, scale, rate, prosody, sr):
+    """Phones and pitch anchors for n_blocks of speech: words of 1-3 syllables (onset, vowel, coda).
+
+    Calm speech stays near f0_hz with small accents (0-2.5 semitones) and falls about 3 semitones over the
+    utterance; excited speech sits 3-7 semitones higher with 3-9 semitone accents, louder and faster.
+    Pauses inside an utterance stay under 0.2 s, so a pause of 0.25 s or more means the speech stopped.
+    """
+    excited = prosody == "excited"
+    tempo = 4.0 / (rate * (rng.uniform(1.05, 1.25) if excited else rng.uniform(0.85, 1.0)))
+    base = f0_hz * 2 ** ((rng.uniform(3, 7) if excited else rng.uniform(-1, 1)) / 12)
+    fall = 0.0 if excited else rng.uniform(1.5, 4.5)
+    phones, pitch, at = [], [], 0
+    while at < n_blocks:
+        for s in range(rng.choice((1, 1, 2, 2, 3))):
+            if at >= n_blocks:
+                break
+            stress = rng.random() < (0.6 if s == 0 else 0.25)
+            accent = rng.uniform(3, 9) if excited and stress else rng.uniform(0, 2.5) * stress
+            loud = (rng.uniform(0.75, 1.0) if excited else rng.uniform(0.55, 0.8)) * (1.2 if stress else 1.0)
+            onset, coda = rng.choice(ONSETS).split(), rng.choice(CODAS).split()
+            vowel_blocks = max(2, round(rng.uniform(0.11, 0.18) * (1.4 if stress else 1.0) * tempo * sr / BLOCK))
+            vowel = (vowel_blocks, tuple(f * scale for f in VOWELS_HZ[rng.choice(sorted(VOWELS_HZ))]), 1.0, 0.0, None)
+            syllable = [p for c in onset for p in _consonant(rng, c, scale, tempo, sr)]
+            centre = at + sum(p[0] for p in syllable) + vowel_blocks / 2
+            semitones = accent - fall * min(1.0, centre / n_blocks) + rng.uniform(-0.5, 0.5)
+            pitch.append((centre, base * 2 ** (semitones / 12)))
+            syllable += [vowel] + [p for c in coda for p in _consonant(rng, c, scale, tempo, sr)]
+            phones += [(b, f, v * loud, a * loud, n and (n[0], n[1], n[2] * loud)) for b, f, v, a, n in syllable]
+            at += sum(p[0] for p in syllable)
+        if rng.random() < 0.35:  # a short pause between words
+            gap = max(1, round(rng.uniform(0.03, 0.18) * sr / BLOCK))
+            phones.append((gap, None, 0.0, 0.0, None))
+            at += gap
+    return phones, pitch
+
+
+def _speak(rng, phones, pitch, breathiness, sr):
+    """Render a phone plan: a sawtooth at the pitch (voicing) plus noise (aspiration, breath) through four
+    formant resonators in cascade whose peaks glide between the phones' targets; then the fricative and burst
+    noises are added. Returns the samples of every block of the plan."""
+    n_blocks = sum(p[0] for p in phones)
+    starts = list(accumulate((p[0] for p in phones), initial=0))
+    targets = [(start + p[0] / 2, p[1]) for start, p in zip(starts, phones) if p[1]]
+    voicing = _per_sample(_ramp([v for p in phones for v in repeat(p[2], p[0])]))
+    aspiration = _per_sample(_ramp([a for p in phones for a in repeat(p[3], p[0])]))
+    f0 = _track(pitch, n_blocks)
+    phase = accumulate(_per_sample([f / sr for f in f0]))  # periods elapsed, per sample
+    noise = _white(rng, n_blocks * BLOCK)
+    tract = [(2.0 * (p % 1.0) - 1.0) * v + w * (a + breathiness * v)
+             for p, v, a, w in zip(phase, voicing, aspiration, noise)]
+    for k, bandwidth in enumerate(SPEECH_BANDWIDTHS_HZ):
+        tract = _resonate_track(tract, _track([(t, f[k]) for t, f in targets], n_blocks), bandwidth, sr)
+    peak = max(map(abs, tract)) or 1.0
+    for start, (blocks, _, _, _, hiss) in zip(starts, phones):
+        if hiss:
+            centre, bandwidth, loudness = hiss
+            burst = _normalise(_band(rng, blocks * BLOCK, min(centre, 0.45 * sr), bandwidth, sr), loudness * peak)
+            _mix_into(tract, _fade(burst, sr), start * BLOCK)
+    return tract
+
+
+def speech(duration_s, f0_hz=120.0, formant_scale=1.0, rate=4.0, prosody="calm", breathiness=0.1, seed=0,
+           amplitude=0.5, sr=SAMPLE_RATE):
+    """Babble: English-like syllables by a source-filter talker, sounding from the first sample to the last.
+
+    f0_hz: the speaker's usual pitch (men about 85-155 Hz, women 165-255); formant_scale: vocal tract size
+      (1.0 = Hillenbrand's men, about 1.17 women, up to 1.35 children); rate: syllables per second (3-6).
+    prosody: "calm" (low, level, slower) or "excited" (higher, wide accents, faster, louder).
+    Vowels have four formants that glide between phones; consonants are nasals (m n), approximants (l r w y),
+    fricatives (s sh f th z v, band-passed noise), stops (p t k b d g: closure, burst, aspiration) and h.
+    Returns (n,) floats.
+    """
+    sr = check_int("sr", sr, MIN_SR, MAX_SR)
+    f0_hz = _check_number("f0_hz", f0_hz, low=40.0, high=800.0)
+    formant_scale = _check_number("formant_scale", formant_scale, low=0.5, high=2.0)
+    rate = _check_number("rate", rate, low=1.0, high=10.0)
+    breathiness = _check_number("breathiness", breathiness, low=-1e-9, high=1.0)
+    amplitude = _check_number("amplitude", amplitude, low=0.0, high=1.0)
+    if prosody not in PROSODIES:
+        raise AudiollmError(f"prosody must be one of {PROSODIES}, got {prosody!r}")
+    n = _n_samples(duration_s, sr)
+    rng = _rng(seed)
+    phones, pitch = _babble_plan(rng, -(-n // BLOCK), f0_hz, formant_scale, rate, prosody, sr)
+    return _fade(_normalise(_speak(rng, phones, pitch, breathiness, sr)[:n], amplitude), sr)
+
+
+# --- Music: instruments, chords and melodies --------------------------------------------------------------
+
+TIMBRES.update({
+    "flute": (1.0, 0.4, 0.15, 0.05),  # nearly a sine: a breathy pipe
+    "brass": (0.6, 0.9, 1.0, 0.8, 0.6, 0.45, 0.3, 0.2, 0.12, 0.08),  # strongest around harmonics 2-4
+})
+INSTRUMENTS = {  # name: how a note is made
+    "organ": "table", "clarinet": "table", "string": "table", "flute": "table", "brass": "table",  # TIMBRES
+    "sawtooth": "plain", "square": "plain", "triangle": "plain",  # a bare oscillator, as simple synthesizers make
+    "pluck": "pluck",  # Karplus-Strong: a plucked string
+    "piano": "struck",  # harmonics that die away, the high ones first
+    "bell": "bell",  # a struck metal bar: inharmonic partials
+}
+ATTACK_S = {"organ": 0.01, "clarinet": 0.03, "string": 0.08, "flute": 0.05, "brass": 0.04}  # table instruments
+BELL_PARTIALS = (1.0, 2.76, 5.40, 8.93)  # a free metal bar's modes, relative to the lowest
+CHORD_SEMITONES = {"major": (0, 4, 7), "minor": (0, 3, 7)}  # root, third, fifth
+SCALE_SEMITONES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10)}  # major, natural minor
+
+
+def interval_hz(root_hz, semitones):
+    """The frequency `semitones` equal-tempered semitones above root_hz (below when negative)."""
+    return root_hz * 2.0 ** (semitones / 12)
+
+
+def _plain(shape, freq_hz, n, sr):
+    """A bare oscillator, not band-limited (its harmonics above sr/2 fold back, as in simple synthesizers)."""
+    phase = [p % 1.0 for p in accumulate(repeat(freq_hz / sr, n))]  # periods elapsed, fractional part
+    if shape == "sawtooth":
+        return [2.0 * p - 1.0 for p in phase]
+    if shape == "square":
+        return [1.0 if p < 0.5 else -1.0 for p in phase]
+    return [4.0 * abs(p - 0.5) - 1.0 for p in phase]  # triangle
+
+
+def _pluck(rng, freq_hz, n, sr, ring_s=2.0):
+    """Karplus-Strong: a delay line one period long, filled with noise, fed back through a two-point average.
+
+    y[i] = g * (y[i - L] + y[i - L + 1]) / 2, with g losing 60 dB in ring_s seconds. Each average takes the
+    highs down faster than the lows, so the note starts bright and mellows. Computed one period (L samples) at
+    a time: the same numbers as a per-sample loop, since a period needs only the period before and its own start.
+    """
+    period = max(2, round(sr / freq_hz))
+    half_gain = 0.5 * 10.0 ** (-3.0 * period / (ring_s * sr))
+    out = _white(rng, period)
+    while len(out) < n:
+        last = out[-period:]
+        new = [half_gain * (a + b) for a, b in zip(last, last[1:])]
+        new.append(half_gain * (last[-1] + new[0]))
+        out += new
+    return out[:n]
+
+
+def _struck(freq_hz, n, sr, time_constant_s):
+    """A piano-like note: bright harmonics dying in a fifth of `time_constant_s`, a mellow body over all of it."""
+    bright = _read_table(_wavetable(tuple(1.0 / k for k in range(1, 16)), freq_hz, sr), freq_hz, n, sr)
+    body = _read_table(_wavetable((1.0, 0.5, 0.25, 0.1), freq_hz, sr), freq_hz, n, sr)
+    fast, slow = _decay(n, time_constant_s / 5, sr), _decay(n, time_constant_s, sr)
+    return [b * f + m * s for b, f, m, s in zip(bright, fast, body, slow)]
+
+
+def _bell(freq_hz, n, sr, time_constant_s):
+    """A struck bar: sine partials at BELL_PARTIALS, the higher ones quieter and shorter-lived."""
+    out = [0.0] * n
+    for k, ratio in enumerate(BELL_PARTIALS):
+        if freq_hz * ratio < sr / 2:
+            length = min(n, round(5 * time_constant_s / (k + 1) * sr))  # 43 dB down by then: stop
+            partial = _sine(freq_hz * ratio, length, sr)
+            envelope = _decay(length, time_constant_s / (k + 1), sr)
+            _mix_into(out, [p * e / (k + 1) for p, e in zip(partial, envelope)], 0)
+    return out
+
+
+def _note(rng, instrument, freq_hz, n, sr):
+    """One note of `instrument` at freq_hz, n samples, with its attack and (for struck notes) its decay."""
+    how = INSTRUMENTS[instrument]
+    if how == "table":
+        samples = _read_table(_wavetable(TIMBRES[instrument], freq_hz, sr), freq_hz, n, sr)
+        attack = min(n // 2, round(ATTACK_S[instrument] * sr))
+        samples[:attack] = [s * i / attack for i, s in enumerate(samples[:attack])]
+    elif how == "plain":
+        samples = _plain(instrument, freq_hz, n, sr)
+    elif how == "pluck":
+        samples = _pluck(rng, freq_hz, n, sr, rng.uniform(1.0, 4.0))
+    elif how == "struck":
+        samples = _struck(freq_hz, n, sr, rng.uniform(0.5, 1.5))
+    else:
+        samples = _bell(freq_hz, n, sr, rng.uniform(0.4, 1.2))
+    return _fade(samples, sr)
+
+
+def play(instrument, notes, duration_s, seed=0, amplitude=0.5, sr=SAMPLE_RATE):
+    """Notes on one instrument: notes = [(start_s, freq_hz, length_s), ...]; a chord is notes with one start.
+
+    instrument: a name in INSTRUMENTS. Notes past duration_s are cut. Returns (n,) floats, peak `amplitude`.
+    """
+    sr = check_int("sr", sr, MIN_SR, MAX_SR)
+    amplitude = _check_number("amplitude", amplitude, low=0.0, high=1.0)
+    if instrument not in INSTRUMENTS:
+        raise AudiollmError(f"instrument must be one of {sorted(INSTRUMENTS)}, got {instrument!r}")
+    if not isinstance(notes, (list, tuple)) or not notes or not all(
+            isinstance(note, (list, tuple)) and len(note) == 3 for note in notes):
+        raise AudiollmError(f"notes must be a non-empty list of (start_s, freq_hz, length_s), got {str(notes)[:60]}")
+    n = _n_samples(duration_s, sr)
+    rng = _rng(seed)
+    mix = [0.0] * n
+    for start_s, freq_hz, length_s in notes:
+        start = round(_check_number("notes", start_s, low=-1e-9) * sr)
+        freq_hz = _check_number("notes", freq_hz, low=20.0, high=sr / 2)
+        length = min(_n_samples(length_s, sr), n - start)
+        if length > 0:
+            _mix_into(mix, _note(rng, instrument, freq_hz, length, sr), start)
+    return _normalise(mix, amplitude)
+
+
+# --- Environmental sounds whose character changes with the seed -------------------------------------------
+
+def _knock_sound(rng, n, sr):
+    """Knocking: raps 0.12-0.28 s apart on a door ringing at 90-400 Hz."""
+    every = rng.uniform(0.12, 0.28) * sr
+    starts = [round(k * every + rng.uniform(0, 0.15) * every) for k in range(int(n / every) + 1)]
+    return _knocks(rng, n, sr, [s for s in starts if s < n], rng.uniform(90, 400), rng.uniform(0.2, 0.8))
+
+
+def _rain_sound(rng, n, sr):
+    """Rain: 20-400 drops a second on a hiss of varying level."""
+    return _rain(rng, n, sr, rng.uniform(20, 400), rng.uniform(0.03, 0.3))
+
+
+def _siren_sound(rng, n, sr):
+    """A siren: a wail (1-4 s cycles) or a yelp (0.15-0.5 s), from 400-1000 Hz up 1.4-2.5 times, gliding
+    smoothly or in straight lines, a pure whistle or with harmonics."""
+    low = rng.uniform(400, 1000)
+    period = rng.uniform(1.0, 4.0) if rng.random() < 0.6 else rng.uniform(0.15, 0.5)
+    partials = rng.choice(((1,), (1,), (1,), (1, 3), (1, 2, 3), (1, 3, 5)))
+    return _siren(n, sr, (low, low * rng.uniform(1.4, 2.5)), period, partials, rng.random() < 0.5)
+
+
+def _bark_sound(rng, n, sr):
+    """A dog barking: harsh 0.08-0.22-s calls (a falling 300-700 Hz pitch plus noise, two broad resonances)."""
+    out, at = [0.0] * n, 0
+    while at < n:
+        length = min(n - at, round(rng.uniform(0.08, 0.22) * sr))
+        f0 = rng.uniform(300, 700)
+        phase = accumulate(f0 * (1.1 - 0.4 * i / length) / sr for i in range(length))
+        noise = _white(rng, length)
+        harsh = rng.uniform(0.2, 0.6)
+        call = [2.0 * (p % 1.0) - 1.0 + harsh * w for p, w in zip(phase, noise)]
+        call = _resonate(_resonate(call, rng.uniform(500, 1000), 250.0, sr), rng.uniform(1200, 2500), 400.0, sr)
+        envelope = _decay(length, rng.uniform(0.04, 0.1), sr)
+        _mix_into(out, _fade([c * e for c, e in zip(call, envelope)], sr), at)
+        at += length + round(rng.uniform(0.05, 0.2) * sr)
+    return out
+
+
+def _engine_sound(rng, n, sr):
+    """An engine: a sawtooth firing 18-70 times a second, muffled, pulsing, over a brown-noise rumble."""
+    firing = rng.uniform(18, 70)
+    drift = _interpolate([firing * rng.uniform(0.95, 1.05) for _ in range(4)], n)
+    phase = list(accumulate(f / sr for f in drift))
+    pulses = _resonate([2.0 * (p % 1.0) - 1.0 for p in phase], rng.uniform(80, 400), rng.uniform(150, 500), sr)
+    depth = rng.uniform(0.1, 0.5)
+    throb = [1.0 - depth * (0.5 + 0.5 * math.sin(math.pi * p)) for p in phase]  # every other firing is weaker
+    rumble = _normalise(_coloured(rng, n, 2.0), rng.uniform(0.1, 0.6) * max(map(abs, pulses)))
+    return [p * t + r for p, t, r in zip(pulses, throb, rumble)]
+
+
+def _applause_sound(rng, n, sr):
+    """Applause: 30-150 claps a second, each a few ms of noise, band-passed around 800-2500 Hz."""
+    claps = [0.0] * n
+    for _ in range(int(rng.uniform(30, 150) * n / sr)):
+        length = round(rng.uniform(0.003, 0.015) * sr)
+        _mix_into(claps, [rng.uniform(0.3, 1.0) * w * e for w, e in zip(_white(rng, length), _decay(length, 0.003, sr))],
+                  rng.randrange(n))
+    return _resonate([b - a for a, b in zip(claps, claps[1:] + [0.0])], rng.uniform(800, 2500),
+                     rng.uniform(800, 3000), sr)
+
+
+def _glass_sound(rng, n, sr):
+    """Glass clinks: 2-4 high sine partials (1.8-7 kHz) ringing 20-120 ms, a clink every 0.05-0.2 s."""
+    out, at = [0.0] * n, 0
+    while at < n:
+        for _ in range(rng.randint(2, 4)):
+            ring = rng.uniform(0.02, 0.12)
+            length = min(n - at, round(4 * ring * sr))  # 35 dB down by then: stop
+            partial = _sine(rng.uniform(1800, min(7000, 0.45 * sr)), length, sr)
+            _mix_into(out, [p * e for p, e in zip(partial, _decay(length, ring, sr))], at)
+        at += round(rng.uniform(0.05, 0.2) * sr)
+    return out
+
+
+def _wind_sound(rng, n, sr):
+    """Wind: dark coloured noise (1/f**1-2.5) through a slowly wandering band (150-1500 Hz), swelling and fading."""
+    noise = _coloured(rng, n, rng.uniform(1.0, 2.5))
+    n_blocks = -(-n // BLOCK)
+    every = round(rng.uniform(0.5, 1.5) * sr / BLOCK)
+    centres = _track([(k * every, rng.uniform(150, 1500)) for k in range(n_blocks // every + 2)], n_blocks)
+    gust = _resonate_track(noise, centres, rng.uniform(150, 800), sr)
+    return [g * s for g, s in zip(gust, _swell(rng, n, rng.uniform(0.3, 1.0), 0.15, sr))]
+
+
+def _hum_sound(rng, n, sr):
+    """A hum or buzz: a steady 45-250 Hz tone with up to 30 harmonics falling as 1/k**0.5-2 (odd ones only, sometimes)."""
+    f0 = rng.uniform(45, 250)
+    tilt = rng.uniform(0.5, 2.0)
+    odd = rng.random() < 0.3
+    harmonics = tuple(0.0 if odd and k % 2 == 0 else k ** -tilt for k in range(1, 31))
+    hum = _read_table(_wavetable(harmonics, f0, sr), f0, n, sr)
+    return [h + 0.02 * w for h, w in zip(hum, _white(rng, n))]
+
+
+def _hiss_sound(rng, n, sr):
+    """A steady hiss: white to pink noise (1/f**0-1.3), sometimes band-passed (centre 1.5-7 kHz)."""
+    if rng.random() < 0.5:
+        return _coloured(rng, n, rng.uniform(0.0, 1.3))
+    return _band(rng, n, rng.uniform(1500, min(7000, 0.45 * sr)), rng.uniform(500, 4000), sr)
+
+
+def _rumble_sound(rng, n, sr):
+    """A steady rumble: pink to deep brown noise (1/f**1.3-2.5), sometimes through a low resonance (60-300 Hz)."""
+    noise = _coloured(rng, n, rng.uniform(1.3, 2.5))
+    return noise if rng.random() < 0.5 else _resonate(noise, rng.uniform(60, 300), rng.uniform(50, 300), sr)
+
+
+def _sweep_sound(rng, n, sr):
+    """Tone sweeps (chirps): glides between 200 and 5000 Hz, up or down, in straight lines or evenly in
+    octaves, each 0.15-1.2 s."""
+    out, at = [0.0] * n, 0
+    partials = rng.choice(((1,), (1,), (1, 2, 3), (1, 3, 5)))
+    octaves = rng.random() < 0.5
+    while at < n:
+        length = min(n - at, round(rng.uniform(0.15, 1.2) * sr))
+        f_start, f_end = rng.uniform(200, 5000), rng.uniform(200, 5000)
+        if octaves:
+            freqs = (f_start * (f_end / f_start) ** (i / length) for i in range(length))
+        else:
+            freqs = (f_start + (f_end - f_start) * i / length for i in range(length))
+        audible = tuple(k for k in partials if k * max(f_start, f_end) < sr / 2)
+        chirp = _partials([2.0 * math.pi * p for p in accumulate(f / sr for f in freqs)], audible)
+        _mix_into(out, _fade(chirp, sr), at)
+        at += length + round(rng.uniform(0.0, 0.12) * sr)
+    return out
+
+
+def _whoosh_sound(rng, n, sr):
+    """Whooshes: a band of noise whose centre glides between 300 and 6000 Hz as it swells and fades (0.3-1.5 s)."""
+    out, at = [0.0] * n, 0
+    while at < n - 0.1 * sr or at == 0:  # no whoosh too short to swell
+        length = min(n - at, round(rng.uniform(0.3, 1.5) * sr))
+        blocks = -(-length // BLOCK)
+        centres = _track([(0, rng.uniform(300, 6000)), (blocks, rng.uniform(300, 6000))], blocks)
+        band = _resonate_track(_white(rng, length), [min(c, 0.45 * sr) for c in centres], rng.uniform(300, 2000), sr)
+        _mix_into(out, [b * e for b, e in zip(band, _interpolate([0.05, 1.0, 0.05], length))], at)
+        at += max(BLOCK, length - round(rng.uniform(0.0, 0.1) * sr))  # the next one may start as this one fades
+    return out
+
+
+def _clatter_sound(rng, n, sr):
+    """Clatter: short noise bursts (10-60 ms) in random bands (500-6000 Hz), 0.02-0.15 s apart."""
+    out, at = [0.0] * n, 0
+    while at < n:
+        length = min(n - at, round(rng.uniform(0.01, 0.06) * sr))
+        burst = _band(rng, length, rng.uniform(500, min(6000, 0.45 * sr)), rng.uniform(200, 3000), sr)
+        envelope = _decay(length, rng.uniform(0.005, 0.03), sr)
+        _mix_into(out, [rng.uniform(0.3, 1.0) * b * e for b, e in zip(burst, envelope)], at)
+        at += round(rng.uniform(0.02, 0.15) * sr)
+    return out
+
+
+SOUNDS = {
+    "knock": _knock_sound, "rain": _rain_sound, "siren": _siren_sound, "bark": _bark_sound,
+    "engine": _engine_sound, "applause": _applause_sound, "glass": _glass_sound, "wind": _wind_sound,
+    "hum": _hum_sound, "hiss": _hiss_sound, "rumble": _rumble_sound, "sweep": _sweep_sound,
+    "whoosh": _whoosh_sound, "clatter": _clatter_sound,
+}
+
+
+def sound(name, duration_s, seed=0, amplitude=0.5, sr=SAMPLE_RATE):
+    """An environmental sound named in SOUNDS, different for every seed (rate, pitch, colour, band).
+
+    noise_event makes the lesson's three fixed sounds; this draws each sound's character at random, so a
+    model trained on many seeds learns the kind of sound, not one recording of it. Returns (n,) floats.
+    """
+    sr = check_int("sr", sr, MIN_SR, MAX_SR)
+    amplitude = _check_number("amplitude", amplitude, low=0.0, high=1.0)
+    if name not in SOUNDS:
+        raise AudiollmError(f"name must be one of {sorted(SOUNDS)}, got {name!r}")
+    n = _n_samples(duration_s, sr)
+    return _fade(_normalise(SOUNDS[name](_rng(seed), n, sr), amplitude), sr)

@@ -1,0 +1,128 @@
+"""The trained Listener (audiollm.listen), its training (audiollm.train) and the frozen SummaryEncoder."""
+import json
+import os
+import re
+
+import pytest
+
+from audiollm.autograd import Tensor, cross_entropy, no_grad
+from audiollm.encoder import SummaryEncoder
+from audiollm.errors import AudiollmError, WeightsFileError
+from audiollm.listen import DEFAULT_WEIGHTS, format_timeline, load_listener, smooth, timeline
+from audiollm.mel import log_mel_spectrogram
+from audiollm.nn import save_weights
+from audiollm.synth import lesson_scene
+from audiollm.train import (audio_item, contrastive_loss, frame_accuracy, prepare_all, scene_items, train)
+
+SCENES = os.path.join(os.path.dirname(__file__), "fixtures", "scenes", "scenes.json")
+SCENES_FLOOR = 0.80  # the shipped weights score 0.822; the target, 0.85, is not met (README)
+LINE = re.compile(r"^\[\d\d:\d\d\.\d - \d\d:\d\d\.\d\] (speech|music|sound|silence)(: [a-z ]+)?$")
+
+
+@pytest.fixture(scope="module")
+def listener():
+    return load_listener()
+
+
+@pytest.fixture(scope="module")
+def tiny_clips():
+    return prepare_all("train", 4, 1.0, workers=1)
+
+
+def test_summary_encoder_running_sums_equal_the_literal_windows():
+    samples, _ = lesson_scene()
+    log_mel = log_mel_spectrogram(samples[:32000])
+    encoder = SummaryEncoder()
+    fast, literal = encoder(log_mel), encoder.forward_literal(log_mel)
+    assert (len(fast), len(fast[0])) == (100, 60)
+    assert max(abs(a - b) for r, q in zip(fast, literal) for a, b in zip(r, q)) < 1e-6
+
+
+def test_summary_encoder_refuses_a_wrong_width():
+    with pytest.raises(AudiollmError, match="n_mels=80"):
+        SummaryEncoder()([[0.0] * 79])
+
+
+def test_smooth_absorbs_short_runs_into_the_longer_neighbour():
+    labels = [0] * 40 + [2] * 5 + [0] * 30 + [3] * 20 + [1] * 40  # 0.1-s sound inside speech, 0.4-s silence
+    assert smooth(labels) == [(0, 75, 0), (75, 95, 3), (95, 135, 1)]
+    assert smooth([3] * 10 + [1] * 50) == [(0, 60, 1)]  # a 0.2-s silence is no segment
+
+
+def test_a_few_steps_of_a_tiny_configuration_lower_the_loss(tiny_clips):
+    def loss(model):
+        with no_grad():
+            pooled = [model.pooled(model.normalise(f)) for f, _, _ in tiny_clips]
+            frames = [row for f, _, _ in tiny_clips for row in model.normalise(f)]
+            labels = [y for _, labels, _ in tiny_clips for y in labels[::2]]
+            return (contrastive_loss(model, pooled, [c[0] for _, _, c in tiny_clips]).item()
+                    + cross_entropy(model.tag_logits(Tensor(frames)), labels).item())
+    before, _, _ = train(4, 1, n_queries=2, clips=tiny_clips, batch=4)  # one step: the loss at the start
+    after, _, _ = train(4, 12, n_queries=2, clips=tiny_clips, batch=4)
+    assert loss(after) < 0.8 * loss(before)
+
+
+def test_training_is_deterministic_for_a_seed(tiny_clips, tmp_path):
+    paths = []
+    for k in range(2):
+        model, _, _ = train(4, 2, n_queries=2, seed=3, clips=tiny_clips, batch=4)
+        paths.append(save_weights(str(tmp_path / f"w{k}.json"), model, {"n_queries": 2}))
+    other, _, _ = train(4, 2, n_queries=2, seed=4, clips=tiny_clips, batch=4)
+    a, b = (open(p, "rb").read() for p in paths)
+    assert a == b
+    assert a != open(save_weights(str(tmp_path / "other.json"), other, {"n_queries": 2}), "rb").read()
+
+
+def test_bad_weights_files_name_the_file(tmp_path):
+    with pytest.raises(WeightsFileError, match="missing.json: no such file"):
+        load_listener(str(tmp_path / "missing.json"))
+    corrupt = tmp_path / "corrupt.json"
+    corrupt.write_bytes(open(DEFAULT_WEIGHTS, "rb").read()[:5000])
+    with pytest.raises(WeightsFileError, match="corrupt.json"):
+        load_listener(str(corrupt))
+    doc = json.load(open(DEFAULT_WEIGHTS))
+    doc["meta"]["n_queries"] += 1  # the file's tensors no longer fit the model its meta describes
+    mismatched = tmp_path / "mismatched.json"
+    mismatched.write_text(json.dumps(doc))
+    with pytest.raises(WeightsFileError, match="mismatched.json.*shape"):
+        load_listener(str(mismatched))
+
+
+def test_the_shipped_weights_are_small_and_say_how_they_were_made():
+    meta = json.load(open(DEFAULT_WEIGHTS))["meta"]
+    assert os.path.getsize(DEFAULT_WEIGHTS) <= 2_000_000
+    assert meta["command"].startswith("python3 code/train.py")
+
+
+def test_the_lesson_scene_timeline_is_right_on_90_percent_of_its_frames(listener):
+    samples, segments = lesson_scene()
+    accuracy = frame_accuracy(listener, [audio_item(samples, [(a, b, name) for name, a, b in segments])])
+    assert accuracy >= 0.9
+
+
+def test_the_espeak_sox_scenes_timeline_accuracy(listener):
+    accuracy = frame_accuracy(listener, scene_items(SCENES))
+    assert accuracy >= SCENES_FLOOR
+
+
+def test_timeline_lines_and_labels(listener):
+    samples, _ = lesson_scene()
+    segments = timeline(listener, samples, offset_s=60.0)
+    lines = format_timeline(segments).splitlines()
+    assert all(LINE.match(line) for line in lines), lines
+    assert lines[0].startswith("[01:00.0 - ") and segments[-1][1] == 70.0
+    assert [label.split(":")[0] for _, _, label in segments][:1] == ["speech"]
+    with pytest.raises(AudiollmError, match="samples"):
+        timeline(listener, [])
+
+
+@pytest.mark.parametrize("args, message", [(["--val", "5"], "--val"), (["--queries", "0"], "n_queries"),
+                                           (["--clips", "1"], "--clips")])
+def test_train_cli_refuses_bad_options_in_one_line(args, message, tmp_path):
+    import subprocess
+    import sys
+    script = os.path.join(os.path.dirname(__file__), "..", "code", "train.py")
+    result = subprocess.run([sys.executable, script, *args, "--out", str(tmp_path / "w.json")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and message in result.stderr and len(result.stderr.splitlines()) == 1
+    assert not (tmp_path / "w.json").exists()
