@@ -7,7 +7,7 @@ gives the function fft (as in numpy), the module is `audiollm.fft` via `from aud
 Data is plain lists, time-major: a log-Mel is n_frames rows of n_mels floats, (3000, 80) for 30 s.
 """
 from .bridges import PooledMLPAdapter, QFormer, WindowQFormer, bridge_costs, format_cost_table, tokens_per_clip
-from .diarize import Turn, der, diarize, format_turns, to_rttm
+from .diarize import Turn, der, diarize, format_turns, read_rttm, to_rttm
 from .encoder import AcousticEncoder, FrameEncoder, concat_features, frame_mask
 from .errors import AudioFormatError, AudiollmError
 from .experiment import log_mel_shape, run_experiment
@@ -29,7 +29,8 @@ __all__ = [
     "hz_to_mel", "ifft", "iter_wav_blocks", "lesson_scene", "load_audio", "log1p_mel", "log_mel_shape",
     "log_mel_spectrogram", "log_mel_windows", "mel_filters", "mel_frequencies", "mel_to_hz", "melspectrogram",
     "N_FFT", "N_FRAMES", "N_SAMPLES", "open_wav", "pad_or_trim", "pick", "Plan", "PooledMLPAdapter",
-    "power_columns", "power_spectrum", "QFormer", "read_wav", "render_skill", "resample", "rfft", "run_experiment",
+    "power_columns", "power_spectrum", "QFormer", "read_rttm", "read_wav", "render_skill", "resample", "rfft",
+    "run_experiment",
     "SAMPLE_RATE", "stft", "text_preview", "to_rttm", "tokens_per_clip", "Turn", "two_speaker_dialogue",
     "WindowQFormer", "write_png", "write_skill", "write_wav",
 ]
