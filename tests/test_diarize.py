@@ -336,7 +336,7 @@ def test_read_rttm_reads_what_to_rttm_writes(tmp_path):
 def test_the_speaker_lda_file_is_checked(tmp_path, monkeypatch):
     rows = D._speaker_lda(D.LDA_FILE)
     assert len(rows) == D.LDA_DIMS and all(len(r) == D.N_CEPS + 1 for r in rows)
-    (tmp_path / "lda.txt").write_text("# short\\n1 2 3\\n")
+    (tmp_path / "lda.txt").write_text("# short\n1 2 3\n")
     with pytest.raises(AudiollmError, match="lda.txt"):
         D._speaker_lda(str(tmp_path / "lda.txt"))
 

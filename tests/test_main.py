@@ -196,11 +196,17 @@ def _empty_wav(path):
     (("--diarize", "short.wav", "--n-speakers", "2", "--max-speakers", "3"), "--n-speakers fixes the count"),
     (("--diarize", "short.wav", "--min-speakers", "3", "--max-speakers", "2"),
      "--min-speakers (3) is more than --max-speakers (2)"),
+    (("--diarize", "loud.wav"), "loud.wav: holds samples that are not finite or beyond +-1e+150"),
 ])
 def test_bad_input_is_one_stderr_line_and_exit_2(tmp_path, args, message):
     (tmp_path / "notes.txt").write_text("not audio\n")
     _empty_wav(tmp_path / "empty.wav")
     write_wav(tmp_path / "short.wav", [0.0] * 2400, 8000)
+    values = [0.0] * 16000 + [1e152] * 10  # float64 holds them; their power overflows
+    fmt = struct.pack("<HHIIHH", 3, 1, 16000, 16000 * 8, 8, 64)
+    data = struct.pack(f"<{len(values)}d", *values)
+    riff = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data)) + data
+    (tmp_path / "loud.wav").write_bytes(b"RIFF" + struct.pack("<I", len(riff)) + riff)
     result = run_main(tmp_path, *args)
     assert result.returncode == 2
     assert result.stdout == ""
