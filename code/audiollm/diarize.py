@@ -164,6 +164,14 @@ def _band_db(log_mel_frame):
     return 10.0 * math.log10(sum(10.0 ** (4.0 * v - 4.0) for v in log_mel_frame[lo:hi]))
 
 
+def _speech_threshold(recent):
+    """Step 1: speech is MARGIN_DB over the noise floor and within RANGE_DB of the speech peak (dB)."""
+    ordered = sorted(recent)
+    floor = ordered[int(FLOOR_PERCENTILE * (len(ordered) - 1))]
+    peak = ordered[int(PEAK_PERCENTILE * (len(ordered) - 1))]
+    return max(peak - RANGE_DB, floor + MARGIN_DB)
+
+
 def _decimate(samples):
     """16-kHz samples -> PITCH_RATE samples, each the mean of 4 (a crude low-pass, enough for pitch)."""
     factor = SAMPLE_RATE // PITCH_RATE
@@ -242,10 +250,7 @@ class _Recording:
         energies = [_band_db(frame) for frame in log_mel]
         first = len(self.energies)
         self.energies.extend(energies)
-        recent = sorted(self.energies[-round(HISTORY_S / FRAME_S):])
-        floor = recent[int(FLOOR_PERCENTILE * (len(recent) - 1))]
-        peak = recent[int(PEAK_PERCENTILE * (len(recent) - 1))]
-        threshold = max(peak - RANGE_DB, floor + MARGIN_DB)
+        threshold = _speech_threshold(self.energies[-round(HISTORY_S / FRAME_S):])
         speech = [e > threshold for e in energies]
         self.speech.extend(speech)
         decimated = _decimate(samples)
