@@ -27,10 +27,12 @@ sys.path.insert(0, HERE)
 
 from audiollm import bridges, encoder, mel, wav  # noqa: E402
 from audiollm.autograd import Adam, Tensor, cross_entropy, no_grad  # noqa: E402
+from audiollm.diarize import diarize  # noqa: E402
 from audiollm.experiment import run_experiment  # noqa: E402
 from audiollm.fft import fft_columns  # noqa: E402
 from audiollm.resample import resample  # noqa: E402
 from audiollm.stft import power_columns, power_spectrum, stft  # noqa: E402
+from audiollm.synth import two_speaker_dialogue  # noqa: E402
 
 SR = mel.SAMPLE_RATE
 SECONDS = 30
@@ -165,6 +167,8 @@ class Bench:
                      "<= 60 s")
         if self.wanted("windows"):
             self.windows_memory()
+        if self.wanted("diarize"):
+            self.diarize_long()
 
     def front_end(self):
         """Issue 2's stages on 30 s of audio."""
@@ -222,6 +226,32 @@ class Bench:
         self.row("windows", "log_mel_windows peak RSS", "30 s file", short, "-", unit="MB")
         self.row("windows", f"log_mel_windows peak RSS ({long / short:.2f}x of 30 s; {elapsed:.0f} s)",
                  "10 min file", long, "<= 1.5x the 30 s file", unit="MB")
+
+    def _dialogue_file(self, name, sr, channels, width, minutes=10):
+        """A WAV of `minutes` of synth.two_speaker_dialogue (two voices taking turns), written block by block."""
+        block, _ = two_speaker_dialogue(seed=0, n_turns=10, sr=sr)
+        full = 2 ** (8 * width - 1) - 1
+        ints = [round(x * full) for x in block]
+        frames = b"".join(v.to_bytes(width, "little", signed=True) * channels for v in ints)
+        path = os.path.join(self.tmp, name)
+        with wave.open(path, "wb") as out:
+            out.setnchannels(channels), out.setsampwidth(width), out.setframerate(sr)
+            for _ in range(math.ceil(minutes * 60 * sr / len(block))):
+                out.writeframes(frames)
+        return path
+
+    def diarize_long(self):
+        """Issue 11: a 10-minute dialogue diarized (time), and the peak RSS for a 48-kHz 24-bit stereo file."""
+        path16 = self._dialogue_file("10min_16k.wav", SR, 1, 2)
+        t = _median_time(lambda: diarize(path16), max(1, self.runs // 3))
+        self.row("diarize", "diarize (speaker count found)", "10 min, 16 kHz mono", t, "<= 60 s")
+        path48 = self._dialogue_file("10min_48k_24bit_stereo.wav", 48000, 2, 3)
+        start = time.perf_counter()
+        rss = _peak_rss_mb(f"import importlib\nimportlib.import_module('audiollm.diarize').diarize({path48!r})")
+        elapsed = time.perf_counter() - start
+        self.row("diarize", f"diarize peak RSS (the run took {elapsed:.0f} s)", "10 min, 48 kHz 24-bit stereo", rss,
+                 "<= 300 MB", unit="MB")
+        os.unlink(path48)
 
     def model(self):
         """Encoder, bridges and the whole log-Mel -> tokens path (issue 3 targets)."""
@@ -292,7 +322,7 @@ def main():
     parser.add_argument("--runs", type=int, default=5, help="runs per row; the median is reported (default 5)")
     parser.add_argument("--only", nargs="*", default=[],
                         choices=["read", "resample", "fft", "stft", "mel", "log-mel", "model", "train", "main",
-                                 "experiment", "windows", "training"],
+                                 "experiment", "windows", "training", "diarize"],
                         help="run only these rows")
     args = parser.parse_args()
     if args.runs < 1:

@@ -17,6 +17,7 @@ shows trained behaviour.
     python3 code/main.py --audio talk.wav      # any WAV; longer than 30 s goes window by window
     python3 code/main.py --task "what emotion is the speaker expressing"
     python3 code/main.py --diarize call.wav    # who spoke when, also written as RTTM
+    python3 code/main.py --diarize call.wav --n-speakers 2   # when you know how many spoke
     python3 code/main.py --experiment          # the toy cascaded vs end-to-end experiment
 """
 import argparse
@@ -32,7 +33,7 @@ import warnings
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from audiollm.bridges import QFormer, bridge_costs, format_cost_table  # noqa: E402
-from audiollm.diarize import diarize, format_turns, to_rttm  # noqa: E402
+from audiollm.diarize import MAX_SPEAKERS, check_length, diarize, format_turns, to_rttm  # noqa: E402
 from audiollm.encoder import FrameEncoder, frame_mask, output_length  # noqa: E402
 from audiollm.errors import AudiollmError  # noqa: E402
 from audiollm.experiment import format_report, run_experiment, write_report  # noqa: E402
@@ -44,7 +45,7 @@ from audiollm.picker import RULES, SKILL_PATH, format_plan, pick, write_skill  #
 from audiollm.png import heatmap_png, text_preview  # noqa: E402
 from audiollm.resample import resample  # noqa: E402
 from audiollm.synth import lesson_scene  # noqa: E402
-from audiollm.wav import open_wav, read_wav  # noqa: E402
+from audiollm.wav import open_wav  # noqa: E402
 
 DEFAULT_OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "outputs")
 RUNS_OUT = os.path.join(DEFAULT_OUT, "runs")  # git-ignored: where runs on your own audio or options write
@@ -291,16 +292,26 @@ def print_plans():
                                     subsequent_indent="      "))
 
 
-def run_diarize(path, out):
-    """Who spoke when in a WAV: print the turns, write them as RTTM to out/<name>.rttm."""
-    samples, sr = read_wav(path)
-    turns, seconds = timed(diarize, samples, sr)
+def printable(path):
+    """A path as text any terminal and file take: bytes that are not UTF-8 shown as \\xNN escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def run_diarize(path, out, n_speakers=None, min_speakers=1, max_speakers=MAX_SPEAKERS):
+    """Who spoke when in a WAV: print the turns, write them as RTTM to out/<name>.rttm.
+
+    The header gives the length before any sample is read; diarize then reads the file 10 s at a time.
+    """
+    with open_wav(path) as reader:
+        seconds = reader.n_frames / reader.sample_rate
+    turns, took = timed(lambda: diarize(path, n_speakers=n_speakers, min_speakers=min_speakers,
+                                        max_speakers=max_speakers))
     speakers = sorted({turn.speaker for turn in turns})
-    print(f"who spoke when in {path} ({len(samples) / sr:.2f} s): {len(speakers)} speaker"
-          f"{'s' * (len(speakers) != 1)}, {len(turns)} turn{'s' * (len(turns) != 1)}, found in {seconds:.1f} s")
+    print(f"who spoke when in {printable(path)} ({seconds:.2f} s): {len(speakers)} speaker"
+          f"{'s' * (len(speakers) != 1)}, {len(turns)} turn{'s' * (len(turns) != 1)}, found in {took:.1f} s")
     print(format_turns(turns) if turns else "no speech found")
-    name = "_".join(os.path.splitext(os.path.basename(path))[0].split()) or "audio"
-    print(f"wrote {write_atomic(os.path.join(out, name + '.rttm'), to_rttm(turns, name))}")
+    name = "_".join(printable(os.path.splitext(os.path.basename(path))[0]).split()) or "audio"
+    print(f"wrote {printable(write_atomic(os.path.join(out, name + '.rttm'), to_rttm(turns, name)))}")
 
 
 def run_toy_experiment(seed, out):
@@ -374,9 +385,11 @@ def run(args):
             if reader.n_frames == 0:
                 option = "--audio" if args.audio is not None else "--diarize"
                 raise AudiollmError(f"{option}: {source} holds no samples")
+            if args.diarize is not None:  # too short or too long to diarize, from the header alone
+                check_length(reader.path, -(-reader.n_frames * SAMPLE_RATE // reader.sample_rate))
     out = make_out(args.out if args.out is not None else run_folder(args))
     if args.diarize is not None:
-        run_diarize(args.diarize, out)
+        run_diarize(args.diarize, out, args.n_speakers, args.min_speakers, args.max_speakers)
         return
     if args.experiment:
         run_toy_experiment(args.seed, out)
@@ -447,6 +460,12 @@ def parse_args(argv):
                       "turns and write them to OUT/<name>.rttm")
     only.add_argument("--experiment", action="store_true", help="only run the toy cascaded vs end-to-end "
                       "experiment (about 30 s): print its accuracy table, write it to OUT/" + REPORT_MD)
+    parser.add_argument("--n-speakers", metavar="K", type=int_in(1, MAX_SPEAKERS),
+                        help="with --diarize: the number of speakers, if you know it (exactly K come out)")
+    parser.add_argument("--min-speakers", metavar="K", type=int_in(1, MAX_SPEAKERS), default=1,
+                        help="with --diarize: at least K speakers when the count is found (default 1)")
+    parser.add_argument("--max-speakers", metavar="K", type=int_in(1, MAX_SPEAKERS), default=MAX_SPEAKERS,
+                        help=f"with --diarize: at most K speakers when the count is found (default {MAX_SPEAKERS})")
     parser.add_argument("--n-mels", type=int, choices=(80, 128), default=80,
                         help="mel bins: 80 (Whisper) or 128 (Whisper large-v3, AF3); default 80")
     parser.add_argument("--queries", metavar="N", type=int_in(1, MAX_QUERIES), default=64,
@@ -460,7 +479,16 @@ def parse_args(argv):
                         "committed), else the git-ignored outputs/runs/<file name or options>/")
     parser.add_argument("--no-images", dest="images", action="store_false",
                         help="skip the two PNG pictures (the text preview is still printed)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    counts = {"--n-speakers": args.n_speakers is not None, "--min-speakers": args.min_speakers != 1,
+              "--max-speakers": args.max_speakers != MAX_SPEAKERS}
+    if any(counts.values()) and args.diarize is None:
+        parser.error(f"{next(k for k, v in counts.items() if v)} goes with --diarize")
+    if counts["--n-speakers"] and (counts["--min-speakers"] or counts["--max-speakers"]):
+        parser.error("--n-speakers fixes the count: give it, or --min-speakers / --max-speakers, not both")
+    if args.min_speakers > args.max_speakers:
+        parser.error(f"--min-speakers ({args.min_speakers}) is more than --max-speakers ({args.max_speakers})")
+    return args
 
 
 def main(argv=None):

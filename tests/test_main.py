@@ -220,6 +220,15 @@ def _pcm16_wav(rate, data_size, data):
     (("--out", "notes.txt/sub"), "--out: cannot write in notes.txt/sub (Not a directory)"),
     (("--audio", "cut100.wav", "--out", ""), "--out: an empty folder name (after a warning: cut100.wav: data chunk"),
     (("--task", "music tagging", "--diarize", "notes.txt"), "not allowed with argument"),
+    (("--diarize", "short.wav"), "short.wav: 0.30 s of audio (at 16 kHz) is shorter than 0.5 s"),
+    (("--diarize", "missing.wav"), "missing.wav: no such file"),
+    (("--diarize", "short.wav", "--n-speakers", "0"), "argument --n-speakers: expected an integer from 1 to 20"),
+    (("--diarize", "short.wav", "--max-speakers", "x"), "argument --max-speakers: expected an integer"),
+    (("--n-speakers", "2"), "--n-speakers goes with --diarize"),
+    (("--diarize", "short.wav", "--n-speakers", "2", "--max-speakers", "3"), "--n-speakers fixes the count"),
+    (("--diarize", "short.wav", "--min-speakers", "3", "--max-speakers", "2"),
+     "--min-speakers (3) is more than --max-speakers (2)"),
+    (("--diarize", "loud.wav", "--out", "out"), "loud.wav: holds samples that are not finite or beyond +-1e+150"),
 ])
 def test_bad_input_is_one_stderr_line_and_exit_2(tmp_path, args, message):
     (tmp_path / "notes.txt").write_text("not audio\n")
@@ -229,6 +238,12 @@ def test_bad_input_is_one_stderr_line_and_exit_2(tmp_path, args, message):
     (tmp_path / "cut100.wav").write_bytes(_pcm16_wav(8000, 2000, b"\1\0" * 100))  # claims 1000 frames, holds 100
     runs = ROOT / "outputs" / "runs"
     before = sorted(runs.iterdir()) if runs.exists() else []
+    write_wav(tmp_path / "short.wav", [0.0] * 2400, 8000)
+    values = [0.0] * 16000 + [1e152] * 10  # float64 holds them; their power overflows
+    fmt = struct.pack("<HHIIHH", 3, 1, 16000, 16000 * 8, 8, 64)
+    data = struct.pack(f"<{len(values)}d", *values)
+    riff = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data)) + data
+    (tmp_path / "loud.wav").write_bytes(b"RIFF" + struct.pack("<I", len(riff)) + riff)
     result = run_main(tmp_path, *args)
     assert result.returncode == 2
     assert result.stdout == ""
@@ -346,6 +361,29 @@ def test_diarize_prints_the_turns_and_writes_rttm(tmp_path):
     assert [line.split()[7] for line in rttm] == turns
     assert all(line.startswith("SPEAKER diarize_two_voices 1 ") for line in rttm)
     assert "stage" not in result.stdout
+
+
+def test_diarize_with_a_known_number_of_speakers(tmp_path):
+    wav = ROOT / "tests" / "fixtures" / "diarize_eval" / "t11_meeting3.wav"
+    result = run_main(tmp_path, "--diarize", wav, "--n-speakers", "2", "--out", "out")
+    assert result.returncode == 0, result.stderr
+    assert "t11_meeting3.wav (8.56 s): 2 speakers," in result.stdout
+    result = run_main(tmp_path, "--diarize", wav, "--max-speakers", "1", "--out", "out")
+    assert result.returncode == 0 and ": 1 speaker," in result.stdout
+
+
+def test_diarize_a_file_whose_name_is_not_utf8(tmp_path):
+    """Bytes that are not UTF-8 in the name (issue 13: UnicodeEncodeError, exit 1) are shown as \\xNN escapes."""
+    name = b"caf\xe9 call.wav"
+    source = (ROOT / "tests" / "fixtures" / "diarize_two_voices.wav").read_bytes()
+    with open(os.path.join(os.fsencode(tmp_path), name), "wb") as f:
+        f.write(source)
+    result = subprocess.run([sys.executable, str(MAIN), "--diarize", name, "--out", "out"], cwd=tmp_path,
+                            capture_output=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert b"who spoke when in caf\\xe9 call.wav" in result.stdout
+    rttm = (tmp_path / "out" / "caf\\xe9_call.rttm").read_text(encoding="utf-8").splitlines()
+    assert len(rttm) == 4 and all(line.startswith("SPEAKER caf\\xe9_call 1 ") for line in rttm)
 
 
 def test_experiment_prints_and_writes_the_report(lesson_main, tmp_path, monkeypatch, capsys):

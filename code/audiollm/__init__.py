@@ -10,7 +10,7 @@ shared linear algebra), synth (test audio), png (pictures), diarize and experime
 Data is plain lists, time-major: a log-Mel is n_frames mel frames of n_mels floats, (3000, 80) for 30 s.
 """
 from .bridges import PooledMLPAdapter, QFormer, WindowQFormer, bridge_costs, format_cost_table, tokens_per_clip
-from .diarize import Turn, der, format_turns, to_rttm
+from .diarize import Turn, der, format_turns, read_rttm, to_rttm
 from .encoder import AcousticEncoder, FrameEncoder, SummaryEncoder, concat_features, frame_mask
 from .errors import AudioFormatError, AudiollmError
 from .experiment import log_mel_shape, run_experiment
@@ -29,11 +29,12 @@ from .wav import iter_wav_blocks, open_wav, read_wav, write_wav
 __all__ = [
     "AcousticEncoder", "AudioFormatError", "AudiollmError", "bridge_costs", "CHUNK_LENGTH", "concat_features",
     "der", "dft", "fft_columns", "fft_frequencies", "fft_recursive", "filter_half_width", "format_cost_table",
-    "format_plan", "format_turns", "frame_mask", "FrameEncoder", "get_window", "heatmap_png", "HOP_LENGTH",
-    "hz_to_mel", "ifft", "Listener", "load_listener", "format_timeline", "timeline", "SummaryEncoder", "iter_wav_blocks", "lesson_scene", "load_audio", "log10_mel", "log1p_mel",
-    "log_mel_literal", "log_mel_shape", "log_mel_spectrogram", "log_mel_windows", "mel_filters", "mel_frequencies",
-    "mel_to_hz", "melspectrogram", "N_FFT", "N_FRAMES", "N_SAMPLES", "open_wav", "pad_or_trim", "pick", "Plan",
-    "PooledMLPAdapter", "power_columns", "power_spectrum", "QFormer", "read_wav", "render_skill", "rfft",
-    "run_experiment", "SAMPLE_RATE", "text_preview", "to_rttm", "tokens_per_clip", "Turn", "two_speaker_dialogue",
-    "WindowQFormer", "write_png", "write_skill", "write_wav",
+    "format_plan", "format_timeline", "format_turns", "frame_mask", "FrameEncoder", "get_window", "heatmap_png",
+    "HOP_LENGTH", "hz_to_mel", "ifft", "iter_wav_blocks", "lesson_scene", "Listener", "load_audio", "load_listener",
+    "log10_mel", "log1p_mel", "log_mel_literal", "log_mel_shape", "log_mel_spectrogram", "log_mel_windows",
+    "mel_filters", "mel_frequencies", "mel_to_hz", "melspectrogram", "N_FFT", "N_FRAMES", "N_SAMPLES", "open_wav",
+    "pad_or_trim", "pick", "Plan", "PooledMLPAdapter", "power_columns", "power_spectrum", "QFormer", "read_rttm",
+    "read_wav", "render_skill", "rfft", "run_experiment", "SAMPLE_RATE", "SummaryEncoder", "text_preview",
+    "timeline", "to_rttm", "tokens_per_clip", "Turn", "two_speaker_dialogue", "WindowQFormer", "write_png",
+    "write_skill", "write_wav",
 ]

@@ -339,7 +339,17 @@ def log_mel_windows(path, window_s=CHUNK_LENGTH, n_mels=80):
         raise AudiollmError(f"window_s: must be a whole number of 10 ms mel frames, got {window_s!r}")
     check_int("n_mels", n_mels, 1)
     with open_wav(path) as reader:
-        total = -(-reader.n_frames * SAMPLE_RATE // reader.sample_rate)
-        for k0 in range(0, total, length):
-            samples = _window_samples(reader, k0, min(k0 + length, total))
+        for samples in sample_windows(reader, length):
             yield _log_mel(_pad_or_trim(samples, length), n_mels)
+
+
+def sample_windows(reader, length):
+    """The 16-kHz samples of an open WAV (open_wav), `length` samples at a time; the last window is shorter.
+
+    ceil(n_frames * 16000 / sample_rate) samples in all, read and resampled window by window, bit-identical
+    to resampling the whole file: memory stays that of one window. log_mel_windows is built on it.
+    """
+    check_int("length", length, 1, MAX_PAD_SAMPLES)
+    total = -(-reader.n_frames * SAMPLE_RATE // reader.sample_rate)
+    for k0 in range(0, total, length):
+        yield _window_samples(reader, k0, min(k0 + length, total))
