@@ -1,17 +1,22 @@
 """The lesson script (lesson sections "Use It" and "Ship It"): `python3 code/main.py` runs the whole arc.
 
-    waveform -> 16 kHz -> padded to 30 s -> STFT -> mel -> log-Mel (3000, 80) -> encoder (1500, d)
-    -> Q-former tokens (64, d) -> LLM embeddings (64, d_llm)
+Read `arc` first: the lesson's arc on one screen, one 30-s window at a time,
 
-then what the trained Listener heard (audiollm.listen, the committed weights; main.py never trains): a
-timeline of speech / music / sound / silence, beside the truth for the lesson scene; then the bridge cost
-table and the picker's plans for the lesson's five tasks, and writes the skill markdown, outputs/log_mel.png
-and outputs/qformer_attention.png (the trained Q-former's queries over the clip), the committed copies. A
-run on your own file or with other options writes to the git-ignored outputs/runs/<name>/ unless --out says
-where. It needs no install: it puts its own folder on sys.path. The default clip is
-synth.lesson_scene(): speech, then music, then rain and door knocks, 10 s. The stage table's encoder and
-Q-former are toy-sized with random (seeded) weights: they show shapes, masking and cost; the Listener
-shows trained behaviour.
+    WAV -> 16 kHz -> padded to 30 s -> STFT -> mel -> log-Mel (3000, 80) -> encoder (1500, d)
+    -> Q-former tokens (64, d_llm) -> LLM embeddings,
+
+every stage its own timed call, nothing printed; the print_* functions below it show what it computed.
+Two kinds of model run in it, and the stage table says which row is which:
+- a Whisper-shaped FrameEncoder and a 64-query QFormer with random (seeded) weights, toy-sized: they show
+  the shapes, masking and cost of a real encoder and bridge, nothing learned;
+- the trained Listener (audiollm.listen, the committed weights; main.py never trains), with its own
+  SummaryEncoder and 8-query Q-former: what it heard, a timeline of speech / music / sound / silence,
+  beside the truth for the lesson scene.
+Then the bridge cost table and the picker's plans for the lesson's five tasks; it writes the skill
+markdown, outputs/log_mel.png and outputs/qformer_attention.png (the trained Q-former's queries over the
+clip), the committed copies. A run on your own file or with other options writes to the git-ignored
+outputs/runs/<name>/ unless --out says where. It needs no install: it puts its own folder on sys.path.
+The default clip is synth.lesson_scene(): speech, then music, then rain and door knocks, 10 s.
 
     python3 code/main.py                       # the default scene, every stage
     python3 code/main.py --audio talk.wav      # any WAV; longer than 30 s goes window by window
@@ -20,15 +25,27 @@ shows trained behaviour.
     python3 code/main.py --diarize call.wav --n-speakers 2   # when you know how many spoke
     python3 code/main.py --experiment          # the toy cascaded vs end-to-end experiment
 """
-import argparse
-import os
-import re
-import shutil
+import signal
 import sys
-import tempfile
-import textwrap
-import time
-import warnings
+
+
+def interrupted(*_):
+    """Ctrl-C before main() takes over (while the modules below import): one line, status 130, no traceback."""
+    print("main.py: interrupted", file=sys.stderr)
+    raise SystemExit(130)
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, interrupted)
+
+import argparse  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+import textwrap  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -39,11 +56,12 @@ from audiollm.errors import AudiollmError  # noqa: E402
 from audiollm.experiment import format_report, run_experiment, write_report  # noqa: E402
 from audiollm.files import write_atomic  # noqa: E402
 from audiollm.listen import DEFAULT_WEIGHTS, attention, format_timeline, heard, load_listener  # noqa: E402
-from audiollm.mel import (HOP_LENGTH, N_FFT, N_SAMPLES, SAMPLE_RATE, log_mel_spectrogram,  # noqa: E402
-                          log_mel_windows, pad_or_trim)
+from audiollm.mel import (HOP_LENGTH, N_FFT, N_SAMPLES, SAMPLE_RATE, filter_power,  # noqa: E402
+                          pad_or_trim, read_window, time_major_log)
 from audiollm.picker import RULES, SKILL_PATH, format_plan, pick, write_skill  # noqa: E402
 from audiollm.png import heatmap_png, text_preview  # noqa: E402
 from audiollm.resample import resample  # noqa: E402
+from audiollm.stft import power_columns  # noqa: E402
 from audiollm.synth import lesson_scene  # noqa: E402
 from audiollm.wav import open_wav  # noqa: E402
 
@@ -76,11 +94,98 @@ def shown(text):
     return text.translate(CONTROL_CHARACTERS)
 
 
+class Clock:
+    """clock(name, fn, *args) calls fn(*args), keeps its result and seconds under `name` (in call order) and
+    returns the result: one window's stages, computed and timed, nothing printed."""
+
+    def __init__(self):
+        self.stages = {}  # name -> (result, seconds)
+
+    def __call__(self, name, fn, *args):
+        start = time.perf_counter()
+        result = fn(*args)
+        self.stages[name] = (result, time.perf_counter() - start)
+        return result
+
+    def __getitem__(self, name):
+        return self.stages[name][0]
+
+
+def arc(load, n_windows, n_mels, encoder, qformer, listener):
+    """The lesson's arc, one 30-s window at a time, every stage its own timed call; nothing is printed.
+
+    load(clock, k) gives window k's 16-kHz samples (stages "waveform", "16 kHz"). Yields each window's Clock as
+    soon as it is done (a long file holds one window at a time), then the Clock of the LLM embeddings.
+    """
+    tokens = []
+    for k in range(n_windows):
+        clock = Clock()
+        samples = load(clock, k)                                                 # WAV -> 16-kHz samples
+        n_valid = real_frames(len(samples))                                      # mel frames holding audio
+        padded = clock("padded to 30 s", pad_or_trim, samples)                   # Whisper always hears 30 s
+        power = clock("STFT", power_columns, padded, N_FFT, HOP_LENGTH)          # |X|^2, (201 bins, 3001 frames)
+        mel = clock("mel", filter_power, power, n_mels)                          # filters @ power, (n_mels, 3000)
+        log_mel = clock("log-Mel", time_major_log, mel)                          # log10, floor, (x + 4) / 4
+        # Whisper-shaped FrameEncoder and QFormer with random weights: the shapes of a real encoder and bridge.
+        encoded = clock("encoder", encoder.forward, log_mel, n_valid)            # (1500, d), padding masked
+        tokens += clock("Q-former tokens", qformer.forward, encoded, frame_mask(len(log_mel), n_valid))[0]
+        # The trained Listener, its own SummaryEncoder and 8-query Q-former: what it heard in the real audio.
+        if listener is not None and len(samples) >= HOP_LENGTH:
+            clock("heard", heard, listener, log_mel[:len(samples) // HOP_LENGTH], k * WINDOW_S)
+        yield clock
+    llm = Clock()
+    llm("LLM embeddings", list, tokens)  # every window's tokens in time order: the LLM reads them as embeddings
+    yield llm
+
+
 def timed(fn, *args):
     """fn(*args) and the seconds it took."""
     start = time.perf_counter()
     result = fn(*args)
     return result, time.perf_counter() - start
+
+
+def real_frames(n_samples):
+    """Log-Mel frames that hold audio (frame t is centred on sample t * 160), at least 1."""
+    return max(1, -(-n_samples // HOP_LENGTH))
+
+
+def scene(seed):
+    """(load, say, n_windows) for run_arc: the lesson scene, synthesised at 16 kHz, one window."""
+    def load(clock, k):
+        samples, _ = clock("waveform", lesson_scene, seed)
+        return clock("16 kHz", resample, samples, SAMPLE_RATE, SAMPLE_RATE)
+
+    def say(clock):
+        truth = ", ".join(f"{name} {start:g}-{end:g} s" for name, start, end in clock["waveform"][1])
+        return [f"the lesson scene: {truth}"], {
+            "waveform": f"lesson_scene(seed={seed}): {len(clock['16 kHz']) / SAMPLE_RATE:g} s synthesised at "
+                        f"{SAMPLE_RATE // 1000} kHz",
+            "16 kHz": "already 16 kHz (resample copies it); a file at another rate is resampled"}
+    return load, say, 1
+
+
+def wav_file(path, reader):
+    """(load, say, n_windows) for run_arc: an open WAV of at most 30 s read whole, mixed to mono, resampled to
+    16 kHz; a longer one read and resampled window by window (mel.read_window), as Whisper and AF3 hear it."""
+    n_windows = -(-reader.n_frames // (WINDOW_S * reader.sample_rate))
+    seconds = f"{shown(os.path.basename(path))}: {reader.sample_rate} Hz, {reader.n_frames / reader.sample_rate:.2f} s"
+
+    def load(clock, k):
+        if n_windows > 1:
+            return clock("16 kHz", read_window, reader, k, N_SAMPLES)
+        samples = clock("waveform", reader.read, reader.n_frames)
+        return clock("16 kHz", resample, samples, reader.sample_rate, SAMPLE_RATE)
+
+    def say(clock):
+        if n_windows > 1:
+            return [], {"16 kHz": f"read {seconds}: {n_windows} windows of {WINDOW_S} s, each read and resampled "
+                                  "on its own; this is window 1 (the pictures show it)"}
+        mixed = "mono" if reader.channels == 1 else f"{reader.channels} channels mixed to mono"
+        return [], {"waveform": f"read {seconds.replace(' Hz,', f' Hz, {mixed},')}",
+                    "16 kHz": "already 16 kHz (resample copies it)" if reader.sample_rate == SAMPLE_RATE else
+                    f"resample({reader.sample_rate} -> {SAMPLE_RATE}): Kaiser windowed sinc, zero delay"}
+    return load, say, n_windows
 
 
 def shape(x):
@@ -89,14 +194,8 @@ def shape(x):
 
 
 def stage(name, dims, seconds, what):
-    """One line of the stage table; seconds None = done inside the timed line below it."""
-    took = "" if seconds is None else f"{seconds * 1000:.0f} ms"
-    print(f"{name:<16}{dims:<13}{took:>8}  {what}")
-
-
-def real_frames(n_samples):
-    """Log-Mel frames that hold audio (frame t is centred on sample t * 160), at least 1."""
-    return max(1, -(-n_samples // HOP_LENGTH))
+    """One line of the stage table."""
+    print(f"{name:<16}{dims:<13}{seconds * 1000:>5.0f} ms  {what}")
 
 
 def print_header():
@@ -104,120 +203,77 @@ def print_header():
     print(f"\n{'stage':<16}{'shape':<13}{'time':>8}  what it did")
 
 
-def default_clip(seed):
-    """The lesson scene at 16 kHz: (samples, segments), printed as the waveform stage."""
-    (samples, segments), seconds = timed(lesson_scene, seed)
-    print("the lesson scene: " + ", ".join(f"{name} {start:g}-{end:g} s" for name, start, end in segments))
-    print_header()
-    stage("waveform", shape(samples), seconds, f"lesson_scene(seed={seed}): {len(samples) / SAMPLE_RATE:g} s "
-          f"synthesised at {SAMPLE_RATE // 1000} kHz")
-    stage("16 kHz", shape(samples), 0.0, "already 16 kHz: a file at another rate goes through resample()")
-    return samples, segments
-
-
-def file_clip(path, reader):
-    """A WAV of at most 30 s read whole, mixed to mono and resampled to 16 kHz; printed as two stages."""
-    samples, seconds = timed(reader.read, reader.n_frames)
-    stage("waveform", shape(samples), seconds, f"read {shown(os.path.basename(path))}: {reader.sample_rate} Hz, "
-          f"{'mono' if reader.channels == 1 else f'{reader.channels} channels mixed to mono'}, "
-          f"{reader.n_frames / reader.sample_rate:.2f} s")
-    if reader.sample_rate == SAMPLE_RATE:
-        stage("16 kHz", shape(samples), 0.0, "already 16 kHz: nothing to resample")
-        return samples
-    samples, seconds = timed(resample, samples, reader.sample_rate, SAMPLE_RATE)
-    stage("16 kHz", shape(samples), seconds, f"resample({reader.sample_rate} -> {SAMPLE_RATE}): Kaiser "
-          "windowed sinc, zero delay")
-    return samples
-
-
-def front_end(samples, n_mels):
-    """Samples (<= 30 s at 16 kHz) -> (3000, n_mels) log-Mel, printing pad, STFT, mel and log-Mel."""
-    padded, seconds = timed(pad_or_trim, samples)
-    stage("padded to 30 s", shape(padded), seconds, f"pad_or_trim: {len(padded) - len(samples)} zeros appended; "
-          "Whisper always hears 30 s")
-    log_mel, seconds = timed(log_mel_spectrogram, padded, n_mels)
-    stage("STFT", f"({len(log_mel) + 1}, {N_FFT // 2 + 1})", None, f"periodic Hann {N_FFT} (25 ms), hop "
-          f"{HOP_LENGTH} (10 ms), |X|^2; the last frame is dropped")
-    stage("mel", shape(log_mel), None, f"{n_mels} Slaney triangle filters, 0-{SAMPLE_RATE // 2} Hz")
-    stage("log-Mel", shape(log_mel), seconds, "log10, floor at max - 8, (x + 4) / 4; the three steps are "
-          "log_mel_spectrogram")
-    return log_mel
-
-
-def encode(log_mel, n_valid, encoder, qformer):
-    """One 30-s window through the toy encoder and Q-former.
-
-    Returns encoded (1500, d), tokens (n_queries, d_llm), weights (n_queries, 1500), and the encoder's
-    and the Q-former's seconds.
-    """
-    encoded, t_encoder = timed(encoder.forward, log_mel, n_valid)
-    (tokens, weights), t_qformer = timed(qformer.forward, encoded, frame_mask(len(log_mel), n_valid))
-    return encoded, tokens, weights, t_encoder, t_qformer
-
-
-def print_model_stages(encoded, tokens, n_valid, t_encoder, t_qformer, encoder, qformer):
-    """The encoder, Q-former and LLM-embedding lines of the stage table."""
+def print_window(clock, say, qformer):
+    """One window's rows of the stage table: each stage's result shape, its time and what it did."""
+    n_valid = real_frames(len(clock["16 kHz"]))
     n_real = output_length(n_valid)
-    stage("encoder", shape(encoded), t_encoder, f"FrameEncoder: 2 convs (stride 2: 100 -> 50 Hz), {N_LAYERS} block "
-          f"of width {D_MODEL}; {len(encoded) - n_real} padding frames masked")
-    stage("Q-former tokens", f"({len(tokens)}, {qformer.d_model})", t_qformer, f"QFormer: {len(tokens)} learned "
-          f"queries cross-attend over the {n_real} real frames")
-    stage("LLM embeddings", shape(tokens), None, f"the Q-former's output projection Linear({qformer.d_model} -> "
-          f"{qformer.d_llm}) to the LLM's width (a 7B LLM: 4096)")
+    n_mels = len(clock["mel"])
+    intro, source = say(clock)
+    for line in intro:
+        print(line)
+    print_header()
+    what = {**source,
+            "padded to 30 s": f"pad_or_trim: {len(clock['padded to 30 s']) - len(clock['16 kHz'])} zeros appended; "
+                              "Whisper always hears 30 s",
+            "STFT": f"power_columns: periodic Hann {N_FFT} (25 ms), hop {HOP_LENGTH} (10 ms), |X|^2",
+            "mel": f"filter_power: the last STFT frame dropped, {n_mels} Slaney triangle filters, "
+                   f"0-{SAMPLE_RATE // 2} Hz",
+            "log-Mel": "time_major_log: log10, floor at max - 8, (x + 4) / 4 (the three: log_mel_spectrogram)",
+            "encoder": f"FrameEncoder: 2 convs (stride 2: 100 -> 50 Hz), {N_LAYERS} block of width {D_MODEL}; "
+                       f"{len(clock['encoder']) - n_real} padding frames masked",
+            "Q-former tokens": f"QFormer: {qformer.n_queries} queries cross-attend over the {n_real} real frames, "
+                               f"then Linear({qformer.d_model} -> {qformer.d_llm}) to the LLM's width"}
+    for name, (result, seconds) in clock.stages.items():
+        if name == "encoder":
+            print(f"{'':<16}random weights: a Whisper-shaped FrameEncoder and QFormer, the shapes and cost of real "
+                  "ones")
+        if name in ("STFT", "mel"):  # held frequency-major, as Whisper holds them; shown (frames, bins)
+            stage(name, f"({len(result[0])}, {len(result)})", seconds, what[name])
+        elif name != "heard":  # printed after the LLM embeddings, with the trained model's rows
+            stage(name, shape(result[0] if isinstance(result, tuple) else result), seconds, what[name])
 
 
-def run_short(samples, n_mels, encoder, qformer, listener):
-    """One window, every stage on its own line, then what the Listener heard. Returns (log_mel, n_valid,
-    weights, timeline) for the pictures."""
-    log_mel = front_end(samples, n_mels)
-    n_valid = real_frames(len(samples))
-    encoded, tokens, weights, t_encoder, t_qformer = encode(log_mel, n_valid, encoder, qformer)
-    print_model_stages(encoded, tokens, n_valid, t_encoder, t_qformer, encoder, qformer)
-    return log_mel, n_valid, weights, listen(listener, log_mel[:min(n_valid, len(samples) // HOP_LENGTH)], 0.0)
+def print_llm(clock, n_windows, qformer):
+    """The stage table's last row of the random models: every window's Q-former tokens, in time order."""
+    tokens, seconds = clock.stages["LLM embeddings"]
+    if n_windows == 1:
+        stage("LLM embeddings", shape(tokens), seconds, f"the {len(tokens)} tokens in time order: the LLM reads "
+              f"them as embeddings of its width ({qformer.d_llm} here; a 7B LLM: 4096)")
+    else:
+        stage("all windows", shape(tokens), seconds, f"LLM embeddings: {n_windows} windows x {qformer.n_queries} "
+              "tokens, in time order: what the LLM reads for the whole file")
 
 
-def listen(listener, log_mel, offset_s):
-    """The Listener's timeline of one window's real log-Mel (80 mels; None for other n_mels), timed."""
-    if listener is None or not log_mel:
-        return []
-    segments, seconds = timed(heard, listener, log_mel, offset_s)
-    stage("heard", f"({len(segments)},)", seconds, "Listener: SummaryEncoder -> frame tagger -> timeline, detail "
-          "by zero-shot retrieval (trained weights)")
-    return segments
+def print_listener(listener, segments, seconds):
+    """The trained Listener's row: what it heard, over every window."""
+    print(f"{'':<16}trained: the Listener, its own SummaryEncoder and {listener.qformer.n_queries}-query Q-former "
+          f"({os.path.basename(DEFAULT_WEIGHTS)})")
+    stage("heard", f"({len(segments)},)", seconds, "SummaryEncoder (50 Hz) -> frame tagger -> timeline; detail: "
+          "the Q-former's audio embedding nearest a prompt's")
 
 
-def run_long(path, reader, n_mels, encoder, qformer, listener):
-    """A WAV longer than 30 s, window by window (log_mel_windows reads one window at a time, as AF3 does).
-
-    Prints one line per window; returns the first window's (log_mel, n_valid, weights) for the pictures and
-    every window's timeline.
-    """
-    total = -(-reader.n_frames * SAMPLE_RATE // reader.sample_rate)  # samples at 16 kHz
-    n_windows = -(-total // N_SAMPLES)
-    stage("waveform", f"({reader.n_frames},)", None, f"{shown(os.path.basename(path))}: {reader.sample_rate} Hz, "
-          f"{reader.n_frames / reader.sample_rate:.2f} s: {n_windows} windows of {WINDOW_S} s, each resampled, "
-          "padded and turned into log-Mel on its own")
-    first, n_tokens, segments = None, 0, []
-    start = time.perf_counter()
-    for k, log_mel in enumerate(log_mel_windows(path, WINDOW_S, n_mels)):
-        t_mel = time.perf_counter() - start
-        n_real = min(N_SAMPLES, total - k * N_SAMPLES)
-        n_valid = real_frames(n_real)
-        encoded, tokens, weights, t_encoder, t_qformer = encode(log_mel, n_valid, encoder, qformer)
-        segments += listen(listener, log_mel[:min(n_valid, n_real // HOP_LENGTH)], k * WINDOW_S)
-        if first is None:
-            first = (log_mel, n_valid, weights)
-            stage("log-Mel", shape(log_mel), t_mel, f"window 1, 0-{WINDOW_S} s (the pictures show this window)")
-            print_model_stages(encoded, tokens, n_valid, t_encoder, t_qformer, encoder, qformer)
+def run_arc(load, say, n_windows, n_mels, encoder, qformer, listener):
+    """Run the arc and print its stage table window by window: every stage of the first window, one line for
+    each later one. Returns the first window's Clock (for the pictures) and what the Listener heard."""
+    first, heard_segments, heard_seconds = None, [], 0.0
+    for k, clock in enumerate(arc(load, n_windows, n_mels, encoder, qformer, listener)):
+        if "LLM embeddings" in clock.stages:
+            print_llm(clock, n_windows, qformer)
+            continue
+        if k == 0:
+            first = clock
+            print_window(clock, say, qformer)
         else:
-            stage(f"window {k + 1}", shape(tokens), t_mel + t_encoder + t_qformer, f"{k * WINDOW_S}-"
-                  f"{min((k + 1) * N_SAMPLES, total) / SAMPLE_RATE:g} s: log-Mel {shape(log_mel)}, encoder "
-                  f"{shape(encoded)}, {n_valid} real frames")
-        n_tokens += len(tokens)
-        start = time.perf_counter()
-    stage("all windows", f"({n_tokens}, {qformer.d_llm})", None, f"{n_windows} windows x {qformer.n_queries} "
-          "tokens, in time order: what the LLM reads for the whole file")
-    return (*first, segments)
+            samples, log_mel = clock["16 kHz"], clock["log-Mel"]
+            stage(f"window {k + 1}", shape(clock["Q-former tokens"][0]), sum(t for _, t in clock.stages.values()),
+                  f"{k * WINDOW_S}-{k * WINDOW_S + len(samples) / SAMPLE_RATE:g} s: log-Mel {shape(log_mel)}, "
+                  f"encoder {shape(clock['encoder'])}, {real_frames(len(samples))} real frames")
+        if "heard" in clock.stages:
+            heard_segments += clock["heard"]
+            heard_seconds += clock.stages["heard"][1]
+    if listener is not None:
+        print_listener(listener, heard_segments, heard_seconds)
+    return first, heard_segments
 
 
 def timeline(segments, seconds, width):
@@ -397,24 +453,20 @@ def run(args):
     listener = load_listener(DEFAULT_WEIGHTS) if args.n_mels == 80 else None  # trained on 80 mels
     encoder = FrameEncoder(args.n_mels, D_MODEL, N_HEADS, N_LAYERS, seed=args.seed)
     qformer = QFormer(D_MODEL, D_MODEL, N_HEADS, 1, args.queries, D_LLM, seed=args.seed)
-    segments = ()
     if args.audio is None:
-        samples, segments = default_clip(args.seed)
-        picture = run_short(samples, args.n_mels, encoder, qformer, listener)
+        first, heard_segments = run_arc(*scene(args.seed), args.n_mels, encoder, qformer, listener)
+        truth = first["waveform"][1]
     else:
         with open_wav(args.audio) as reader:
-            print_header()
-            if reader.n_frames > WINDOW_S * reader.sample_rate:
-                picture = run_long(args.audio, reader, args.n_mels, encoder, qformer, listener)
-            else:
-                picture = run_short(file_clip(args.audio, reader), args.n_mels, encoder, qformer, listener)
-    log_mel, n_valid, weights, heard_segments = picture
-    print_heard(heard_segments, segments, listener)
-    if listener is not None:  # the picture shows the trained queries over the real audio
-        weights = attention(listener, log_mel[:n_valid])[0]
+            first, heard_segments = run_arc(*wav_file(args.audio, reader), args.n_mels, encoder, qformer, listener)
+        truth = ()
+    print_heard(heard_segments, truth, listener)
+    log_mel, n_valid = first["log-Mel"], real_frames(len(first["16 kHz"]))
+    # the attention picture: the trained Listener's queries over the real audio, else the random Q-former's
+    weights = attention(listener, log_mel[:n_valid])[0] if listener is not None else first["Q-former tokens"][1]
 
     def write(folder):
-        pictures = show_pictures(log_mel, n_valid, weights, segments, folder, args.images)
+        pictures = show_pictures(log_mel, n_valid, weights, truth, folder, args.images)
         print_bridges(args.queries)
         print_plans()
         write_skill(os.path.join(folder, os.path.basename(SKILL_PATH)))
@@ -499,6 +551,8 @@ def main(argv=None):
             stream.reconfigure(errors="backslashreplace")
     caught = []
     try:
+        if signal.getsignal(signal.SIGINT) is interrupted:  # from here on Ctrl-C is a KeyboardInterrupt, below
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         args = parse_args(argv)
         with warnings.catch_warnings(record=True) as caught:
             run(args)

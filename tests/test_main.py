@@ -290,6 +290,25 @@ def test_ctrl_c_prints_one_line_and_exits_130(tmp_path):
     assert not [p for p in os.listdir(tmp_path / "out") if p.startswith(".tmp")]  # no half-written files left
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGSTOP and SIGINT")
+def test_ctrl_c_while_the_modules_import_prints_one_line_and_exits_130():
+    """Issue 13: Ctrl-C in the first 0.1 s, while main.py imports audiollm. -X importtime prints a line as each
+    module finishes importing; the process is stopped at the first audiollm one, sent SIGINT and continued, so
+    the interrupt lands inside the imports."""
+    command = [sys.executable, "-X", "importtime", str(MAIN), "--task", "music tagging"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0) as process:
+        seen = b""
+        while b"audiollm" not in seen:  # byte by byte (unbuffered), so nothing past this line is read yet
+            seen += process.stderr.readline()
+        for sent in (signal.SIGSTOP, signal.SIGINT, signal.SIGCONT):
+            process.send_signal(sent)
+        stdout, rest = process.communicate(timeout=60)
+    lines = (seen + rest).decode().splitlines()
+    assert process.returncode == 130 and stdout == b""
+    assert [line for line in lines if not line.startswith("import time:")] == ["main.py: interrupted"]
+    assert not any(line.endswith("| audiollm.png") for line in lines)  # imported late: the imports were cut short
+
+
 @pytest.fixture(scope="module")
 def lesson_main():
     """code/main.py imported as a module (it is a script, not part of the package)."""

@@ -10,11 +10,13 @@ import warnings
 import pytest
 
 from audiollm.errors import AudiollmError
-from audiollm.mel import (HOP_LENGTH, N_FRAMES, N_SAMPLES, SAMPLE_RATE, fft_frequencies, hz_to_mel, log10_mel,
-                          log1p_mel, log_mel_literal, log_mel_spectrogram, log_mel_windows, mel_filters,
-                          mel_frequencies, mel_to_hz, melspectrogram, pad_or_trim)
+from audiollm.mel import (HOP_LENGTH, N_FRAMES, N_SAMPLES, SAMPLE_RATE, fft_frequencies, filter_power, hz_to_mel,
+                          log10_mel, log1p_mel, log_mel_literal, log_mel_spectrogram, log_mel_windows, mel_filters,
+                          mel_frequencies, mel_to_hz, melspectrogram, n_samples, pad_or_trim, read_window,
+                          time_major_log)
+from audiollm.stft import power_columns
 from audiollm.resample import load_audio
-from audiollm.wav import read_wav, write_wav
+from audiollm.wav import open_wav, read_wav, write_wav
 
 AUDIO = pathlib.Path(__file__).parent / "fixtures" / "audio"
 
@@ -87,6 +89,16 @@ def test_fast_log_mel_equals_the_literal_one_where_frames_pair_loud_with_quiet()
     assert max(abs(a - b) for ra, rb in zip(literal, fast) for a, b in zip(ra, rb)) < 1e-9
 
 
+def test_the_stages_main_py_times_one_by_one_are_log_mel_spectrogram():
+    """main.py's arc calls Whisper's three lines on their own: power STFT, filters @ power, log compression."""
+    samples, _ = read_wav(AUDIO / "speech.wav")
+    power = power_columns(samples, 400, HOP_LENGTH)  # frequency-major, (201, n_frames + 1)
+    mel = filter_power(power, 128)
+    assert (len(power), len(power[0]), len(mel), len(mel[0])) == (201, len(samples) // HOP_LENGTH + 1, 128,
+                                                                   len(samples) // HOP_LENGTH)
+    assert time_major_log(mel) == log_mel_spectrogram(samples, 128)
+
+
 def test_log10_mel_is_whispers_compression():
     assert log10_mel([[1.0, 1e-12], [100.0, 0.0]]) == [[1.0, -0.5], [1.5, -0.5]]  # floor: log10(100) - 8 = -6
     assert log10_mel([[1e-3]]) == [[0.25]]  # (-3 + 4) / 4: one value is its own maximum
@@ -155,6 +167,8 @@ def test_windows_equal_per_window_log_mel_at_another_rate(tmp_path):
     windows = list(log_mel_windows(path, window_s=1.0))
     assert [len(w) for w in windows] == [100, 100, 100]
     assert windows == [log_mel_spectrogram(pad_or_trim(whole[i:i + 16000], 16000)) for i in (0, 16000, 32000)]
+    with open_wav(path) as reader:  # main.py reads window k on its own
+        assert read_window(reader, 2, 16000) == whole[32000:] and len(whole) == n_samples(reader) == 40000
 
 
 def test_windows_read_the_file_one_window_at_a_time(tmp_path, monkeypatch):

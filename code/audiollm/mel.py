@@ -296,9 +296,19 @@ def _log_mel(samples, n_mels):
     """log_mel_spectrogram of a checked list of 16 kHz samples."""
     if len(samples) < HOP_LENGTH:
         raise AudiollmError(f"audio: {len(samples)} samples is less than one hop ({HOP_LENGTH}); nothing to frame")
-    magnitudes = [col[:-1] for col in power_columns(samples, N_FFT, HOP_LENGTH)]  # |STFT|^2, (201, n_frames)
-    mel_spec = _apply_filters(_whisper_filters(n_mels), magnitudes)  # filters @ magnitudes, (n_mels, n_frames)
-    return _transpose(log10_mel(mel_spec))  # log10, floor, (x + 4) / 4; then time-major (n_frames, n_mels)
+    power = power_columns(samples, N_FFT, HOP_LENGTH)  # |STFT|^2, (201, n_frames + 1)
+    return time_major_log(filter_power(power, n_mels))
+
+
+def filter_power(power, n_mels=80):
+    """Step 4 the way Whisper writes it: power_columns' (201, n_frames + 1) frequency-major |STFT|^2 of 16-kHz
+    samples, its last STFT frame dropped, through the sparse Slaney bank -> (n_mels, n_frames) mel power."""
+    return _apply_filters(_whisper_filters(n_mels), [col[:-1] for col in power])  # filters @ magnitudes
+
+
+def time_major_log(mel):
+    """Step 5: log10, floor at max - 8, (x + 4) / 4 of (n_mels, n_frames) mel power -> (n_frames, n_mels)."""
+    return _transpose(log10_mel(mel))
 
 
 def _window_samples(reader, k0, k1):
@@ -350,6 +360,15 @@ def sample_windows(reader, length):
     to resampling the whole file: memory stays that of one window. log_mel_windows is built on it.
     """
     check_int("length", length, 1, MAX_PAD_SAMPLES)
-    total = -(-reader.n_frames * SAMPLE_RATE // reader.sample_rate)
-    for k0 in range(0, total, length):
-        yield _window_samples(reader, k0, min(k0 + length, total))
+    for k in range(-(-n_samples(reader) // length)):
+        yield read_window(reader, k, length)
+
+
+def n_samples(reader):
+    """The length at 16 kHz of an open WAV, from its header: ceil(n_frames * 16000 / sample_rate) samples."""
+    return -(-reader.n_frames * SAMPLE_RATE // reader.sample_rate)
+
+
+def read_window(reader, k, length=N_SAMPLES):
+    """Window k of an open WAV at 16 kHz: samples [k * length, (k + 1) * length), the last window shorter."""
+    return _window_samples(reader, k * length, min((k + 1) * length, n_samples(reader)))
