@@ -22,7 +22,7 @@ from itertools import chain, repeat
 from math import dist, erf, exp, hypot, log, sqrt
 from operator import add as _add, mul, sub, truediv
 
-from .errors import AudiollmError
+from .errors import AudiollmError, check_float
 
 INV_SQRT2 = 1.0 / sqrt(2.0)
 INV_SQRT_2PI = 1.0 / sqrt(2.0 * math.pi)
@@ -546,8 +546,7 @@ def attention(q, k, v, n_heads, key_mask=None, causal=False, need_weights=True):
 def clip_grad_norm(params, max_norm):
     """Scale every gradient by max_norm / (total norm + 1e-6) when the total norm exceeds max_norm
     (torch.nn.utils.clip_grad_norm_). Returns the total norm before clipping."""
-    if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float)) or not 0 < max_norm < math.inf:
-        raise AudiollmError(f"clip_grad_norm: max_norm must be a positive number, got {max_norm!r}")
+    check_float("clip_grad_norm: max_norm", max_norm, above=0.0)
     params = [p for p in params if p.grad is not None]
     total = sqrt(sum(dot(row, row) for p in params for row in p.grad))
     coef = max_norm / (total + 1e-6)
@@ -570,10 +569,8 @@ class Adam:
         self.params = list(params)
         if not self.params or not all(isinstance(p, Tensor) and p.requires_grad for p in self.params):
             raise AudiollmError("Adam: params must be a non-empty list of Tensors that require gradients")
-        for name, value, low, high in (("lr", lr, 0.0, math.inf), ("eps", eps, 0.0, math.inf),
-                                       ("weight_decay", weight_decay, 0.0, math.inf)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value < high:
-                raise AudiollmError(f"Adam: {name} must be a finite number >= 0, got {value!r}")
+        for name, value in (("lr", lr), ("eps", eps), ("weight_decay", weight_decay)):
+            check_float(f"Adam: {name}", value, 0.0)
         if (not isinstance(betas, (tuple, list)) or len(betas) != 2
                 or not all(isinstance(b, (int, float)) and 0.0 <= b < 1.0 for b in betas)):
             raise AudiollmError(f"Adam: betas must be two numbers in [0, 1), got {betas!r}")

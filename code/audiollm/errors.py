@@ -43,13 +43,31 @@ def check_sample_rate(name, value):
     return check_int(name, value, MIN_SAMPLE_RATE, MAX_SAMPLE_RATE)
 
 
-def check_float(name, value, minimum=-math.inf, maximum=math.inf):
-    """Return `value` as a float if it is a finite real number (a bool is not) in [minimum, maximum]."""
+def check_float(name, value, minimum=-math.inf, maximum=math.inf, above=None):
+    """Return `value` as a float if it is a finite real number (a bool is not) in [minimum, maximum] and, when
+    `above` is given, greater than it; else AudiollmError naming `name`."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-            math.isfinite(value) and minimum <= value <= maximum):
-        bound = "" if (minimum, maximum) == (-math.inf, math.inf) else f" from {minimum:g} to {maximum:g}"
-        raise AudiollmError(f"{name} must be a finite number{bound}, got {value!r}")
+            math.isfinite(value) and minimum <= value <= maximum and (above is None or value > above)):
+        bounds = [f"above {above:g}" if above is not None else f">= {minimum:g}" if minimum > -math.inf else "",
+                  f"<= {maximum:g}" if maximum < math.inf else ""]
+        raise AudiollmError(f"{name} must be a finite number {' and '.join(filter(None, bounds))}".rstrip()
+                            + f", got {value!r}")
     return float(value)
+
+
+def check_choice(name, value, choices):
+    """Return `value` if it is one of `choices`, of the same type (16.0 is not 16, True is not 1); else
+    AudiollmError naming `name` and listing the choices."""
+    if not any(value == choice and type(value) is type(choice) for choice in choices):
+        raise AudiollmError(f"{name}: expected one of {', '.join(map(repr, choices))}, got {value!r}")
+    return value
+
+
+def check_type(name, value, types, what):
+    """Return `value` if isinstance(value, types); else AudiollmError: `name` must be `what`, got its type."""
+    if not isinstance(value, types):
+        raise AudiollmError(f"{name} must be {what}, got {type(value).__name__}")
+    return value
 
 
 def check_samples(name, samples):

@@ -19,11 +19,11 @@ import sys
 from array import array
 from contextlib import contextmanager
 from itertools import chain
-from math import exp, inf, isfinite, sqrt
+from math import exp, isfinite, sqrt
 
 from .autograd import (LN_EPS, Tensor, attention, gather_rows, gelu, layer_norm, linear, no_grad, softmax,
                        tensor)
-from .errors import AudiollmError, WeightsFileError, check_int, check_matrix
+from .errors import AudiollmError, WeightsFileError, check_float, check_int, check_matrix, check_type
 from .files import write_atomic
 
 # Bounds on the models' constructor arguments: a 7B LLM is 4096 wide with 32 layers; anything larger as
@@ -98,18 +98,13 @@ def _uniform(rng, n, bound):
     return [rng.uniform(-bound, bound) for _ in range(n)]
 
 
-def _check_rng(rng):
-    if not isinstance(rng, random.Random):
-        raise AudiollmError(f"rng must be a random.Random, got {type(rng).__name__}")
-
-
 class Linear(Module):
     """y = x W^T + b with W (d_out, d_in), b (1, d_out); initialised like torch.nn.Linear: uniform(+-1/sqrt(d_in))."""
 
     def __init__(self, d_in, d_out, rng, bias=True):
         check_int("d_in", d_in, 1, MAX_FEATURES)
         check_int("d_out", d_out, 1, MAX_FEATURES)
-        _check_rng(rng)
+        check_type("rng", rng, random.Random, "a random.Random")
         bound = 1.0 / sqrt(d_in)
         self.weight = parameter([_uniform(rng, d_in, bound) for _ in range(d_out)])
         self.bias = parameter([_uniform(rng, d_out, bound)]) if bias else None
@@ -139,7 +134,7 @@ class Embedding(Module):
     def __init__(self, n_embeddings, d, rng):
         check_int("n_embeddings", n_embeddings, 1, MAX_CTX)
         check_int("d", d, 1, MAX_WIDTH)
-        _check_rng(rng)
+        check_type("rng", rng, random.Random, "a random.Random")
         self.weight = parameter([[rng.gauss(0.0, 1.0) for _ in range(d)] for _ in range(n_embeddings)])
 
     def forward(self, ids):
@@ -210,8 +205,7 @@ def sinusoids(length, channels, max_timescale=10000):
     check_int("length", length, 1, MAX_CTX)
     if check_int("channels", channels, 4, MAX_WIDTH) % 2:
         raise AudiollmError(f"sinusoids: channels must be even (sin/cos pairs), got {channels!r}")
-    if isinstance(max_timescale, bool) or not isinstance(max_timescale, (int, float)) or not 1 < max_timescale < inf:
-        raise AudiollmError(f"sinusoids: max_timescale must be > 1, got {max_timescale!r}")
+    check_float("max_timescale", max_timescale, above=1.0)
     half = channels // 2
     step = math.log(max_timescale) / (half - 1)
     inv = [exp(-step * c) for c in range(half)]
@@ -280,11 +274,8 @@ def save_weights(path, model, meta=None):
     with each tensor's rows, concatenated, as little-endian float32 in base64 (about 5.3 bytes a number):
     a 50k-parameter Q-former takes about 270 kB. Values are rounded to float32 (7 significant digits).
     """
-    if not isinstance(model, Module):
-        raise AudiollmError(f"model: expected an audiollm Module, got {type(model).__name__}")
-    meta = {} if meta is None else meta
-    if not isinstance(meta, dict):
-        raise AudiollmError(f"meta: expected a dict, got {type(meta).__name__}")
+    check_type("model", model, Module, "an audiollm Module")
+    meta = check_type("meta", {} if meta is None else meta, dict, "a dict")
     tensors = {}
     for name, p in model.named_parameters():
         values = array("f", chain.from_iterable(p.data))
@@ -330,8 +321,7 @@ def load_weights(path, model):
     differs, values that are not finite) raises WeightsFileError naming the file and the parameter, and
     leaves the model as it was.
     """
-    if not isinstance(model, Module):
-        raise AudiollmError(f"model: expected an audiollm Module, got {type(model).__name__}")
+    check_type("model", model, Module, "an audiollm Module")
     try:
         with open(path, "rb") as stream:
             raw = stream.read()
