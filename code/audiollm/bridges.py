@@ -24,7 +24,7 @@ import random
 
 from . import nn
 from .autograd import avg_pool2, concat_rows, gather_rows, gelu
-from .errors import AudiollmError, check_int
+from .errors import AudiollmError, check_choice, check_float, check_int, check_type
 
 ENCODER_RATE = 50            # encoder frames per second: Whisper gives 1500 frames per 30 s
 WINDOW_SECONDS = 30          # Whisper, SALMONN and AF3 all encode audio in 30-s windows
@@ -42,21 +42,6 @@ LLM_LAYERS = 32              # AF3's Qwen2.5-7B is 3584 wide with 28 layers (pas
 LONG_CLIP_SECONDS = 600      # AF3 takes up to 10 minutes: 20 windows of 30 s
 
 BRIDGES = ("qformer", "window_qformer", "pooled_mlp")
-
-
-def _check_seconds(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
-        raise AudiollmError(f"{name}: expected a positive finite duration in seconds, got {value!r}")
-
-
-def _check_key_mask(key_mask, n_frames):
-    if not isinstance(key_mask, (list, tuple)) or len(key_mask) != n_frames:
-        got = len(key_mask) if isinstance(key_mask, (list, tuple)) else type(key_mask).__name__
-        raise AudiollmError(f"key_mask: expected {n_frames} booleans (one per frame), got {got}")
-    if not all(isinstance(m, bool) for m in key_mask):
-        raise AudiollmError("key_mask: every entry must be True (attend) or False (padding)")
-    if not any(key_mask):
-        raise AudiollmError("key_mask: at least one frame must be True; the queries need something to read")
 
 
 # Shape formulas. The bridges' n_params() and macs() and the real-scale cost table all call these.
@@ -154,9 +139,7 @@ class QFormer(nn.Module):
                             ("n_queries", n_queries), ("d_llm", d_llm)):
             check_int(name, value, 1, nn.MAX_WIDTH)
         check_int("n_layers", n_layers, 1, nn.MAX_LAYERS)
-        check_int("seed", seed, 0)
-        if d_model % n_heads:
-            raise AudiollmError(f"n_heads: {n_heads} does not divide d_model={d_model}")
+        check_int("seed", seed, 0)  # n_heads dividing d_model: nn.MultiHeadAttention checks it
         self.d_audio, self.d_model, self.n_heads = d_audio, d_model, n_heads
         self.n_layers, self.n_queries, self.d_llm = n_layers, n_queries, d_llm
         rng = random.Random(seed)
@@ -177,8 +160,10 @@ class QFormer(nn.Module):
         weights stay plain lists).
         """
         frames = nn.check_input("frames", frames, self.d_audio, "d_audio")
-        if key_mask is not None:
-            _check_key_mask(key_mask, len(frames.data))
+        # its length and one True at least: autograd.attention checks them
+        if key_mask is not None and not all(isinstance(m, bool) for m in check_type(
+                "key_mask", key_mask, (list, tuple), "a list of booleans")):
+            raise AudiollmError("key_mask: every entry must be True (attend) or False (padding)")
         frames = self.ln_audio(frames)
         x = self.ln_query(self.queries)
         for block in self.blocks:
@@ -301,9 +286,8 @@ def tokens_per_clip(bridge, seconds, n_queries=64):
     per full 17-frame window of 50-Hz frames: 88 per 30 s), "pooled_mlp" (one per 2 frames: 750 per
     30 s, 25 per second). n_queries is used by "qformer" only. 600 s: 1280, 1760, 15000 tokens.
     """
-    if bridge not in BRIDGES:
-        raise AudiollmError(f"bridge: expected one of {', '.join(BRIDGES)}, got {bridge!r}")
-    _check_seconds("seconds", seconds)
+    check_choice("bridge", bridge, BRIDGES)
+    check_float("seconds", seconds, above=0.0)
     check_int("n_queries", n_queries)
     full, last = _window_frames(seconds)
     if bridge == "qformer":
@@ -331,7 +315,7 @@ def bridge_costs(d_audio=WHISPER_LARGE_WIDTH, d_model=QFORMER_WIDTH, n_layers=QF
     for name, value in (("d_audio", d_audio), ("d_model", d_model), ("n_layers", n_layers),
                         ("d_llm", d_llm), ("llm_layers", llm_layers)):
         check_int(name, value)
-    _check_seconds("clip_seconds", clip_seconds)
+    check_float("clip_seconds", clip_seconds, above=0.0)
     frames = WINDOW_SECONDS * ENCODER_RATE
     q_former = (d_audio, d_model, n_layers)
     settings = (
