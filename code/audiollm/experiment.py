@@ -36,7 +36,7 @@ from operator import add, mul
 
 from .bridges import SALMONN_WINDOW, PooledMLPAdapter, QFormer, WindowQFormer
 from .encoder import FrameEncoder
-from .errors import AudiollmError, check_int
+from .errors import AudiollmError, check_choice, check_float, check_int, check_matrix, check_type
 from .files import write_atomic
 from .mel import HOP_LENGTH, SAMPLE_RATE, log_mel_spectrogram
 from .nn import softmax_rows
@@ -120,14 +120,10 @@ def log_mel_shape(seconds, sr, n_mels=80, window_ms=25, hop_ms=10):
     mel_frames = samples // hop (3000). Returns a dict of those, plus shape (mel_frames, n_mels), values,
     mel_frames_per_second and fmax_hz (sr / 2: how high the mel filters can reach).
     """
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds < math.inf:
-        raise AudiollmError(f"seconds must be a positive finite duration, got {seconds!r}")
-    for name, value in (("sr", sr), ("n_mels", n_mels)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise AudiollmError(f"{name} must be a positive integer, got {value!r}")
-    for name, value in (("window_ms", window_ms), ("hop_ms", hop_ms)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
-            raise AudiollmError(f"{name} must be a positive number of milliseconds, got {value!r}")
+    check_int("sr", sr)
+    check_int("n_mels", n_mels)
+    for name, value in (("seconds", seconds), ("window_ms", window_ms), ("hop_ms", hop_ms)):
+        check_float(name, value, above=0.0)
     window, hop = round(sr * window_ms / 1000), round(sr * hop_ms / 1000)
     if hop < 1 or window < 2:
         raise AudiollmError(f"sr={sr} gives a window of {window} and a hop of {hop} samples; both must be longer")
@@ -212,8 +208,7 @@ def make_questions(n_per_type, seed=0, split="train"):
     """
     check_int("n_per_type", n_per_type, 1, MAX_PER_TYPE)
     check_int("seed", seed, 0)
-    if split not in ("train", "test"):
-        raise AudiollmError(f"split must be 'train' or 'test', got {split!r}")
+    check_choice("split", split, ("train", "test"))
     rng = random.Random(f"{split}:{seed}")
     return [Question(kind, options, i % len(options), _clip(kind, i % len(options), rng))
             for kind, (_, options) in QUESTIONS.items() for i in range(n_per_type)]
@@ -254,10 +249,7 @@ def transcribe(log_mel, templates):
     if not isinstance(templates, (list, tuple)) or not templates or not all(
             isinstance(t, (list, tuple)) and len(t) == 2 and isinstance(t[1], (list, tuple)) for t in templates):
         raise AudiollmError("templates must be a non-empty list of (vowel, spectral shape), e.g. vowel_templates()")
-    width = len(templates[0][1])
-    if not isinstance(log_mel, (list, tuple)) or not log_mel or any(
-            not isinstance(row, (list, tuple)) or len(row) != width for row in log_mel):
-        raise AudiollmError(f"log_mel must be a non-empty list of rows of {width} values (n_frames, n_mels)")
+    check_matrix("log_mel", log_mel, len(templates[0][1]), "the templates' n_mels")
     energy = [sum(row) / len(row) for row in log_mel]
     threshold = max(energy) - ACTIVE_RANGE
     vowels, t = [], 0
@@ -287,8 +279,7 @@ def answer_from_text(transcript, options, prior):
     Options tied for closest (all of them, when the transcript never mentions any) are decided by
     `prior`, the option indices from most to least common in the train split. Returns an index.
     """
-    if not isinstance(transcript, str):
-        raise AudiollmError(f"transcript must be a string, got {type(transcript).__name__}")
+    check_type("transcript", transcript, str, "a string")
     if not isinstance(options, (list, tuple)) or not options or not all(isinstance(o, str) for o in options):
         raise AudiollmError(f"options must be a non-empty list of strings, got {options!r}")
     if not isinstance(prior, (list, tuple)) or sorted(prior) != list(range(len(options))):
@@ -309,8 +300,8 @@ def audio_tokens(frames, bridge):
 
     bridge: a QFormer (n_queries * d_llm floats) or a WindowQFormer (n // window * d_llm floats).
     """
-    if not isinstance(bridge, (QFormer, WindowQFormer, PooledMLPAdapter)):
-        raise AudiollmError(f"bridge must be a QFormer, WindowQFormer or PooledMLPAdapter, got {type(bridge).__name__}")
+    check_type("bridge", bridge, (QFormer, WindowQFormer, PooledMLPAdapter), "a QFormer, WindowQFormer or "
+               "PooledMLPAdapter")
     tokens, _ = bridge.forward(frames)
     return list(chain.from_iterable(tokens))
 
@@ -326,10 +317,7 @@ class Readout:
 
     def predict(self, features):
         """Index of the highest-scoring option for one feature vector."""
-        if not isinstance(features, (list, tuple)) or len(features) != len(self.mean) or not all(
-                isinstance(v, (int, float)) and math.isfinite(v) for v in features):
-            raise AudiollmError(f"features must be {len(self.mean)} finite numbers (the width the readout was "
-                                f"fitted on), got {str(features)[:40]}")
+        check_matrix("features", [features], len(self.mean), "the width the readout was fitted on")
         z = [(v - m) / s for v, m, s in zip(features, self.mean, self.std)]
         scores = [sum(map(mul, w, z)) + b for w, b in zip(self.weights, self.bias)]
         return scores.index(max(scores))
@@ -341,14 +329,9 @@ def fit_readout(features, answers, n_options):
     features: (n, d) floats, answers: n option indices. Features are standardised with the training
     mean and standard deviation, which the Readout keeps for prediction. Deterministic: weights start at 0.
     """
-    if (not isinstance(features, (list, tuple)) or not isinstance(answers, (list, tuple)) or not features
-            or len(features) != len(answers)):
-        raise AudiollmError("features and answers must be non-empty lists of the same length")
-    if (not all(isinstance(x, (list, tuple)) for x in features) or any(len(x) != len(features[0]) for x in features)
-            or not features[0]):
-        raise AudiollmError("features must be rows of one non-zero width (n, d)")
-    if not all(isinstance(v, (int, float)) and math.isfinite(v) for x in features for v in x):
-        raise AudiollmError("features must hold only finite numbers")
+    check_matrix("features", features)
+    if not isinstance(answers, (list, tuple)) or len(features) != len(answers):
+        raise AudiollmError("features and answers must be lists of the same length")
     check_int("n_options", n_options, 2, len(features))
     if not all(a in range(n_options) for a in answers):
         raise AudiollmError(f"answers must be option indices from 0 to {n_options - 1}")
@@ -419,8 +402,7 @@ def run_experiment(seed=0, n_train=24, n_test=18):
 
 def format_report(result):
     """The experiment as markdown: a table of held-out accuracy per question type, then how to read it."""
-    if not isinstance(result, ExperimentResult):
-        raise AudiollmError(f"result must be an ExperimentResult from run_experiment, got {type(result).__name__}")
+    check_type("result", result, ExperimentResult, "an ExperimentResult from run_experiment")
     lines = [
         f"# Toy experiment: cascaded vs end-to-end (seed {result.seed})",
         "",
