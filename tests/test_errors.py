@@ -2,8 +2,8 @@ import math
 
 import pytest
 
-from audiollm.errors import (MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, AudioFormatError, AudiollmError, check_float, check_int,
-                             check_sample_rate, check_samples)
+from audiollm.errors import (MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, AudioFormatError, AudiollmError, check_choice,
+                             check_float, check_int, check_matrix, check_sample_rate, check_samples, check_type)
 
 
 def test_errors_are_value_errors():
@@ -66,3 +66,35 @@ def test_check_float():
             check_float("gain", bad)
     with pytest.raises(AudiollmError, match=r"^p must be a finite number from 0 to 4, got 5$"):
         check_float("p", 5, 0.0, 4.0)
+
+
+def test_check_float_with_an_open_lower_bound():
+    assert check_float("seconds", 1e-9, above=0.0) == 1e-9
+    for bad in (0, -1.0, math.inf, True):
+        with pytest.raises(AudiollmError, match=r"^seconds must be a finite number above 0, got "):
+            check_float("seconds", bad, above=0.0)
+    with pytest.raises(AudiollmError, match=r"^power must be a finite number above 0 and at most 10, got 11$"):
+        check_float("power", 11, maximum=10, above=0.0)
+    with pytest.raises(AudiollmError, match=r"^lr must be a finite number >= 0, got -1$"):
+        check_float("lr", -1, 0.0)
+
+
+def test_check_choice_wants_one_of_the_choices_of_the_same_type():
+    assert check_choice("bits", "float32", (16, "float32")) == "float32" and check_choice("bits", 16, (16,)) == 16
+    for bad in (16.0, True, "16", 8, None):
+        with pytest.raises(AudiollmError, match=r"^bits: expected one of 16, 24, 'float32', got "):
+            check_choice("bits", bad, (16, 24, "float32"))
+
+
+def test_check_type_names_the_type_it_got():
+    assert check_type("meta", {}, dict, "a dict") == {}
+    with pytest.raises(AudiollmError, match=r"^meta must be a dict, got list$"):
+        check_type("meta", [], dict, "a dict")
+
+
+def test_check_matrix_limit():
+    assert check_matrix("m", [[1e308, -1e308]], limit=math.inf) == (1, 2)
+    with pytest.raises(AudiollmError, match=r"^m: every value must be a finite number with \|x\| <= 1e\+100$"):
+        check_matrix("m", [[1e308]])
+    with pytest.raises(AudiollmError, match=r"^m: every value must be a finite number$"):
+        check_matrix("m", [[math.nan]], limit=math.inf)

@@ -131,9 +131,9 @@ def test_heatmap_clips_to_vmin_vmax(tmp_path):
         ([], "matrix"),
         ([[]], "matrix"),
         ([[1.0, 2.0], [3.0]], "row 1"),
-        ([[1.0, math.nan]], "NaN"),
-        ([[1.0, math.inf]], "infinity"),
-        ([[1.0, "loud"]], "not a number"),
+        ([[1.0, math.nan]], "matrix: every value must be a finite number"),
+        ([[1.0, math.inf]], "matrix: every value must be a finite number"),
+        ([[1.0, "loud"]], "matrix: every value must be a finite number"),
         ("spectrogram", "matrix"),
     ],
 )
@@ -179,7 +179,7 @@ def test_text_preview_rejects_bad_sizes():
 
 @pytest.mark.parametrize("x", [None, math.nan, "0.5", True])
 def test_viridis_rejects_non_numbers(x):
-    with pytest.raises(AudiollmError, match="x must be a number"):
+    with pytest.raises(AudiollmError, match="x must be a finite number"):
         png.viridis(x)
 
 

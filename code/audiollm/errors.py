@@ -48,10 +48,11 @@ def check_float(name, value, minimum=-math.inf, maximum=math.inf, above=None):
     `above` is given, greater than it; else AudiollmError naming `name`."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
             math.isfinite(value) and minimum <= value <= maximum and (above is None or value > above)):
-        bounds = [f"above {above:g}" if above is not None else f">= {minimum:g}" if minimum > -math.inf else "",
-                  f"<= {maximum:g}" if maximum < math.inf else ""]
-        raise AudiollmError(f"{name} must be a finite number {' and '.join(filter(None, bounds))}".rstrip()
-                            + f", got {value!r}")
+        low = f"above {above:g}" if above is not None else f">= {minimum:g}" if minimum > -math.inf else ""
+        high = "" if maximum == math.inf else f"at most {maximum:g}" if low else f"<= {maximum:g}"
+        bound = f"from {minimum:g} to {maximum:g}" if low.startswith(">=") and high else " and ".join(
+            filter(None, (low, high)))
+        raise AudiollmError(f"{name} must be a finite number{' ' * bool(bound)}{bound}, got {value!r}")
     return float(value)
 
 
@@ -95,8 +96,8 @@ def check_samples(name, samples):
     return values
 
 
-def check_matrix(name, rows, width=None, width_name="width"):
-    """Return (n_rows, width) of a non-empty list of equal-length rows of finite numbers with |x| <= MAX_ABS;
+def check_matrix(name, rows, width=None, width_name="width", limit=MAX_ABS):
+    """Return (n_rows, width) of a non-empty list of equal-length rows of finite numbers with |x| <= limit;
     else AudiollmError naming `name`. width: the row length required (called width_name), or None for any."""
     if not isinstance(rows, (list, tuple)) or not rows:
         raise AudiollmError(f"{name}: expected a non-empty list of rows, got {str(rows)[:40]}")
@@ -113,9 +114,10 @@ def check_matrix(name, rows, width=None, width_name="width"):
             raise AudiollmError(f"{name}: row {i} has {len(row)} values, expected {expected}")
     try:
         ok = (all(map(isfinite, chain.from_iterable(rows)))
-              and max(map(abs, chain.from_iterable(rows))) <= MAX_ABS)
+              and max(map(abs, chain.from_iterable(rows))) <= limit)
     except TypeError:
         ok = False
     if not ok:
-        raise AudiollmError(f"{name}: every value must be a finite number with |x| <= {MAX_ABS:g}")
+        bound = f" with |x| <= {limit:g}" if limit < math.inf else ""
+        raise AudiollmError(f"{name}: every value must be a finite number{bound}")
     return len(rows), width

@@ -18,7 +18,7 @@ import struct
 import zlib
 from itertools import chain
 
-from .errors import AudiollmError, check_float, check_int
+from .errors import AudiollmError, check_float, check_int, check_matrix
 from .files import write_atomic
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -34,9 +34,7 @@ TEXT_RAMP = " .:-=+*#%@"  # from quiet to loud, one character per level
 
 def viridis(x):
     """The viridis colour of x in [0, 1] (values outside are clipped) as an (r, g, b) of 0-255 ints."""
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or math.isnan(x):
-        raise AudiollmError(f"x must be a number from 0 to 1, got {x!r}")
-    position = min(max(x, 0.0), 1.0) * (len(VIRIDIS_ANCHORS) - 1)
+    position = min(max(check_float("x", x), 0.0), 1.0) * (len(VIRIDIS_ANCHORS) - 1)
     k = min(int(position), len(VIRIDIS_ANCHORS) - 2)
     t = position - k
     return tuple(round(a + (b - a) * t) for a, b in zip(VIRIDIS_ANCHORS[k], VIRIDIS_ANCHORS[k + 1]))
@@ -78,23 +76,6 @@ def write_png(path, rows):
     write_atomic(path, _encode(width, len(rows), scanlines))
 
 
-def _check_matrix(matrix):
-    """Return (T, F) of a time-major matrix, or raise AudiollmError naming `matrix`."""
-    if not isinstance(matrix, (list, tuple)) or not matrix:
-        raise AudiollmError(f"matrix must be a non-empty list of rows, shape (T, F), got {type(matrix).__name__}")
-    width = len(matrix[0]) if isinstance(matrix[0], (list, tuple)) else 0
-    for t, row in enumerate(matrix):
-        if not isinstance(row, (list, tuple)) or not row or len(row) != width:
-            raise AudiollmError(f"matrix: row {t} is not a row of {width or 'one or more'} numbers (ragged or empty)")
-        try:
-            finite = all(map(math.isfinite, row))
-        except TypeError:
-            raise AudiollmError(f"matrix: row {t} holds something that is not a number") from None
-        if not finite:
-            raise AudiollmError(f"matrix: row {t} holds NaN or infinity")
-    return len(matrix), width
-
-
 def heatmap_png(path, matrix, x_scale=1, y_scale=1, vmin=None, vmax=None):
     """Draw a time-major matrix (T rows of F values) as a viridis PNG and write it to `path`.
 
@@ -106,7 +87,7 @@ def heatmap_png(path, matrix, x_scale=1, y_scale=1, vmin=None, vmax=None):
     For a Q-former attention map of shape (queries, frames), pass `list(zip(*attention))`:
     frames along x, query 0 at the bottom.
     """
-    n_frames, n_bins = _check_matrix(matrix)
+    n_frames, n_bins = check_matrix("matrix", matrix, limit=math.inf)
     x_scale = check_int("x_scale", x_scale)
     y_scale = check_int("y_scale", y_scale)
     low = min(map(min, matrix)) if vmin is None else check_float("vmin", vmin)
@@ -140,7 +121,7 @@ def text_preview(matrix, width=72, height=12):
     Frames and bins are averaged into at most `width` columns and `height` lines; each cell is one
     of TEXT_RAMP (" " quietest to "@" loudest) after scaling min..max. Returns the lines joined by "\\n".
     """
-    n_frames, n_bins = _check_matrix(matrix)
+    n_frames, n_bins = check_matrix("matrix", matrix, limit=math.inf)
     width = min(check_int("width", width), n_frames)
     height = min(check_int("height", height), n_bins)
     # Scaled to 0..1 first (by halves, as in heatmap_png), so that sums of huge values cannot overflow.
