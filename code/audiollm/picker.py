@@ -19,14 +19,13 @@ included. Bad arguments (unknown constraint, bad value, empty task) raise Audiol
     print(format_plan(plan))    # needs: words (summarize), music (music), timing (intro) -> hybrid
 """
 
-import math
 import os
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
 from .bridges import tokens_per_clip
-from .errors import AudiollmError, check_int
+from .errors import AudiollmError, check_float, check_int, check_type
 from .files import write_atomic
 from .needs import (ACOUSTIC, MARKER_WORDS, MARKERS, MULTI, NEEDS, SOUND, VOCABULARY, find_needs,
                     read_sound_words)
@@ -372,16 +371,12 @@ def _check_constraints(given):
         raise AudiollmError(f"unknown constraint {unknown[0]!r}; known constraints: {', '.join(CONSTRAINTS)}")
     c = {**CONSTRAINTS, **given}
     for name in ("on_device", "cost_sensitive", "quality_first"):
-        if not isinstance(c[name], bool):
-            raise AudiollmError(f"{name} must be True or False, got {c[name]!r}")
+        check_type(name, c[name], bool, "True or False")
     if c["quality_first"] and (c["cost_sensitive"] or c["on_device"]):
         raise AudiollmError("quality_first contradicts cost_sensitive and on_device: ask for one of them")
-    for name in ("latency_ms", "seconds"):
-        v = c[name]
-        if v is None and name == "latency_ms":
-            continue
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
-            raise AudiollmError(f"{name} must be a positive number, got {v!r}")
+    if c["latency_ms"] is not None:
+        check_float("latency_ms", c["latency_ms"], above=0.0)
+    check_float("seconds", c["seconds"], above=0.0)
     if c["n_queries"] is not None:
         check_int("n_queries", c["n_queries"], 1, MAX_QUERIES)
     return c
@@ -514,8 +509,7 @@ def needs_line(plan):
 def format_plan(plan):
     """The lines main.py prints for one task: needs and their words, profile, pipeline, stack, thinking,
     MMAU, reasons."""
-    if not isinstance(plan, Plan):
-        raise AudiollmError(f"plan must be a Plan from pick(), got {type(plan).__name__}")
+    check_type("plan", plan, Plan, "a Plan from pick()")
     if plan.pipeline is None:
         return f"task: {plan.task}\n{plan.message}"
     if plan.evidence or plan.implied:
