@@ -2,6 +2,7 @@
 reader, checks its input once with these; internal helpers trust their callers. Every error the library
 raises for bad input is a ValueError subclass."""
 import math
+import os
 from array import array
 from itertools import chain
 from math import isfinite
@@ -69,6 +70,13 @@ def check_type(name, value, types, what):
     if not isinstance(value, types):
         raise AudiollmError(f"{name} must be {what}, got {type(value).__name__}")
     return value
+
+
+def check_path(name, path):
+    """A non-empty str, bytes or os.PathLike path -> str (an int would make open() use a file descriptor)."""
+    if not isinstance(path, (str, bytes, os.PathLike)) or not os.fspath(path):
+        raise AudiollmError(f"{name} must be a file path (str or os.PathLike), got {path!r}")
+    return os.fsdecode(path)
 
 
 def check_samples(name, samples):

@@ -21,7 +21,7 @@ import math
 from functools import lru_cache
 from operator import add, sub
 
-from .errors import AudiollmError
+from .errors import AudiollmError, check_samples
 
 
 def dft(x):
@@ -85,10 +85,7 @@ def ifft(x):
 
 def rfft(x):
     """DFT of a real signal. x: (n,) real -> (n//2 + 1,) complex bins (the rest are conjugate mirrors)."""
-    try:
-        values = [float(v) for v in x]
-    except (TypeError, ValueError):
-        raise AudiollmError("x: rfft expects a sequence of real numbers") from None
+    values = check_samples("x", x)
     return fft(values)[: len(values) // 2 + 1]
 
 

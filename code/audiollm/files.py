@@ -2,7 +2,7 @@
 import os
 import tempfile
 
-from .errors import AudiollmError
+from .errors import AudiollmError, check_path
 
 FILE_MODE = 0o644  # mkstemp makes files private (0o600); an output is for everyone to read
 
@@ -13,9 +13,7 @@ def write_atomic(path, data):
     The data goes to a temporary file in the same folder, is flushed to disk, then renamed over `path`
     in one step (os.replace), so a reader, or a crash half-way, never sees a half-written file.
     """
-    if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
-        raise AudiollmError(f"path: expected a file path, got {path!r}")
-    folder = os.path.dirname(os.path.abspath(path))
+    folder = os.path.dirname(os.path.abspath(check_path("path", path)))
     if not os.path.isdir(folder):
         raise AudiollmError(f"path: folder {folder!r} does not exist")
     if isinstance(data, str):

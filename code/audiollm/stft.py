@@ -14,7 +14,7 @@ import math
 from itertools import repeat
 from operator import add, mul, sub
 
-from .errors import AudiollmError, check_int, check_samples
+from .errors import AudiollmError, check_choice, check_int, check_samples
 from .fft import fft_columns, rfft
 
 WINDOWS = ("hann", "hamming", "rectangular")
@@ -30,8 +30,7 @@ def get_window(name, length):
     Periodic, not symmetric, because consecutive frames then overlap-add to a constant. A window of one
     sample is [1.0] for every name, as in torch and scipy.
     """
-    if name not in WINDOWS:
-        raise AudiollmError(f"window: unknown window {name!r}; choose one of {', '.join(WINDOWS)} or pass a list")
+    check_choice("window", name, WINDOWS)
     check_int("length", length, 1, MAX_N_FFT)
     if name == "rectangular" or length == 1:
         return [1.0] * length
@@ -61,8 +60,7 @@ def _full_window(window, n_fft, win_length):
 def _pad(x, n_fft, center, pad_mode):
     if not center:
         return x
-    if pad_mode not in PAD_MODES:
-        raise AudiollmError(f"pad_mode: unknown {pad_mode!r}; choose one of {', '.join(PAD_MODES)}")
+    check_choice("pad_mode", pad_mode, PAD_MODES)
     half = n_fft // 2
     if pad_mode == "constant":
         return [0.0] * half + x + [0.0] * half

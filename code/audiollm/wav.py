@@ -25,8 +25,8 @@ import sys
 import warnings
 from array import array
 
-from .errors import (MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, AudiollmError, AudioFormatError, check_int, check_sample_rate,
-                     check_samples)
+from .errors import (MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, AudiollmError, AudioFormatError, check_choice, check_int,
+                     check_path, check_sample_rate, check_samples, check_type)
 from .files import write_atomic
 
 WAVE_FORMAT_PCM = 0x0001
@@ -159,18 +159,6 @@ def _mix(samples, channels):
     for channel in rest:  # one C-level pass per channel instead of a Python tuple per frame
         first = list(map(operator.add, first, channel))
     return [total / channels for total in first]
-
-
-def _check_path(path):
-    """A str/bytes/os.PathLike path -> str (an int would make open() use a file descriptor)."""
-    if not isinstance(path, (str, bytes, os.PathLike)):
-        raise AudiollmError(f"path must be a str or os.PathLike, got {type(path).__name__}")
-    return os.fsdecode(path)
-
-
-def _check_bool(name, value):
-    if not isinstance(value, bool):
-        raise AudiollmError(f"{name} must be True or False, got {value!r}")
 
 
 def _warn(message):
@@ -322,7 +310,7 @@ class WavReader:
     """
 
     def __init__(self, path):
-        self.path = _check_path(path)
+        self.path = check_path("path", path)
         self._file = _open_regular_file(self.path)
         try:
             file_size = os.fstat(self._file.fileno()).st_size
@@ -340,7 +328,7 @@ class WavReader:
         mono=False: one list per channel, shape (channels, frames); at the end, one empty list per channel.
         """
         check_int("n_frames", n_frames, 0)
-        _check_bool("mono", mono)
+        check_type("mono", mono, bool, "True or False")
         if self._file.closed:
             raise AudiollmError(f"{self.path}: read() on a closed WavReader")
         n_frames = min(n_frames, self.n_frames - self._next_frame)
@@ -388,16 +376,16 @@ def read_wav(path, mono=True):
     or one empty list per channel.
     Float files return their values as stored (possibly beyond +-1).
     """
-    _check_bool("mono", mono)
+    check_type("mono", mono, bool, "True or False")
     with open_wav(path) as reader:
         return reader.read(reader.n_frames, mono), reader.sample_rate
 
 
 def iter_wav_blocks(path, block_frames=DEFAULT_BLOCK_FRAMES, mono=True):
     """Yield consecutive blocks of up to block_frames frames, in read()'s format; memory stays one block."""
-    path = _check_path(path)
+    path = check_path("path", path)
     check_int("block_frames", block_frames, 1)
-    _check_bool("mono", mono)
+    check_type("mono", mono, bool, "True or False")
     return _blocks(path, block_frames, mono)
 
 
@@ -457,21 +445,18 @@ WRITE_FORMATS = {  # bits argument -> (format tag, bytes per sample, encoder: fl
 }
 
 
-def _check_samples(samples):
-    """samples (flat list or list of channel lists) -> list of equal-length channels of finite numbers."""
-    if not isinstance(samples, _SEQUENCES):
-        raise AudiollmError(f"samples must be a list of floats or a list of channel lists, "
-                            f"got {type(samples).__name__}")
-    nested = len(samples) > 0 and isinstance(samples[0], _SEQUENCES)
-    channels = list(samples) if nested else [samples]
+def _channels(samples):
+    """samples (a flat list, or a list of channel lists) -> checked channels (errors.check_samples) of equal
+    length."""
+    if isinstance(samples, _SEQUENCES) and len(samples) > 0 and isinstance(samples[0], _SEQUENCES):
+        channels = [check_samples(f"samples[{c}]", channel) for c, channel in enumerate(samples)]
+    else:
+        channels = [check_samples("samples", samples)]
     for c, channel in enumerate(channels):
-        where = f"samples[{c}]" if nested else "samples"
-        if not isinstance(channel, _SEQUENCES):
-            raise AudiollmError(f"{where} must be a channel list like samples[0], got {type(channel).__name__}")
         if len(channel) != len(channels[0]):
-            raise AudiollmError(f"channels must have equal length: samples[0] has {len(channels[0])} "
-                                f"frames, {where} has {len(channel)}")
-    return [check_samples(f"samples[{c}]" if nested else "samples", channel) for c, channel in enumerate(channels)]
+            raise AudiollmError(f"channels must have equal length: samples[0] has {len(channels[0])} frames, "
+                                f"samples[{c}] has {len(channel)}")
+    return channels
 
 
 def _interleave(channels):
@@ -494,11 +479,10 @@ def write_wav(path, samples, sample_rate, bits=16):
     soundfile (libsndfile 1.2) floors instead of rounding for 16 and 24 bits, so its files can
     differ from ours by one step for values between grid points; values on the grid agree.
     """
-    path = _check_path(path)
+    path = check_path("path", path)
     check_sample_rate("sample_rate", sample_rate)
-    if type(bits) not in (int, str) or bits not in WRITE_FORMATS:
-        raise AudiollmError(f"bits must be 16, 24, 32 or 'float32', got {bits!r}")
-    channels = _check_samples(samples)
+    check_choice("bits", bits, tuple(WRITE_FORMATS))
+    channels = _channels(samples)
     tag, width, encode = WRITE_FORMATS[bits]
     n_frames, block_align = len(channels[0]), len(channels) * width
     if block_align > 0xFFFF or sample_rate * block_align > 0xFFFFFFFF:
