@@ -366,11 +366,9 @@ _COLUMNS = (
 
 def format_cost_table(rows):
     """Markdown table of bridge_costs() rows (all rows must share one clip_seconds)."""
-    if not isinstance(rows, (list, tuple)) or not rows:
-        raise AudiollmError("rows: expected a non-empty list of bridge_costs() rows")
     needed = {key for _, key, _ in _COLUMNS} | {"clip_seconds"}
-    if not all(isinstance(row, dict) and needed <= row.keys() for row in rows):
-        raise AudiollmError(f"rows: every row must be a dict with keys {sorted(needed)}")
+    if not isinstance(rows, (list, tuple)) or not rows or not all(isinstance(r, dict) and needed <= r.keys() for r in rows):
+        raise AudiollmError(f"rows: expected a non-empty list of bridge_costs() rows, dicts with keys {sorted(needed)}")
     seconds = {row["clip_seconds"] for row in rows}
     if len(seconds) != 1:
         raise AudiollmError("rows: the rows mix clip lengths; cost one clip length per table")

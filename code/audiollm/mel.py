@@ -241,8 +241,7 @@ def melspectrogram(samples, sr=SAMPLE_RATE, n_fft=N_FFT, hop_length=HOP_LENGTH, 
     (sr=22050, n_fft=2048, hop_length=512, n_mels=128, pad_mode="constant"), so pass them explicitly to
     compare.
     """
-    if isinstance(power, bool) or not isinstance(power, (int, float)) or not 0 < power <= MAX_POWER:
-        raise AudiollmError(f"power: expected a positive exponent (2 for power, 1 for magnitude), got {power!r}")
+    check_float("power", power, maximum=MAX_POWER, above=0.0)  # 2 for power, 1 for magnitude
     weights = _sparse(mel_filters(sr, n_fft, n_mels, fmin, fmax, htk, norm))
     columns = power_columns(samples, n_fft, hop_length, win_length, window, center, pad_mode)
     try:
@@ -340,10 +339,7 @@ def log_mel_windows(path, window_s=CHUNK_LENGTH, n_mels=80):
     window, so memory stays that of one window however long the file is. A file with no samples yields
     nothing.
     """
-    if isinstance(window_s, bool) or not isinstance(window_s, (int, float)) or not (
-            0 < window_s * SAMPLE_RATE <= MAX_PAD_SAMPLES):
-        raise AudiollmError(f"window_s: expected a positive number of seconds up to {MAX_PAD_SAMPLES // SAMPLE_RATE}, "
-                            f"got {window_s!r}")
+    check_float("window_s", window_s, maximum=MAX_PAD_SAMPLES // SAMPLE_RATE, above=0.0)
     length = round(window_s * SAMPLE_RATE)
     if length % HOP_LENGTH or abs(length - window_s * SAMPLE_RATE) > 1e-6:
         raise AudiollmError(f"window_s: must be a whole number of 10 ms mel frames, got {window_s!r}")
@@ -359,7 +355,6 @@ def sample_windows(reader, length):
     ceil(n_frames * 16000 / sample_rate) samples in all, read and resampled window by window, bit-identical
     to resampling the whole file: memory stays that of one window. log_mel_windows is built on it.
     """
-    check_int("length", length, 1, MAX_PAD_SAMPLES)
     for k in range(-(-n_samples(reader) // length)):
         yield read_window(reader, k, length)
 

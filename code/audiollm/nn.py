@@ -73,8 +73,7 @@ class Module:
     def load_state_dict(self, state):
         """Set every parameter from {name: rows}. Names and shapes must match exactly and the values be finite;
         otherwise AudiollmError names the parameter, and no parameter has changed."""
-        if not isinstance(state, dict):
-            raise AudiollmError(f"state: expected a dict of parameter rows, got {type(state).__name__}")
+        check_type("state", state, dict, "a dict of parameter rows")
         params = dict(self.named_parameters())
         for name in state:
             if name not in params:

@@ -40,19 +40,10 @@ def get_window(name, length):
 
 def _full_window(window, n_fft, win_length):
     """The analysis window as n_fft floats: a win_length window centred in n_fft with zeros around it."""
-    win_length = n_fft if win_length is None else win_length
-    check_int("win_length", win_length, 1)
-    if win_length > n_fft:
-        raise AudiollmError(f"win_length: {win_length} is longer than n_fft = {n_fft}")
-    if isinstance(window, str):
-        win = get_window(window, win_length)
-    else:
-        try:
-            win = [float(w) for w in window]
-        except (TypeError, ValueError):
-            raise AudiollmError("window: expected a window name or a sequence of numbers") from None
-        if len(win) != win_length:
-            raise AudiollmError(f"window: has {len(win)} values but win_length is {win_length}")
+    win_length = check_int("win_length", n_fft if win_length is None else win_length, 1, n_fft)  # at most n_fft
+    win = get_window(window, win_length) if isinstance(window, str) else check_samples("window", window)
+    if len(win) != win_length:
+        raise AudiollmError(f"window: has {len(win)} values but win_length is {win_length}")
     left = (n_fft - win_length) // 2
     return [0.0] * left + win + [0.0] * (n_fft - win_length - left)
 
