@@ -58,7 +58,7 @@ from audiollm.files import write_atomic  # noqa: E402
 from audiollm.listen import DEFAULT_WEIGHTS, attention, format_timeline, heard, load_listener  # noqa: E402
 from audiollm.mel import (HOP_LENGTH, N_FFT, N_SAMPLES, SAMPLE_RATE, filter_power,  # noqa: E402
                           pad_or_trim, read_window, time_major_log)
-from audiollm.picker import RULES, SKILL_PATH, format_plan, pick, write_skill  # noqa: E402
+from audiollm.picker import MAX_QUERIES, RULES, SKILL_PATH, format_plan, pick, write_skill  # noqa: E402
 from audiollm.png import heatmap_png, text_preview  # noqa: E402
 from audiollm.resample import resample  # noqa: E402
 from audiollm.stft import power_columns  # noqa: E402
@@ -78,7 +78,6 @@ D_MODEL = 32
 N_HEADS = 2
 N_LAYERS = 1
 D_LLM = 128
-MAX_QUERIES = 1500  # more queries than the 1500 encoder frames of a window is no bottleneck at all
 
 WRAP = 120  # picker reasons are wrapped to this many columns
 PICTURE_PIXELS = 1000  # the pictures are scaled up to about this many pixels wide

@@ -28,7 +28,6 @@ KERNEL = 3          # Whisper's conv kernel (padding 1)
 N_CTX = 1500        # Whisper's encoder frames per 30-s chunk
 PATCH = 16          # BEATs patch: 16 frames x 16 mel bins
 BEATS_MELS = 128    # BEATs' filterbank: 128 bins = 8 bands of patches
-MAX_MASK_FRAMES = 24 * 3600 * 100  # a day of 10-ms frames: a longer mask is a typo, not a recording
 
 
 def output_length(n_frames):
@@ -39,7 +38,7 @@ def output_length(n_frames):
 def frame_mask(n_frames, n_valid):
     """key_mask for the FrameEncoder's output: output_length(n_frames) bools, True for the
     output_length(n_valid) frames that come from real audio. Bridges pass it on to `attention`."""
-    check_int("n_frames", n_frames, 1, MAX_MASK_FRAMES)
+    check_int("n_frames", n_frames, 1, 2 * MAX_CTX)  # no encoder has more positions than MAX_CTX
     _check_n_valid(n_valid, n_frames, 1)
     n_out = output_length(n_valid)
     return [True] * n_out + [False] * (output_length(n_frames) - n_out)
