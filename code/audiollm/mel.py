@@ -115,16 +115,13 @@ def _mel_frequencies(n_mels, fmin, fmax, htk):
 
 
 def _check_filter_args(sr, n_fft, n_mels, fmin, fmax, norm):
-    check_int("sr", sr, 1)
-    check_int("n_fft", n_fft, 1, MAX_N_FFT)
+    """mel_filters' arguments but sr and n_fft, which fft_frequencies checks: the checked fmax."""
     check_int("n_mels", n_mels, 1, MAX_N_FFT)
     if n_mels * (n_fft // 2 + 1) > MAX_FILTER_WEIGHTS:
         raise AudiollmError(f"n_mels: {n_mels} filters of {n_fft // 2 + 1} FFT bins is more than {MAX_FILTER_WEIGHTS} "
                             "weights; use fewer mels or a shorter n_fft")
     fmax = check_float("fmax", sr / 2 if fmax is None else fmax)
-    if fmax <= 0:
-        raise AudiollmError(f"fmax: expected a positive frequency in Hz, got {fmax!r}")
-    if check_float("fmin", fmin) < 0 or fmin >= fmax:
+    if check_float("fmin", fmin) < 0 or fmin >= fmax:  # so fmax > 0 too
         raise AudiollmError(f"fmin: expected 0 <= fmin < fmax ({fmax}), got {fmin!r}")
     if not (norm is None or norm == "slaney" or (isinstance(norm, (int, float)) and norm > 0)):
         raise AudiollmError(f"norm: expected None, 'slaney' or a positive p-norm order, got {norm!r}")
@@ -140,8 +137,8 @@ def mel_filters(sr, n_fft, n_mels=128, fmin=0.0, fmax=None, htk=False, norm="sla
     same area; a number p scales each row to unit p-norm; None leaves peaks at 1.
     Warns, like librosa, when a filter falls between FFT bins and is empty (too many mels for n_fft).
     """
-    fmax = _check_filter_args(sr, n_fft, n_mels, fmin, fmax, norm)
     fftfreqs = fft_frequencies(sr, n_fft)
+    fmax = _check_filter_args(sr, n_fft, n_mels, fmin, fmax, norm)
     mel_f = _mel_frequencies(n_mels + 2, fmin, fmax, htk)
     weights = []
     for i in range(n_mels):
