@@ -91,6 +91,24 @@ def test_default_run_exits_0_and_prints_the_whisper_shapes(default_run):
     assert "1000 padding frames masked" in out and "over the 500 real frames" in out
 
 
+def test_the_stage_table_times_every_row_and_says_which_model_is_which(default_run):
+    """Every row of the stage table has its own time; the random Whisper-shaped models and the trained
+    Listener are named above their rows."""
+    lines = default_run[0].stdout.split("\n\nwhat the model heard")[0].splitlines()
+    table = lines[lines.index(next(line for line in lines if line.startswith("stage "))) + 1:]
+    rows = [line for line in table if not line.startswith(" ")]
+    assert [row[:16].strip() for row in rows] == ["waveform", "16 kHz", "padded to 30 s", "STFT", "mel",
+                                                            "log-Mel", "encoder", "Q-former tokens",
+                                                            "LLM embeddings", "heard"]
+    assert all(re.search(r"\) +\d+ ms  ", row) for row in rows)
+    notes = [line.strip() for line in table if line.startswith(" ")]
+    assert notes[0].startswith("random weights: a Whisper-shaped FrameEncoder and QFormer")
+    assert notes[1].startswith(f"trained: the Listener, its own SummaryEncoder and "
+                               f"{load_listener().qformer.n_queries}-query Q-former")
+    assert table.index(" " * 16 + notes[0]) == table.index(rows[6]) - 1  # right above the encoder
+    assert table.index(" " * 16 + notes[1]) == table.index(rows[9]) - 1  # right above what it heard
+
+
 def test_default_run_prints_the_bridge_table_and_the_five_plans(default_run):
     out = default_run[0].stdout
     assert format_cost_table(bridge_costs()) in out
