@@ -178,7 +178,7 @@ def _voice(rng, pitch):
     """A new speaker: f0, formant scale, speaking rate, breathiness and brightness for a "low" or "high" voice."""
     (f0_low, f0_high), (scale_low, scale_high) = VOICES[pitch]
     return {"voice": pitch, "f0_hz": rng.uniform(f0_low, f0_high), "formant_scale": rng.uniform(scale_low, scale_high),
-            "rate": rng.uniform(3.0, 6.0), "breathiness": rng.uniform(0.0, 0.3), "brightness": rng.uniform(0.0, 3.0)}
+            "rate": rng.uniform(3.0, 6.0), "breathiness": rng.uniform(0.0, 0.3), "brightness": rng.uniform(0.0, 2.5)}
 
 
 def _chord_notes(rng, instrument, quality, root_hz, seconds):

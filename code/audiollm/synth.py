@@ -537,9 +537,10 @@ STOPS = {  # name: (burst centre Hz, burst bandwidth Hz, voiced): a closure, a b
     "p": (900.0, 2000.0, False), "t": (4500.0, 3000.0, False), "k": (2200.0, 1500.0, False),
     "b": (900.0, 2000.0, True), "d": (4000.0, 3000.0, True), "g": (2000.0, 1500.0, True),
 }
-ONSETS = ("", "", "m", "n", "l", "r", "w", "y", "h", "s", "sh", "f", "th", "z", "v", "p", "t", "k", "b", "d", "g",
-          "s t", "s p", "p l", "t r", "k r", "b l", "g r", "f l")
-CODAS = ("", "", "", "m", "n", "l", "r", "s", "z", "t", "k", "d", "n t", "s t")
+ONSETS = ("", "", "m", "n", "l", "r", "w", "y", "h", "s", "s", "sh", "sh", "f", "f", "th", "z", "v", "p", "t", "k",
+          "b", "d", "g", "s t", "s p", "p l", "t r", "k r", "b l", "g r", "f l")
+CODAS = ("", "", "", "m", "n", "l", "r", "s", "s", "z", "z", "sh", "f", "t", "k", "d", "n t", "s t", "t s")
+HIGH_POLE_HZ, HIGH_POLE_BANDWIDTH_HZ = 4500.0, 300.0  # the tract's 5th resonance, after F4: it lifts 4-5 kHz
 DIPHTHONGS = (("a", "ih"), ("a", "oo"), ("aw", "ih"), ("e", "ih"), ("o", "oo"))  # as in "by", "now", "boy", "day", "go"
 PROSODIES = ("calm", "excited")
 
@@ -561,7 +562,7 @@ def _consonant(rng, name, scale, tempo, sr):
         return [(blocks(50, 80), None, 0.0, 0.6, None)]
     if name in FRICATIVES:
         centre, bandwidth, loudness, voiced = FRICATIVES[name]
-        return [(blocks(70, 120), None, 0.25 * voiced, 0.0, (centre * scale, bandwidth * scale, loudness))]
+        return [(blocks(80, 150), None, 0.25 * voiced, 0.0, (centre * scale, bandwidth * scale, loudness))]
     centre, bandwidth, voiced = STOPS[name]
     closure = [(blocks(25, 60), None, 0.06 * voiced, 0.0, None)]
     burst = [(max(1, round(0.01 * sr / BLOCK)), None, 0.0, 0.0, (centre * scale, bandwidth * scale, 0.5))]
@@ -610,11 +611,11 @@ def _babble_plan(rng, n_blocks, f0_hz, scale, rate, prosody, sr):
     return phones, pitch
 
 
-def _speak(rng, phones, pitch, breathiness, brightness, sr):
+def _speak(rng, phones, pitch, breathiness, brightness, high_pole_hz, sr):
     """Render a phone plan: a sawtooth at the pitch (voicing) plus noise (aspiration, breath) through four
-    formant resonators in cascade whose peaks glide between the phones' targets, plus `brightness` times its
-    first difference (radiation from the lips lifts the highs); then the fricative and burst noises are added.
-    Returns the samples of every block of the plan."""
+    formant resonators in cascade whose peaks glide between the phones' targets and a fixed one at high_pole_hz,
+    plus `brightness` times its first difference (radiation from the lips lifts the highs); then the fricative
+    and burst noises are added. Returns the samples of every block of the plan."""
     n_blocks = sum(p[0] for p in phones)
     starts = list(accumulate((p[0] for p in phones), initial=0))
     targets = [(start + p[0] / 2, p[1]) for start, p in zip(starts, phones) if p[1]]
@@ -627,6 +628,7 @@ def _speak(rng, phones, pitch, breathiness, brightness, sr):
              for p, v, a, w in zip(phase, voicing, aspiration, noise)]
     for k, bandwidth in enumerate(SPEECH_BANDWIDTHS_HZ):
         tract = _resonate_track(tract, _track([(t, f[k]) for t, f in targets], n_blocks), bandwidth, sr)
+    tract = _resonate(tract, min(high_pole_hz, 0.45 * sr), HIGH_POLE_BANDWIDTH_HZ, sr)
     tract = [v + brightness * (v - before) for v, before in zip(tract, [0.0] + tract)]  # the lips: highs +6 dB/octave
     peak = max(map(abs, tract)) or 1.0
     for start, (blocks, _, _, _, hiss) in zip(starts, phones):
@@ -661,7 +663,8 @@ def speech(duration_s, f0_hz=120.0, formant_scale=1.0, rate=4.0, prosody="calm",
     n = _n_samples(duration_s, sr)
     rng = _rng(seed)
     phones, pitch = _babble_plan(rng, -(-n // BLOCK), f0_hz, formant_scale, rate, prosody, sr)
-    return _fade(_normalise(_speak(rng, phones, pitch, breathiness, brightness, sr)[:n], amplitude), sr)
+    samples = _speak(rng, phones, pitch, breathiness, brightness, HIGH_POLE_HZ * formant_scale, sr)
+    return _fade(_normalise(samples[:n], amplitude), sr)
 
 
 # --- Music: instruments, chords and melodies --------------------------------------------------------------
