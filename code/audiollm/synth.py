@@ -465,17 +465,31 @@ def coloured_noise(duration_s, exponent=1.0, seed=0, amplitude=0.5, sr=SAMPLE_RA
     return _fade(_normalise(_coloured(_rng(seed), _n_samples(duration_s, sr), exponent), amplitude), sr)
 
 
-def mu_law(samples, mu=255):
-    """samples through 8-bit mu-law companding and back, as G.711 telephone audio and mu-law WAV files store them.
+def mu_law(samples):
+    """samples through 8-bit mu-law (G.711) and back, as telephone audio and mu-law WAV files hold them.
 
-    y = sign(x) ln(1 + mu |x|) / ln(1 + mu) is rounded to 127 steps each side, then expanded back: the rounding
-    error grows with the signal, so quiet passages stay clean and loud ones carry a noise floor about 38 dB down.
+    Each sample is rounded to 16 bits (what an encoder receives), then companded: y = sign(x) ln(1 + 255 |x|) /
+    ln(256), rounded to 127 steps each side, expanded back. The rounding error grows with the signal, so quiet
+    passages stay clean and loud ones carry a noise floor about 38 dB down. Samples beyond [-1, 1] are clipped.
     """
     if not isinstance(samples, (list, tuple)):
         raise AudiollmError(f"samples must be a list of floats, got {type(samples).__name__}")
-    scale = math.log1p(mu)
-    return [math.copysign(math.expm1(round(math.log1p(mu * min(abs(v), 1.0)) / scale * 127) / 127 * scale) / mu, v)
-            for v in samples]
+    table = _mu_law_table()
+    if samples and max(map(abs, samples)) > 1.0:
+        samples = [min(1.0, max(-1.0, v)) for v in samples]
+    return [table[int(v * 32767.0 + 32768.5)] for v in samples]  # the 16-bit value, as an index from 0
+
+
+@lru_cache(maxsize=1)
+def _mu_law_table():
+    """What mu-law makes of every 16-bit value: entry i holds the output for the input (i - 32768) / 32767."""
+    scale = math.log1p(255)
+    levels = []
+    for i in range(65537):
+        x = max(-1.0, (i - 32768) / 32767.0)
+        code = round(math.log1p(255 * abs(x)) / scale * 127)  # 0-127: the 7 bits beside the sign
+        levels.append(math.copysign(math.expm1(code / 127 * scale) / 255, x))
+    return levels
 
 
 def _band(rng, n, centre_hz, bandwidth_hz, sr):
