@@ -165,6 +165,9 @@ def test_label_prompts_describe_each_value():
     (lambda: corpus.frame_labels((), -1), "n_frames"),
     (lambda: corpus.label_prompts("colour", "red"), "field"),
     (lambda: corpus.label_prompts("sound", "thunder"), "value"),
+    (lambda: corpus.caption([]), "segments"),
+    (lambda: corpus.caption([Segment("sound", 0.0, 1.0, {"sound": "rain"})], overlays=None), "overlays"),
+    (lambda: corpus.caption([Segment("sound", 0.0, 1.0, {"sound": "rain"})], seed=-2), "seed"),
 ])
 def test_bad_arguments_name_the_parameter(call, parameter):
     with pytest.raises(AudiollmError, match=parameter):

@@ -354,6 +354,8 @@ def test_mu_law_keeps_quiet_samples_and_adds_noise_that_follows_the_signal():
         (lambda: synth.sound("thunder", 1.0), "name"),
         (lambda: synth.sound("rain", 1.0, amplitude=2.0), "amplitude"),
         (lambda: synth.mu_law("loud"), "samples"),
+        (lambda: synth.interval_hz(-440.0, 3), "root_hz"),
+        (lambda: synth.interval_hz(440.0, "3"), "semitones"),
     ],
 )
 def test_new_generators_name_bad_arguments(call, parameter):

@@ -1,10 +1,11 @@
 """The synthetic audio-caption corpus (layer "learn"): what a clip holds, its caption, the split by seed.
 
-Audio-language models learn from audio paired with text: SALMONN, Qwen-Audio and Audio Flamingo 3 train first
-on captions ("a dog barks while rain falls"), then on questions and answers. This corpus makes such pairs in
-pure Python. A clip is a few seconds of 16 kHz audio: 1-4 segments laid end to end, each speech, music, an
-environmental sound or silence, at random gains, sometimes over background noise; its caption says what plays,
-in order ("a calm low voice speaks, then an organ plays a minor chord").
+The lesson's end-to-end route "needs new training data": audio paired with text. SALMONN, Qwen-Audio and Audio
+Flamingo 3 train first on captions ("a dog barks while rain falls"), then on questions and answers. This corpus
+makes such pairs in pure Python. A clip is a few seconds of 16 kHz audio: 1-4 segments laid end to end, each
+speech, music, an environmental sound or silence, at random gains, sometimes over background noise, a noise floor
+or through a mu-law codec; its caption says what plays, in order ("a calm low voice speaks, then an organ plays a
+minor chord").
 
 Every clip comes from one integer seed, so the same seed gives the same samples, segments and caption. The
 train, val and test splits draw from disjoint seed ranges (SPLITS). The ground truth keeps everything a
@@ -262,7 +263,12 @@ def _phrase(rng, segment, speakers_so_far):
 
 def caption(segments, overlays=(), seed=0):
     """A caption naming every segment in order, short sounds on top with their place ("rain, with a knock in the
-    middle"). The phrasing is drawn from random.Random(seed)."""
+    middle"). segments and overlays: lists of Segment (a Clip's); the phrasing is drawn from random.Random(seed)."""
+    if not isinstance(segments, (list, tuple)) or not segments or not all(isinstance(s, Segment) for s in segments):
+        raise AudiollmError("segments must be a non-empty list of corpus.Segment, e.g. clip.segments")
+    if not isinstance(overlays, (list, tuple)) or not all(isinstance(s, Segment) for s in overlays):
+        raise AudiollmError("overlays must be a list of corpus.Segment, e.g. clip.overlays")
+    check_int("seed", seed, 0)
     rng = random.Random(seed)
     phrases, speakers = [], set()
     for segment in segments:

@@ -10,6 +10,12 @@ Real recordings would need downloads; these are built from three classic recipes
   played from a one-period wavetable so every sample is a table look-up.
 - environment: noise. Random samples, shaped by moving-average filters and an envelope.
 
+The synthetic corpus (audiollm.corpus) needs more variety than the lesson's clip, so that what a model learns
+carries over to recordings made otherwise (espeak-ng speech, sox music and noise). Its generators follow below
+the lesson's: `speech` (a babbling talker: four gliding formants, consonants, calm or excited prosody), `play`
+(11 instruments, chords and melodies), `sound` (14 environmental sounds drawn afresh per seed),
+`coloured_noise` (1/f**a) and `mu_law` (G.711 companding).
+
 Every function returns a list of floats in [-1, 1) at 16 kHz unless `sr` says otherwise, and any
 randomness comes from `random.Random(seed)`, so the same seed gives the same samples bit for bit.
 """
@@ -701,8 +707,8 @@ SCALE_SEMITONES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 
 
 
 def interval_hz(root_hz, semitones):
-    """The frequency `semitones` equal-tempered semitones above root_hz (below when negative)."""
-    return root_hz * 2.0 ** (semitones / 12)
+    """The frequency `semitones` equal-tempered semitones above root_hz (below when negative), in Hz."""
+    return _check_number("root_hz", root_hz, low=0.0) * 2.0 ** (_check_number("semitones", semitones, -200, 200) / 12)
 
 
 def _plain(shape, freq_hz, n, sr, band_limited=False):
