@@ -13,7 +13,7 @@ Real recordings would need downloads; these are built from three classic recipes
 The synthetic corpus (audiollm.corpus) needs more variety than the lesson's clip, so that what a model learns
 carries over to recordings made otherwise (espeak-ng speech, sox music and noise). Its generators follow below
 the lesson's: `speech` (a babbling talker: four gliding formants, consonants, calm or excited prosody), `play`
-(11 instruments, chords and melodies), `sound` (14 environmental sounds drawn afresh per seed),
+(12 instruments, chords and melodies), `sound` (14 environmental sounds drawn afresh per seed),
 `coloured_noise` (1/f**a) and `mu_law` (G.711 companding).
 
 Every function returns a list of floats in [-1, 1) at 16 kHz unless `sr` says otherwise, and any
