@@ -15,7 +15,9 @@ from audiollm.synth import lesson_scene
 from audiollm.train import (audio_item, contrastive_loss, frame_accuracy, prepare_all, scene_items, train)
 
 SCENES = os.path.join(os.path.dirname(__file__), "fixtures", "scenes", "scenes.json")
-SCENES_FLOOR = 0.80  # the shipped weights score 0.822; the target, 0.85, is not met (README)
+SCENES_FLOOR = 0.87  # the shipped weights score 0.894 (target 0.85)
+FRESH = os.path.join(os.path.dirname(SCENES), "fresh", "scenes.json")
+FRESH_FLOOR = 0.75   # the held-out scenes: 0.773; the target, 0.85, is not met there (README)
 LINE = re.compile(r"^\[\d\d:\d\d\.\d - \d\d:\d\d\.\d\] (speech|music|sound|silence)(: [a-z ]+)?$")
 
 
@@ -29,12 +31,13 @@ def tiny_clips():
     return prepare_all("train", 4, 1.0, workers=1)
 
 
-def test_summary_encoder_running_sums_equal_the_literal_windows():
+@pytest.mark.parametrize("n_bands", [80, 20])  # every band (the Listener's), and groups of 4 bands averaged
+def test_summary_encoder_running_sums_equal_the_literal_windows(n_bands):
     samples, _ = lesson_scene()
     log_mel = log_mel_spectrogram(samples[:32000])
-    encoder = SummaryEncoder()
+    encoder = SummaryEncoder(n_bands=n_bands)
     fast, literal = encoder(log_mel), encoder.forward_literal(log_mel)
-    assert (len(fast), len(fast[0])) == (100, 60)
+    assert (len(fast), len(fast[0])) == (100, 3 * n_bands)
     assert max(abs(a - b) for r, q in zip(fast, literal) for a, b in zip(r, q)) < 1e-6
 
 
@@ -103,6 +106,11 @@ def test_the_lesson_scene_timeline_is_right_on_90_percent_of_its_frames(listener
 def test_the_espeak_sox_scenes_timeline_accuracy(listener):
     accuracy = frame_accuracy(listener, scene_items(SCENES))
     assert accuracy >= SCENES_FLOOR
+
+
+def test_the_fresh_scenes_timeline_accuracy(listener):
+    accuracy = frame_accuracy(listener, scene_items(FRESH))
+    assert accuracy >= FRESH_FLOOR
 
 
 def test_timeline_lines_and_labels(listener):

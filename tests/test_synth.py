@@ -278,14 +278,17 @@ def test_a_minor_chord_has_its_third_three_semitones_up():
         assert power_at(x, played) > 30 * power_at(x, other), quality
 
 
-def test_plain_waves_are_not_band_limited():
-    square = synth.play("square", [(0.0, 440.0, 0.5)], 0.5, amplitude=0.5)
-    middle = square[2000:6000]
-    assert {round(v, 9) for v in middle} == {0.5, -0.5}  # only two values: every harmonic, even above 8 kHz
-    saw = synth.play("sawtooth", [(0.0, 1000.0, 0.5)], 0.5)
-    assert power_at(saw, 16000 - 9000) > 1e-5  # its 9th harmonic (9 kHz) folds back to 7 kHz
-    triangle = synth.play("triangle", [(0.0, 200.0, 0.5)], 0.5)
-    assert power_at(triangle, 600.0) == pytest.approx(power_at(triangle, 200.0) / 81, rel=0.2)  # 1/k**2: k=3
+def test_plain_waves_come_raw_or_band_limited():
+    squares = [synth.play("square", [(0.0, 440.0, 0.5)], 0.5, seed=seed, amplitude=0.5) for seed in range(6)]
+    raw = [x for x in squares if {round(v, 9) for v in x[2000:6000]} == {0.5, -0.5}]  # two values: aliased
+    assert 0 < len(raw) < len(squares)  # the seed decides, as in play()'s docstring
+    saw = synth._plain("sawtooth", 1100.0, 8000, SR)
+    assert power_at(saw, 16000 - 8800) > 1e-5  # the raw 8th harmonic (8.8 kHz) folds back to 7.2 kHz
+    clean = synth._plain("sawtooth", 1100.0, 8000, SR, band_limited=True)
+    assert power_at(clean, 7700.0) > 1e-5 and power_at(clean, 16000 - 8800) < 1e-7  # the 7th, and no fold
+    triangle = synth._plain("triangle", 200.0, 8000, SR, band_limited=True)
+    assert power_at(triangle, 600.0) == pytest.approx(power_at(triangle, 200.0) / 81, rel=0.05)  # 1/k**2, k = 3
+    assert power_at(triangle, 400.0) < 1e-9  # odd harmonics only
 
 
 def test_plucked_and_struck_notes_die_away_sustained_ones_do_not():
@@ -351,6 +354,8 @@ def test_mu_law_keeps_quiet_samples_and_adds_noise_that_follows_the_signal():
         (lambda: synth.sound("thunder", 1.0), "name"),
         (lambda: synth.sound("rain", 1.0, amplitude=2.0), "amplitude"),
         (lambda: synth.mu_law("loud"), "samples"),
+        (lambda: synth.interval_hz(-440.0, 3), "root_hz"),
+        (lambda: synth.interval_hz(440.0, "3"), "semitones"),
     ],
 )
 def test_new_generators_name_bad_arguments(call, parameter):

@@ -1,10 +1,11 @@
 """The synthetic audio-caption corpus (layer "learn"): what a clip holds, its caption, the split by seed.
 
-Audio-language models learn from audio paired with text: SALMONN, Qwen-Audio and Audio Flamingo 3 train first
-on captions ("a dog barks while rain falls"), then on questions and answers. This corpus makes such pairs in
-pure Python. A clip is a few seconds of 16 kHz audio: 1-4 segments laid end to end, each speech, music, an
-environmental sound or silence, at random gains, sometimes over background noise; its caption says what plays,
-in order ("a calm low voice speaks, then an organ plays a minor chord").
+The lesson's end-to-end route "needs new training data": audio paired with text. SALMONN, Qwen-Audio and Audio
+Flamingo 3 train first on captions ("a dog barks while rain falls"), then on questions and answers. This corpus
+makes such pairs in pure Python. A clip is a few seconds of 16 kHz audio: 1-4 segments laid end to end, each
+speech, music, an environmental sound or silence, at random gains, sometimes over background noise, a noise floor
+or through a mu-law codec; its caption says what plays, in order ("a calm low voice speaks, then an organ plays a
+minor chord").
 
 Every clip comes from one integer seed, so the same seed gives the same samples, segments and caption. The
 train, val and test splits draw from disjoint seed ranges (SPLITS). The ground truth keeps everything a
@@ -32,23 +33,27 @@ SILENCE_S = (0.25, 1.0)  # a silence lasts this long: 0.25 s or more, so a pause
 MIN_GAIN_DB = -30.0  # a segment's level: 0 dB is peak 0.9, the quietest 30 dB below
 BACKGROUND_P = 0.4  # share of clips with noise under everything but their silences
 BACKGROUND_DB = (15.0, 35.0)  # the background sits this far below the segment it is under
-CODEC_P = 0.3  # share of clips stored as 8-bit mu-law (G.711): a noise floor that follows the signal
+FLOOR_P = 0.5  # share of clips with a faint noise floor everywhere: real recordings are never digital silence
+FLOOR_DB = (50.0, 80.0)  # how far the floor sits below the clip's peak
+CODEC_P = 0.4  # share of clips stored as 8-bit mu-law (G.711): a noise floor that follows the signal
 STEADY_SOUNDS = ("rain", "wind", "engine", "hum", "hiss", "rumble")  # a short sound may happen on top of these
 SHORT_SOUNDS = ("knock", "glass", "bark", "clatter")
 VOICES = {  # pitch class: (f0 range Hz, formant scale range)
-    "low": ((85.0, 150.0), (0.85, 1.1)),
+    "low": ((70.0, 150.0), (0.85, 1.1)),
     "high": ((165.0, 300.0), (1.05, 1.35)),
 }
 
 # Caption phrases: several for each thing, chosen at random per clip.
 INSTRUMENT_NAMES = {
     "organ": ("an organ",), "clarinet": ("a clarinet",), "string": ("a string section", "a bowed string"),
-    "flute": ("a flute",), "brass": ("a brass section", "a horn"), "sawtooth": ("a sawtooth synth",),
+    "flute": ("a flute",), "brass": ("a brass section", "a horn"), "sine": ("a sine-wave synth",),
+    "sawtooth": ("a sawtooth synth",),
     "square": ("a square-wave synth",), "triangle": ("a triangle-wave synth",),
     "pluck": ("a plucked string", "a guitar-like pluck"), "piano": ("a piano",), "bell": ("a bell", "chimes"),
 }
 SOUND_PHRASES = {
-    "knock": ("a knock", "knocking", "someone knocking on a door"), "rain": ("rain", "rain falling", "the patter of rain"),
+    "knock": ("a knock", "knocking", "someone knocking on a door"),
+    "rain": ("rain", "rain falling", "the patter of rain"),
     "siren": ("a siren", "a wailing siren"), "bark": ("a dog barking", "barking"),
     "engine": ("an engine", "an engine running"), "applause": ("applause", "people clapping"),
     "glass": ("glass clinking", "clinks of glass"), "wind": ("wind", "wind blowing", "gusts of wind"),
@@ -110,7 +115,8 @@ class Segment:
 class Clip:
     """One corpus item: 16 kHz samples, the segments that tile it in time order, short sounds on top of steady
     sounds (overlays, kind "sound"), the caption, the background noise under everything but silence (None, or
-    {"exponent": 1/f**exponent, "below_db": how far under each segment}) and the codec ("mu-law" or None)."""
+    {"exponent": 1/f**exponent, "below_db": how far under each segment}), the noise floor under the whole clip
+    (None, or {"exponent", "below_db": how far under the clip's peak}) and the codec ("mu-law" or None)."""
 
     seed: int
     samples: list
@@ -118,6 +124,7 @@ class Clip:
     overlays: tuple
     caption: str
     background: dict = None
+    floor: dict = None
     codec: str = None
 
     @property
@@ -169,10 +176,10 @@ def _plan(rng, seconds):
 
 
 def _voice(rng, pitch):
-    """A new speaker: f0, formant scale, speaking rate and breathiness drawn for a "low" or "high" voice."""
+    """A new speaker: f0, formant scale, speaking rate, breathiness and brightness for a "low" or "high" voice."""
     (f0_low, f0_high), (scale_low, scale_high) = VOICES[pitch]
     return {"voice": pitch, "f0_hz": rng.uniform(f0_low, f0_high), "formant_scale": rng.uniform(scale_low, scale_high),
-            "rate": rng.uniform(3.0, 6.0), "breathiness": rng.uniform(0.0, 0.3)}
+            "rate": rng.uniform(3.0, 6.0), "breathiness": rng.uniform(0.0, 0.3), "brightness": rng.uniform(0.0, 2.5)}
 
 
 def _chord_notes(rng, instrument, quality, root_hz, seconds):
@@ -183,8 +190,10 @@ def _chord_notes(rng, instrument, quality, root_hz, seconds):
     if rng.random() < 0.3:
         notes.append(root_hz * 2)
     style = rng.choice(("held", "strummed", "repeated", "broken"))
-    decays = INSTRUMENTS[instrument] in ("pluck", "struck", "bell")
-    every = rng.uniform(0.25, 0.7) if style in ("repeated", "broken") or decays else seconds
+    if style in ("repeated", "broken"):
+        every = rng.uniform(0.25, 0.7)
+    else:  # struck again before a plucked or struck chord dies away
+        every = rng.uniform(0.8, 1.5) if INSTRUMENTS[instrument] in ("pluck", "struck", "bell") else seconds
     out, t = [], 0.0
     while t < seconds - 0.05:
         if style == "broken":  # one chord note after another
@@ -221,7 +230,7 @@ def _render(rng, kind, detail, seconds, amplitude):
     seed = rng.randrange(2**32)
     if kind == "speech":
         return speech(seconds, detail["f0_hz"], detail["formant_scale"], detail["rate"], detail["prosody"],
-                      detail["breathiness"], seed, amplitude)
+                      detail["breathiness"], detail["brightness"], seed, amplitude)
     if kind == "music":
         root = note_hz(detail["root"])
         if detail["form"] == "chord":
@@ -254,7 +263,12 @@ def _phrase(rng, segment, speakers_so_far):
 
 def caption(segments, overlays=(), seed=0):
     """A caption naming every segment in order, short sounds on top with their place ("rain, with a knock in the
-    middle"). The phrasing is drawn from random.Random(seed)."""
+    middle"). segments and overlays: lists of Segment (a Clip's); the phrasing is drawn from random.Random(seed)."""
+    if not isinstance(segments, (list, tuple)) or not segments or not all(isinstance(s, Segment) for s in segments):
+        raise AudiollmError("segments must be a non-empty list of corpus.Segment, e.g. clip.segments")
+    if not isinstance(overlays, (list, tuple)) or not all(isinstance(s, Segment) for s in overlays):
+        raise AudiollmError("overlays must be a list of corpus.Segment, e.g. clip.overlays")
+    check_int("seed", seed, 0)
     rng = random.Random(seed)
     phrases, speakers = [], set()
     for segment in segments:
@@ -306,7 +320,8 @@ def make_clip(seed, seconds=DEFAULT_SECONDS):
             form = rng.choice(("chord", "melody"))
             root = rng.choice(("C", "D", "E", "F", "G", "A", "B")) + str(rng.choice((3, 4)) + (form == "melody"))
             instrument = rng.choice([i for i in sorted(INSTRUMENTS) if i != before.get("instrument")])
-            detail = {"instrument": instrument, "form": form, "quality": rng.choice(tuple(CHORD_SEMITONES)), "root": root}
+            quality = rng.choice(tuple(CHORD_SEMITONES))
+            detail = {"instrument": instrument, "form": form, "quality": quality, "root": root}
         elif kind == "sound":
             detail = {"sound": rng.choice([name for name in sorted(SOUNDS) if name != before.get("sound")])}
         else:
@@ -338,13 +353,20 @@ def make_clip(seed, seconds=DEFAULT_SECONDS):
                 i, j = round(s.start * SAMPLE_RATE), round(s.end * SAMPLE_RATE)
                 samples[i:j] = [a + level * b for a, b in zip(samples[i:j], noise[i:j])]
     peak = max(map(abs, samples)) or 1.0
+    floor = None
+    if rng.random() < FLOOR_P:  # a recording's own noise (room, microphone, dither) under everything, silence too
+        floor = {"exponent": round(rng.uniform(0.0, 2.0), 2), "below_db": round(rng.uniform(*FLOOR_DB), 1)}
+        noise = coloured_noise(n / SAMPLE_RATE, floor["exponent"], rng.randrange(2**32), 0.9)
+        level = peak / 0.9 * 10 ** (-floor["below_db"] / 20)
+        samples = [a + level * b for a, b in zip(samples, noise)]
     scale = rng.uniform(0.3, 0.95) / peak
     samples = [v * scale for v in samples]
     codec = "mu-law" if rng.random() < CODEC_P else None
     if codec:
         samples = mu_law(samples)
     segments, overlays = tuple(segments), tuple(overlays)
-    return Clip(seed, samples, segments, overlays, caption(segments, overlays, rng.randrange(2**32)), background, codec)
+    return Clip(seed, samples, segments, overlays, caption(segments, overlays, rng.randrange(2**32)), background,
+                floor, codec)
 
 
 def frame_labels(segments, n_frames):

@@ -3,10 +3,11 @@ a timeline of speech / music / sound / silence, and zero-shot detail by retrieva
 
 The Listener is BLIP-2's stage 1 in miniature, on a frozen encoder:
 
-    log-Mel (T, 80) -> SummaryEncoder (frozen, 50 Hz, 60 values a frame) -+-> tagger: MLP 60 -> 32 -> 4 per frame
-                                                                          +-> pooled 8x (160 ms) + 4 position
-                                                                              values -> QFormer -> mean of the
-                                                                              query tokens -> unit audio embedding
+    log-Mel (T, 80) -> SummaryEncoder (frozen, 50 Hz, 240 values a frame) -+-> tagger: MLP 240 -> 32 -> 4 per frame
+                                                                           +-> pooled 8x in time (160 ms) and 4x
+                                                                               in frequency (60 values) + 4 position
+                                                                               values -> QFormer -> mean of the
+                                                                               query tokens -> unit audio embedding
     caption -> words -> bag of (word, third of the caption) embeddings -> Linear -> unit text embedding
 
 trained together (audiollm.train): InfoNCE between audio and caption embeddings of a batch (CLAP, BLIP-2's
@@ -38,6 +39,7 @@ WEIGHTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights"
 DEFAULT_WEIGHTS = os.path.join(WEIGHTS_DIR, "listener.json")
 ENCODER_HZ = SAMPLE_RATE // (2 * HOP_LENGTH)  # 50 encoder frames a second
 POOL = 8                 # the Q-former reads one encoder frame in 8: 160 ms apart (each summarises 0.5 s)
+BAND_POOL = 4            # ... with each statistic averaged over 4 adjacent mel bands: 60 values, not 240
 N_POSITION = 4           # sin/cos of the relative time, appended to every pooled frame: order for the queries
 D_MODEL, N_HEADS, D_EMBED, D_HIDDEN = 32, 2, 32, 32
 THIRDS = 3               # the text encoder tells a word in the first third of a caption from one in the last
@@ -70,7 +72,7 @@ def positions(n):
 class Listener(Module):
     """The trained model: frame tagger, audio Q-former and text encoder over the frozen SummaryEncoder.
 
-    shift, scale (1, 60): the encoder frames' mean and 1 / standard deviation over the training clips
+    shift, scale (1, 240): the encoder frames' mean and 1 / standard deviation over the training clips
     (fixed when training starts, never trained). n_queries: the Q-former's queries (exercise 3: 32 or 64;
     the shipped model: see its weights file's meta).
     """
@@ -85,7 +87,7 @@ class Listener(Module):
         self.scale = parameter([[1.0] * d])
         self.tag_hidden = Linear(d, D_HIDDEN, rng)
         self.tag_out = Linear(D_HIDDEN, len(KINDS), rng)
-        self.qformer = QFormer(d + N_POSITION, D_MODEL, N_HEADS, 1, n_queries, D_EMBED, seed=seed)
+        self.qformer = QFormer(d // BAND_POOL + N_POSITION, D_MODEL, N_HEADS, 1, n_queries, D_EMBED, seed=seed)
         self.text_embed = Embedding(THIRDS * len(self.words), D_MODEL, rng)
         self.text_proj = Linear(D_MODEL, D_EMBED, rng)
 
@@ -94,21 +96,27 @@ class Listener(Module):
         return [p for p in self.parameters() if p is not self.shift and p is not self.scale]
 
     def normalise(self, frames):
-        """Encoder frames (n, 60) -> (frame - shift) * scale, plain lists."""
+        """Encoder frames (n, 240) -> (frame - shift) * scale, plain lists."""
         shift, scale = self.shift.data[0], self.scale.data[0]
         return [[(v - m) * s for v, m, s in zip(row, shift, scale)] for row in frames]
 
     def encode(self, samples):
-        """16-kHz samples -> normalised encoder frames (ceil(n_mel_frames / 2), 60), 50 Hz."""
+        """16-kHz samples -> normalised encoder frames (ceil(n_mel_frames / 2), 240), 50 Hz."""
         return self.normalise(self.encoder(log_mel_spectrogram(samples)))
 
     def tag_logits(self, frames):
-        """Normalised encoder frames (n, 60) (lists or Tensor) -> (n, 4) logits over KINDS."""
+        """Normalised encoder frames (n, 240) (lists or Tensor) -> (n, 4) logits over KINDS."""
         return self.tag_out(gelu(self.tag_hidden(frames)))
 
     def pooled(self, frames):
-        """Normalised encoder frames -> the Q-former's input: every POOL-th frame, positions appended."""
+        """Normalised encoder frames (n, 240) -> the Q-former's input (ceil(n / 8), 64): every POOL-th frame,
+        its columns averaged in groups of BAND_POOL (a statistic of 4 adjacent bands; groups never straddle the
+        means / deviations / changes), positions appended. The tagger needs every band to tell a voice from a
+        synthesizer; a caption needs less detail, and the Q-former's cross-attention costs its input width on
+        every step of training (the step's largest cost)."""
         rows = frames[POOL // 2::POOL] or frames[:1]
+        scale = 1.0 / BAND_POOL
+        rows = [[sum(row[c:c + BAND_POOL]) * scale for c in range(0, len(row), BAND_POOL)] for row in rows]
         return [row + pos for row, pos in zip(rows, positions(len(rows)))]
 
     def embed_audio(self, pooled):
@@ -178,7 +186,7 @@ def smooth(labels, hz=ENCODER_HZ):
 
 
 def frame_kinds(model, frames):
-    """Raw encoder frames (n, 60) -> smoothed runs [(first, stop, KINDS index)] at 50 Hz."""
+    """Raw encoder frames (n, 240) -> smoothed runs [(first, stop, KINDS index)] at 50 Hz."""
     with no_grad():
         logits = model.tag_logits(model.normalise(frames)).data
     return smooth([max(range(len(KINDS)), key=row.__getitem__) for row in logits])

@@ -10,6 +10,12 @@ Real recordings would need downloads; these are built from three classic recipes
   played from a one-period wavetable so every sample is a table look-up.
 - environment: noise. Random samples, shaped by moving-average filters and an envelope.
 
+The synthetic corpus (audiollm.corpus) needs more variety than the lesson's clip, so that what a model learns
+carries over to recordings made otherwise (espeak-ng speech, sox music and noise). Its generators follow below
+the lesson's: `speech` (a babbling talker: four gliding formants, consonants, calm or excited prosody), `play`
+(12 instruments, chords and melodies), `sound` (14 environmental sounds drawn afresh per seed),
+`coloured_noise` (1/f**a) and `mu_law` (G.711 companding).
+
 Every function returns a list of floats in [-1, 1) at 16 kHz unless `sr` says otherwise, and any
 randomness comes from `random.Random(seed)`, so the same seed gives the same samples bit for bit.
 """
@@ -465,17 +471,31 @@ def coloured_noise(duration_s, exponent=1.0, seed=0, amplitude=0.5, sr=SAMPLE_RA
     return _fade(_normalise(_coloured(_rng(seed), _n_samples(duration_s, sr), exponent), amplitude), sr)
 
 
-def mu_law(samples, mu=255):
-    """samples through 8-bit mu-law companding and back, as G.711 telephone audio and mu-law WAV files store them.
+def mu_law(samples):
+    """samples through 8-bit mu-law (G.711) and back, as telephone audio and mu-law WAV files hold them.
 
-    y = sign(x) ln(1 + mu |x|) / ln(1 + mu) is rounded to 127 steps each side, then expanded back: the rounding
-    error grows with the signal, so quiet passages stay clean and loud ones carry a noise floor about 38 dB down.
+    Each sample is rounded to 16 bits (what an encoder receives), then companded: y = sign(x) ln(1 + 255 |x|) /
+    ln(256), rounded to 127 steps each side, expanded back. The rounding error grows with the signal, so quiet
+    passages stay clean and loud ones carry a noise floor about 38 dB down. Samples beyond [-1, 1] are clipped.
     """
     if not isinstance(samples, (list, tuple)):
         raise AudiollmError(f"samples must be a list of floats, got {type(samples).__name__}")
-    scale = math.log1p(mu)
-    return [math.copysign(math.expm1(round(math.log1p(mu * min(abs(v), 1.0)) / scale * 127) / 127 * scale) / mu, v)
-            for v in samples]
+    table = _mu_law_table()
+    if samples and max(map(abs, samples)) > 1.0:
+        samples = [min(1.0, max(-1.0, v)) for v in samples]
+    return [table[int(v * 32767.0 + 32768.5)] for v in samples]  # the 16-bit value, as an index from 0
+
+
+@lru_cache(maxsize=1)
+def _mu_law_table():
+    """What mu-law makes of every 16-bit value: entry i holds the output for the input (i - 32768) / 32767."""
+    scale = math.log1p(255)
+    levels = []
+    for i in range(65537):
+        x = max(-1.0, (i - 32768) / 32767.0)
+        code = round(math.log1p(255 * abs(x)) / scale * 127)  # 0-127: the 7 bits beside the sign
+        levels.append(math.copysign(math.expm1(code / 127 * scale) / 255, x))
+    return levels
 
 
 def _band(rng, n, centre_hz, bandwidth_hz, sr):
@@ -530,16 +550,18 @@ NASALS_HZ = {"m": (280.0, 1000.0, 2200.0, 3300.0), "n": (280.0, 1600.0, 2500.0, 
 APPROXIMANTS_HZ = {"l": (360.0, 1300.0, 2700.0, 3300.0), "r": (420.0, 1300.0, 1600.0, 3300.0),
                    "w": (300.0, 610.0, 2200.0, 3300.0), "y": (260.0, 2070.0, 3020.0, 3500.0)}
 FRICATIVES = {  # name: (noise centre Hz, noise bandwidth Hz, loudness against the vowels' peak, voiced)
-    "s": (5500.0, 2500.0, 0.35, False), "sh": (3000.0, 1800.0, 0.4, False), "f": (4500.0, 5000.0, 0.1, False),
-    "th": (6000.0, 4000.0, 0.08, False), "z": (5500.0, 2500.0, 0.25, True), "v": (4500.0, 5000.0, 0.08, True),
+    "s": (5500.0, 2500.0, 0.5, False), "sh": (3000.0, 1800.0, 0.5, False), "f": (4500.0, 5000.0, 0.15, False),
+    "th": (6000.0, 4000.0, 0.12, False), "z": (5500.0, 2500.0, 0.35, True), "v": (4500.0, 5000.0, 0.12, True),
 }
 STOPS = {  # name: (burst centre Hz, burst bandwidth Hz, voiced): a closure, a burst, then aspiration if voiceless
     "p": (900.0, 2000.0, False), "t": (4500.0, 3000.0, False), "k": (2200.0, 1500.0, False),
     "b": (900.0, 2000.0, True), "d": (4000.0, 3000.0, True), "g": (2000.0, 1500.0, True),
 }
-ONSETS = ("", "", "m", "n", "l", "r", "w", "y", "h", "s", "sh", "f", "th", "z", "v", "p", "t", "k", "b", "d", "g",
-          "s t", "s p", "p l", "t r", "k r", "b l", "g r", "f l")
-CODAS = ("", "", "", "m", "n", "l", "r", "s", "z", "t", "k", "d", "n t", "s t")
+ONSETS = ("", "", "m", "n", "l", "r", "w", "y", "h", "s", "s", "sh", "sh", "f", "f", "th", "z", "v", "p", "t", "k",
+          "b", "d", "g", "s t", "s p", "p l", "t r", "k r", "b l", "g r", "f l")
+CODAS = ("", "", "", "m", "n", "l", "r", "s", "s", "z", "z", "sh", "f", "t", "k", "d", "n t", "s t", "t s")
+HIGH_POLE_HZ, HIGH_POLE_BANDWIDTH_HZ = 4500.0, 300.0  # the tract's 5th resonance, after F4: it lifts 4-5 kHz
+DIPHTHONGS = (("a", "ih"), ("a", "oo"), ("aw", "ih"), ("e", "ih"), ("o", "oo"))  # as in "by", "now", "boy", "day", "go"
 PROSODIES = ("calm", "excited")
 
 
@@ -560,15 +582,16 @@ def _consonant(rng, name, scale, tempo, sr):
         return [(blocks(50, 80), None, 0.0, 0.6, None)]
     if name in FRICATIVES:
         centre, bandwidth, loudness, voiced = FRICATIVES[name]
-        return [(blocks(70, 120), None, 0.25 * voiced, 0.0, (centre * scale, bandwidth * scale, loudness))]
+        return [(blocks(80, 150), None, 0.25 * voiced, 0.0, (centre * scale, bandwidth * scale, loudness))]
     centre, bandwidth, voiced = STOPS[name]
-    closure = [(blocks(40, 70), None, 0.06 * voiced, 0.0, None)]
+    closure = [(blocks(25, 60), None, 0.06 * voiced, 0.0, None)]
     burst = [(max(1, round(0.01 * sr / BLOCK)), None, 0.0, 0.0, (centre * scale, bandwidth * scale, 0.5))]
     return closure + burst + ([] if voiced else [(blocks(25, 55), None, 0.0, 0.6, None)])
 
 
 def _babble_plan(rng, n_blocks, f0_hz, scale, rate, prosody, sr):
-    """Phones and pitch anchors for n_blocks of speech: words of 1-3 syllables (onset, vowel, coda).
+    """Phones and pitch anchors for n_blocks of speech: words of 1-3 syllables (onset, vowel or diphthong, coda),
+    vowels longer when stressed and before a pause.
 
     Calm speech stays near f0_hz with small accents (0-2.5 semitones) and falls about 3 semitones over the
     utterance; excited speech sits 3-7 semitones higher with 3-9 semitone accents, louder and faster.
@@ -580,33 +603,39 @@ def _babble_plan(rng, n_blocks, f0_hz, scale, rate, prosody, sr):
     fall = 0.0 if excited else rng.uniform(1.5, 4.5)
     phones, pitch, at = [], [], 0
     while at < n_blocks:
-        for s in range(rng.choice((1, 1, 2, 2, 3))):
+        pause = rng.random() < 0.35  # a short pause after this word
+        n_syllables = rng.choice((1, 1, 2, 2, 3))
+        for s in range(n_syllables):
             if at >= n_blocks:
                 break
             stress = rng.random() < (0.6 if s == 0 else 0.25)
             accent = rng.uniform(3, 9) if excited and stress else rng.uniform(0, 2.5) * stress
             loud = (rng.uniform(0.75, 1.0) if excited else rng.uniform(0.55, 0.8)) * (1.2 if stress else 1.0)
             onset, coda = rng.choice(ONSETS).split(), rng.choice(CODAS).split()
-            vowel_blocks = max(2, round(rng.uniform(0.11, 0.18) * (1.4 if stress else 1.0) * tempo * sr / BLOCK))
-            vowel = (vowel_blocks, tuple(f * scale for f in VOWELS_HZ[rng.choice(sorted(VOWELS_HZ))]), 1.0, 0.0, None)
+            longer = (1.4 if stress else 1.0) * (1.6 if pause and s == n_syllables - 1 else 1.0)  # stress, phrase end
+            vowel_blocks = max(2, round(rng.uniform(0.08, 0.2) * longer * tempo * sr / BLOCK))
+            glide = rng.choice(DIPHTHONGS) if rng.random() < 0.3 else (rng.choice(sorted(VOWELS_HZ)),) * 2
+            vowel = [(-(-vowel_blocks // 2), tuple(f * scale for f in VOWELS_HZ[glide[0]]), 1.0, 0.0, None),
+                     (vowel_blocks // 2 or 1, tuple(f * scale for f in VOWELS_HZ[glide[1]]), 1.0, 0.0, None)]
             syllable = [p for c in onset for p in _consonant(rng, c, scale, tempo, sr)]
             centre = at + sum(p[0] for p in syllable) + vowel_blocks / 2
             semitones = accent - fall * min(1.0, centre / n_blocks) + rng.uniform(-0.5, 0.5)
             pitch.append((centre, base * 2 ** (semitones / 12)))
-            syllable += [vowel] + [p for c in coda for p in _consonant(rng, c, scale, tempo, sr)]
+            syllable += vowel + [p for c in coda for p in _consonant(rng, c, scale, tempo, sr)]
             phones += [(b, f, v * loud, a * loud, n and (n[0], n[1], n[2] * loud)) for b, f, v, a, n in syllable]
             at += sum(p[0] for p in syllable)
-        if rng.random() < 0.35:  # a short pause between words
+        if pause:
             gap = max(1, round(rng.uniform(0.03, 0.18) * sr / BLOCK))
             phones.append((gap, None, 0.0, 0.0, None))
             at += gap
     return phones, pitch
 
 
-def _speak(rng, phones, pitch, breathiness, sr):
+def _speak(rng, phones, pitch, breathiness, brightness, high_pole_hz, sr):
     """Render a phone plan: a sawtooth at the pitch (voicing) plus noise (aspiration, breath) through four
-    formant resonators in cascade whose peaks glide between the phones' targets; then the fricative and burst
-    noises are added. Returns the samples of every block of the plan."""
+    formant resonators in cascade whose peaks glide between the phones' targets and a fixed one at high_pole_hz,
+    plus `brightness` times its first difference (radiation from the lips lifts the highs); then the fricative
+    and burst noises are added. Returns the samples of every block of the plan."""
     n_blocks = sum(p[0] for p in phones)
     starts = list(accumulate((p[0] for p in phones), initial=0))
     targets = [(start + p[0] / 2, p[1]) for start, p in zip(starts, phones) if p[1]]
@@ -619,6 +648,8 @@ def _speak(rng, phones, pitch, breathiness, sr):
              for p, v, a, w in zip(phase, voicing, aspiration, noise)]
     for k, bandwidth in enumerate(SPEECH_BANDWIDTHS_HZ):
         tract = _resonate_track(tract, _track([(t, f[k]) for t, f in targets], n_blocks), bandwidth, sr)
+    tract = _resonate(tract, min(high_pole_hz, 0.45 * sr), HIGH_POLE_BANDWIDTH_HZ, sr)
+    tract = [v + brightness * (v - before) for v, before in zip(tract, [0.0] + tract)]  # the lips: highs +6 dB/octave
     peak = max(map(abs, tract)) or 1.0
     for start, (blocks, _, _, _, hiss) in zip(starts, phones):
         if hiss:
@@ -628,13 +659,14 @@ def _speak(rng, phones, pitch, breathiness, sr):
     return tract
 
 
-def speech(duration_s, f0_hz=120.0, formant_scale=1.0, rate=4.0, prosody="calm", breathiness=0.1, seed=0,
-           amplitude=0.5, sr=SAMPLE_RATE):
+def speech(duration_s, f0_hz=120.0, formant_scale=1.0, rate=4.0, prosody="calm", breathiness=0.1, brightness=1.0,
+           seed=0, amplitude=0.5, sr=SAMPLE_RATE):
     """Babble: English-like syllables by a source-filter talker, sounding from the first sample to the last.
 
     f0_hz: the speaker's usual pitch (men about 85-155 Hz, women 165-255); formant_scale: vocal tract size
       (1.0 = Hillenbrand's men, about 1.17 women, up to 1.35 children); rate: syllables per second (3-6).
     prosody: "calm" (low, level, slower) or "excited" (higher, wide accents, faster, louder).
+    breathiness: noise in the voice (0-1); brightness: how much the lips lift the highs (0 dull, 1-4 bright).
     Vowels have four formants that glide between phones; consonants are nasals (m n), approximants (l r w y),
     fricatives (s sh f th z v, band-passed noise), stops (p t k b d g: closure, burst, aspiration) and h.
     Returns (n,) floats.
@@ -644,13 +676,15 @@ def speech(duration_s, f0_hz=120.0, formant_scale=1.0, rate=4.0, prosody="calm",
     formant_scale = _check_number("formant_scale", formant_scale, low=0.5, high=2.0)
     rate = _check_number("rate", rate, low=1.0, high=10.0)
     breathiness = _check_number("breathiness", breathiness, low=-1e-9, high=1.0)
+    brightness = _check_number("brightness", brightness, low=-1e-9, high=10.0)
     amplitude = _check_number("amplitude", amplitude, low=0.0, high=1.0)
     if prosody not in PROSODIES:
         raise AudiollmError(f"prosody must be one of {PROSODIES}, got {prosody!r}")
     n = _n_samples(duration_s, sr)
     rng = _rng(seed)
     phones, pitch = _babble_plan(rng, -(-n // BLOCK), f0_hz, formant_scale, rate, prosody, sr)
-    return _fade(_normalise(_speak(rng, phones, pitch, breathiness, sr)[:n], amplitude), sr)
+    samples = _speak(rng, phones, pitch, breathiness, brightness, HIGH_POLE_HZ * formant_scale, sr)
+    return _fade(_normalise(samples[:n], amplitude), sr)
 
 
 # --- Music: instruments, chords and melodies --------------------------------------------------------------
@@ -661,7 +695,7 @@ TIMBRES.update({
 })
 INSTRUMENTS = {  # name: how a note is made
     "organ": "table", "clarinet": "table", "string": "table", "flute": "table", "brass": "table",  # TIMBRES
-    "sawtooth": "plain", "square": "plain", "triangle": "plain",  # a bare oscillator, as simple synthesizers make
+    "sine": "plain", "sawtooth": "plain", "square": "plain", "triangle": "plain",  # bare oscillators
     "pluck": "pluck",  # Karplus-Strong: a plucked string
     "piano": "struck",  # harmonics that die away, the high ones first
     "bell": "bell",  # a struck metal bar: inharmonic partials
@@ -673,12 +707,20 @@ SCALE_SEMITONES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 
 
 
 def interval_hz(root_hz, semitones):
-    """The frequency `semitones` equal-tempered semitones above root_hz (below when negative)."""
-    return root_hz * 2.0 ** (semitones / 12)
+    """The frequency `semitones` equal-tempered semitones above root_hz (below when negative), in Hz."""
+    return _check_number("root_hz", root_hz, low=0.0) * 2.0 ** (_check_number("semitones", semitones, -200, 200) / 12)
 
 
-def _plain(shape, freq_hz, n, sr):
-    """A bare oscillator, not band-limited (its harmonics above sr/2 fold back, as in simple synthesizers)."""
+def _plain(shape, freq_hz, n, sr, band_limited=False):
+    """A bare oscillator: sine, sawtooth, square or triangle. Not band-limited: harmonics above sr/2 fold back, as in
+    the simplest synthesizers; band_limited=True sums the same harmonics from a wavetable, stopping below sr/2."""
+    if shape == "sine":
+        return _sine(freq_hz, n, sr)
+    if band_limited:  # sawtooth: every harmonic at 1/k; square: odd ones at 1/k; triangle: odd ones at 1/k**2
+        power = 2 if shape == "triangle" else 1
+        step = 1 if shape == "sawtooth" else 2
+        harmonics = tuple(1.0 / k ** power if (k - 1) % step == 0 else 0.0 for k in range(1, MAX_HARMONICS + 1))
+        return _read_table(_wavetable(harmonics, freq_hz, sr), freq_hz, n, sr)
     phase = [p % 1.0 for p in accumulate(repeat(freq_hz / sr, n))]  # periods elapsed, fractional part
     if shape == "sawtooth":
         return [2.0 * p - 1.0 for p in phase]
@@ -687,20 +729,22 @@ def _plain(shape, freq_hz, n, sr):
     return [4.0 * abs(p - 0.5) - 1.0 for p in phase]  # triangle
 
 
-def _pluck(rng, freq_hz, n, sr, ring_s=2.0):
+def _pluck(rng, freq_hz, n, sr, ring_s=2.0, smoothing=0.5):
     """Karplus-Strong: a delay line one period long, filled with noise, fed back through a two-point average.
 
-    y[i] = g * (y[i - L] + y[i - L + 1]) / 2, with g losing 60 dB in ring_s seconds. Each average takes the
-    highs down faster than the lows, so the note starts bright and mellows. Computed one period (L samples) at
-    a time: the same numbers as a per-sample loop, since a period needs only the period before and its own start.
+    y[i] = g * ((1 - smoothing) * y[i - L] + smoothing * y[i - L + 1]), with g losing 60 dB in ring_s seconds.
+    The average takes the highs down faster than the lows, so the note starts bright and mellows; smoothing 0.5 is
+    the classic mellow string, near 0 the highs ring almost as long as the lows. Computed one period (L samples)
+    at a time: the same numbers as a per-sample loop, since a period needs only the one before and its own start.
     """
     period = max(2, round(sr / freq_hz))
-    half_gain = 0.5 * 10.0 ** (-3.0 * period / (ring_s * sr))
+    gain = 10.0 ** (-3.0 * period / (ring_s * sr))
+    keep, mix = gain * (1.0 - smoothing), gain * smoothing
     out = _white(rng, period)
     while len(out) < n:
         last = out[-period:]
-        new = [half_gain * (a + b) for a, b in zip(last, last[1:])]
-        new.append(half_gain * (last[-1] + new[0]))
+        new = [keep * a + mix * b for a, b in zip(last, last[1:])]
+        new.append(keep * last[-1] + mix * new[0])
         out += new
     return out[:n]
 
@@ -725,17 +769,19 @@ def _bell(freq_hz, n, sr, time_constant_s):
     return out
 
 
-def _note(rng, instrument, freq_hz, n, sr):
-    """One note of `instrument` at freq_hz, n samples, with its attack and (for struck notes) its decay."""
+def _note(rng, instrument, freq_hz, n, sr, character):
+    """One note of `instrument` at freq_hz, n samples, with its attack and (for struck notes) its decay.
+    character (0-1, one draw per performance): plain waves are band-limited under 0.5; a pluck is brighter the
+    lower it is."""
     how = INSTRUMENTS[instrument]
     if how == "table":
         samples = _read_table(_wavetable(TIMBRES[instrument], freq_hz, sr), freq_hz, n, sr)
         attack = min(n // 2, round(ATTACK_S[instrument] * sr))
         samples[:attack] = [s * i / attack for i, s in enumerate(samples[:attack])]
     elif how == "plain":
-        samples = _plain(instrument, freq_hz, n, sr)
+        samples = _plain(instrument, freq_hz, n, sr, band_limited=character < 0.5)
     elif how == "pluck":
-        samples = _pluck(rng, freq_hz, n, sr, rng.uniform(1.0, 4.0))
+        samples = _pluck(rng, freq_hz, n, sr, rng.uniform(1.0, 4.0), 0.02 + 0.48 * character)
     elif how == "struck":
         samples = _struck(freq_hz, n, sr, rng.uniform(0.5, 1.5))
     else:
@@ -746,7 +792,8 @@ def _note(rng, instrument, freq_hz, n, sr):
 def play(instrument, notes, duration_s, seed=0, amplitude=0.5, sr=SAMPLE_RATE):
     """Notes on one instrument: notes = [(start_s, freq_hz, length_s), ...]; a chord is notes with one start.
 
-    instrument: a name in INSTRUMENTS. Notes past duration_s are cut. Returns (n,) floats, peak `amplitude`.
+    instrument: a name in INSTRUMENTS. Notes past duration_s are cut. The seed also draws how this performance
+    sounds (plain waves band-limited or not, a pluck bright or mellow). Returns (n,) floats, peak `amplitude`.
     """
     sr = check_int("sr", sr, MIN_SR, MAX_SR)
     amplitude = _check_number("amplitude", amplitude, low=0.0, high=1.0)
@@ -757,13 +804,14 @@ def play(instrument, notes, duration_s, seed=0, amplitude=0.5, sr=SAMPLE_RATE):
         raise AudiollmError(f"notes must be a non-empty list of (start_s, freq_hz, length_s), got {str(notes)[:60]}")
     n = _n_samples(duration_s, sr)
     rng = _rng(seed)
+    character = rng.random()
     mix = [0.0] * n
     for start_s, freq_hz, length_s in notes:
         start = round(_check_number("notes", start_s, low=-1e-9) * sr)
         freq_hz = _check_number("notes", freq_hz, low=20.0, high=sr / 2)
         length = min(_n_samples(length_s, sr), n - start)
         if length > 0:
-            _mix_into(mix, _note(rng, instrument, freq_hz, length, sr), start)
+            _mix_into(mix, _note(rng, instrument, freq_hz, length, sr, character), start)
     return _normalise(mix, amplitude)
 
 
@@ -824,8 +872,8 @@ def _applause_sound(rng, n, sr):
     claps = [0.0] * n
     for _ in range(int(rng.uniform(30, 150) * n / sr)):
         length = round(rng.uniform(0.003, 0.015) * sr)
-        _mix_into(claps, [rng.uniform(0.3, 1.0) * w * e for w, e in zip(_white(rng, length), _decay(length, 0.003, sr))],
-                  rng.randrange(n))
+        clap = [rng.uniform(0.3, 1.0) * w * e for w, e in zip(_white(rng, length), _decay(length, 0.003, sr))]
+        _mix_into(claps, clap, rng.randrange(n))
     return _resonate([b - a for a, b in zip(claps, claps[1:] + [0.0])], rng.uniform(800, 2500),
                      rng.uniform(800, 3000), sr)
 
@@ -853,27 +901,43 @@ def _wind_sound(rng, n, sr):
     return [g * s for g, s in zip(gust, _swell(rng, n, rng.uniform(0.3, 1.0), 0.15, sr))]
 
 
+def _tremolo(rng, samples, sr):
+    """Sometimes (2 times in 5) a wobbling loudness: 2-12 wobbles a second, 30-90 % deep, as a fan or a motor."""
+    if rng.random() < 0.6:
+        return samples
+    step, depth = 2.0 * math.pi * rng.uniform(2.0, 12.0) / sr, rng.uniform(0.3, 0.9)
+    return [v * (1.0 - depth * (0.5 + 0.5 * math.sin(step * i))) for i, v in enumerate(samples)]
+
+
 def _hum_sound(rng, n, sr):
-    """A hum or buzz: a steady 45-250 Hz tone with up to 30 harmonics falling as 1/k**0.5-2 (odd ones only, sometimes)."""
-    f0 = rng.uniform(45, 250)
-    tilt = rng.uniform(0.5, 2.0)
-    odd = rng.random() < 0.3
-    harmonics = tuple(0.0 if odd and k % 2 == 0 else k ** -tilt for k in range(1, 31))
-    hum = _read_table(_wavetable(harmonics, f0, sr), f0, n, sr)
-    return [h + 0.02 * w for h, w in zip(hum, _white(rng, n))]
+    """A hum or buzz: mains hum (50, 60, 100 or 120 Hz) or a 45-250 Hz motor. Half are a raw sawtooth or square
+    muffled by a low resonance (150-1500 Hz), half up to 30 harmonics falling as 1/k**0.5-2 (sometimes odd only)."""
+    mains = rng.random() < 0.5
+    f0 = rng.choice((50.0, 60.0, 100.0, 120.0)) * rng.uniform(0.98, 1.02) if mains else rng.uniform(45, 250)
+    if rng.random() < 0.5:
+        raw = _plain(rng.choice(("sawtooth", "square")), f0, n, sr)
+        hum = _resonate(raw, rng.uniform(150, 1500), rng.uniform(100, 800), sr)
+    else:
+        tilt = rng.uniform(0.5, 2.0)
+        odd = rng.random() < 0.3
+        harmonics = tuple(0.0 if odd and k % 2 == 0 else k ** -tilt for k in range(1, 31))
+        hum = _read_table(_wavetable(harmonics, f0, sr), f0, n, sr)
+    return _tremolo(rng, [h + 0.02 * w for h, w in zip(hum, _white(rng, n))], sr)
 
 
 def _hiss_sound(rng, n, sr):
-    """A steady hiss: white to pink noise (1/f**0-1.3), sometimes band-passed (centre 1.5-7 kHz)."""
+    """A hiss: white to pink noise (1/f**0-1.3), sometimes band-passed (centre 1.5-7 kHz)."""
     if rng.random() < 0.5:
-        return _coloured(rng, n, rng.uniform(0.0, 1.3))
-    return _band(rng, n, rng.uniform(1500, min(7000, 0.45 * sr)), rng.uniform(500, 4000), sr)
+        return _tremolo(rng, _coloured(rng, n, rng.uniform(0.0, 1.3)), sr)
+    return _tremolo(rng, _band(rng, n, rng.uniform(1500, min(7000, 0.45 * sr)), rng.uniform(500, 4000), sr), sr)
 
 
 def _rumble_sound(rng, n, sr):
-    """A steady rumble: pink to deep brown noise (1/f**1.3-2.5), sometimes through a low resonance (60-300 Hz)."""
+    """A rumble: pink to deep brown noise (1/f**1.3-2.5), sometimes through a low resonance (60-300 Hz)."""
     noise = _coloured(rng, n, rng.uniform(1.3, 2.5))
-    return noise if rng.random() < 0.5 else _resonate(noise, rng.uniform(60, 300), rng.uniform(50, 300), sr)
+    if rng.random() < 0.5:
+        noise = _resonate(noise, rng.uniform(60, 300), rng.uniform(50, 300), sr)
+    return _tremolo(rng, noise, sr)
 
 
 def _sweep_sound(rng, n, sr):
