@@ -2,6 +2,7 @@ import importlib
 import importlib.util
 import itertools
 import math
+import os
 import pathlib
 import random
 import statistics
@@ -295,6 +296,26 @@ def test_short_audio_at_8_khz_is_measured_after_resampling():
     samples = [0.0] * 800 + voice + [0.0] * 800  # 0.9 s at 8 kHz: 14400 samples at 16 kHz
     turns = diarize(samples, sr=8000)
     assert len(turns) == 1 and turns[0].start == pytest.approx(0.1, abs=0.05)
+
+
+def test_a_short_file_at_8_khz_is_measured_after_resampling(tmp_path):
+    """Issue 13: the length read from an 8-kHz header is counted at 16 kHz, as the samples path counts it."""
+    voice = synth.vowel("a", (120.0,), 0.7, sr=8000)
+    write_wav(tmp_path / "short.wav", [0.0] * 800 + voice + [0.0] * 800, 8000)  # 0.9 s
+    turns = diarize(tmp_path / "short.wav")
+    assert len(turns) == 1 and turns[0].start == pytest.approx(0.1, abs=0.05)
+    write_wav(tmp_path / "shorter.wav", voice[:2400], 8000)  # 0.3 s
+    with pytest.raises(AudiollmError, match=r"shorter.wav: 0.30 s of audio \(at 16 kHz\) is shorter than 0.5 s"):
+        diarize(tmp_path / "shorter.wav")
+
+
+def test_a_file_name_with_bytes_that_are_not_utf8(tmp_path):
+    """Issue 13: a name with a byte that is not UTF-8 (as the CLI gets it: a surrogate escape) is read like any."""
+    source = (FIXTURES / "diarize_two_voices.wav").read_bytes()
+    odd = os.path.join(os.fsencode(tmp_path), b"caf\xe9 call.wav")
+    with open(odd, "wb") as f:
+        f.write(source)
+    assert diarize(os.fsdecode(odd)) == diarize(FIXTURES / "diarize_two_voices.wav") != []
 
 
 def test_huge_samples_in_a_float_file_name_the_file(tmp_path):
