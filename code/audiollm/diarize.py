@@ -89,7 +89,6 @@ PITCH_FRAME = 128  # samples at PITCH_RATE compared with their lagged copy (32 m
 VOICING = 0.6  # minimum normalised autocorrelation for a frame to count as voiced
 OCTAVE_GUARD = 0.85  # a shorter period wins if its autocorrelation peak is this close to the best one
 PITCH_UNIT = 3.0  # semitones per unit of the pitch input (so it varies about as much as a normalised cepstrum)
-PITCH_WEIGHT = 2.0  # pitch enters the LDA at twice the scale it was learned at (tuned on the "tune" clips)
 
 # 3-5. embedding and clustering
 LDA_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "speaker_lda.txt")
@@ -99,9 +98,7 @@ MAX_PIECES = 600  # clustering is quadratic in pieces: longer recordings get lon
 MIN_PIECE_VOICED = 10  # voiced frames a piece needs to be clustered (others follow the re-segmentation)
 SPREAD_PRIOR = 2.0  # pieces' worth of weight on the LDA's own spread (1) before a recording's halves say more
 STOP_COST = 15.0  # a merge can join two different voices if it costs more than this ...
-STOP_JUMP = 2.0  # ... and more than this many times every earlier merge; the largest such jump wins, ...
-SPLIT_JUMP = 3.0  # ... unless an earlier merge jumps more than this between clusters of SPLIT_SPEAKER_S each
-SPLIT_SPEAKER_S = 1.0  # (a third voice in a meeting: its merge jumps, but less than the last merge does)
+STOP_JUMP = 2.0  # ... and more than this many times every earlier merge; the largest such jump wins
 MIN_SPEAKER_S = 0.8  # seconds of voiced speech a cluster needs to count as a voice of its own
 
 BLOCK = 10  # mel frames per block (0.1 s): the time step of pieces and of turn edges
@@ -311,7 +308,7 @@ def _embeddings(rec, active, chunk=4096):
     """Yield (mel frame index, embedding) for every voiced speech frame, chunk frames at a time.
 
     Per recording the cepstra get zero mean and unit variance (CMVN) and pitch is measured in PITCH_UNIT
-    semitones from the median, times PITCH_WEIGHT; the LDA maps these N_CEPS + 1 numbers to LDA_DIMS.
+    semitones from the median; the LDA maps these N_CEPS + 1 numbers to LDA_DIMS.
     """
     keep = [i for i, t in enumerate(rec.voiced) if active[t]]
     if len(keep) < len(rec.voiced):  # frames in dropped blips go (rare: a compact copy of the rest)
@@ -334,7 +331,7 @@ def _embeddings(rec, active, chunk=4096):
         for i in range(start, min(start + chunk, n)):
             cepstra = rec.cepstra[i * N_CEPS:(i + 1) * N_CEPS]
             rows.append([(c - m) * s for c, m, s in zip(cepstra, means, scales)]
-                        + [(rec.pitch[i] - middle) * 12.0 / PITCH_UNIT * PITCH_WEIGHT])
+                        + [(rec.pitch[i] - middle) * 12.0 / PITCH_UNIT])
         yield from zip(rec.voiced[start:start + chunk], dots(rows, lda))
 
 
@@ -467,27 +464,20 @@ def _ward_merges(clusters, prior, n_left):
 
 
 def _speaker_count(merges, min_speakers, max_speakers):
-    """Where Ward's merge costs jump (step 5): the number of clusters before that merge.
+    """Where Ward's merge costs jump most (step 5): the number of clusters before that merge.
 
     A merge can end the clustering if it costs more than STOP_COST, joins clusters of MIN_SPEAKER_S or
-    more, and costs more than STOP_JUMP times every earlier merge (the first merge: times STOP_COST). Of
-    these the one with the largest such ratio wins, unless a finer one (more clusters left) jumps more
-    than SPLIT_JUMP between clusters of SPLIT_SPEAKER_S or more: then the finest of those wins. With
-    none, one speaker (or min_speakers).
+    more, and costs more than STOP_JUMP times every earlier merge (the first merge: times STOP_COST); of
+    these the one with the largest such ratio wins. With none, one speaker (or min_speakers).
     """
-    largest, best, finest = 0.0, None, None
-    for _, _, n, cost, w_i, w_j in merges:  # in merge order: from many clusters to one
+    largest, best = 0.0, None
+    for _, _, n, cost, w_i, w_j in merges:
         ratio = cost / (largest or STOP_COST)
         if (min_speakers <= n <= max_speakers and cost > STOP_COST and min(w_i, w_j) >= MIN_SPEAKER_S
-                and ratio > STOP_JUMP):
-            if best is None or ratio > best[0]:
-                best = (ratio, n)
-            if finest is None and ratio > SPLIT_JUMP and min(w_i, w_j) >= SPLIT_SPEAKER_S:
-                finest = n
+                and ratio > STOP_JUMP and (best is None or ratio > best[0])):
+            best = (ratio, n)
         largest = max(largest, cost)
-    if best is None:
-        return min_speakers
-    return max(best[1], finest or 0)
+    return best[1] if best else min_speakers
 
 
 def _cluster(clusters, prior, n_speakers, min_speakers, max_speakers):
