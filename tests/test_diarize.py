@@ -2,6 +2,7 @@ import importlib
 import importlib.util
 import itertools
 import math
+import os
 import pathlib
 import random
 import statistics
@@ -17,10 +18,11 @@ from audiollm.wav import write_wav
 D = importlib.import_module("audiollm.diarize")  # the module (the package's `diarize` is the function)
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 EVAL = FIXTURES / "diarize_eval"
+FRESH = EVAL / "fresh"  # dialogues added after the tuning and never tuned on (make_eval.py --fresh)
 SR = 16000
 # On the committed clips (README, "Evaluation"): issue 11 asks for a mean DER <= 0.10, no clip above 0.25 and
-# the count right on 85% with the count found, and a mean DER <= 0.05 with the count given. Measured: 0.092,
-# largest 0.427 and 17/21 (81%) found; 0.040 given. The tests hold what is met and the 17/21 that is measured.
+# the count right on 85% with the count found, and a mean DER <= 0.05 with the count given. Measured: 0.090,
+# largest 0.427 and 17/21 (81%) found; 0.038 given. The tests hold what is met and the 17/21 that is measured.
 FOUND_MEAN_DER = 0.10
 FOUND_COUNT_RIGHT = 0.80
 GIVEN_MEAN_DER = 0.05
@@ -218,6 +220,26 @@ def test_evaluation_set_is_small_and_complete():
         assert len({t.speaker for t in reference}) == n_true
 
 
+def test_the_fresh_split_is_small_and_apart():
+    clips = evaluate_clips.clips(FRESH)
+    assert len(clips) == 5 and {split for _, split, _, _ in clips} == {"fresh"} and {n for _, _, n, _ in clips} == {2, 3}
+    assert sum(p.stat().st_size for p in FRESH.glob("*.wav")) <= 250_000
+    tuned = {name for name, _, _, _ in evaluate_clips.clips(EVAL)}
+    for name, _, n_true, _ in clips:
+        assert name not in tuned
+        assert len({t.speaker for t in read_rttm(FRESH / f"{name}.rttm")[name]}) == n_true
+
+
+def test_the_fresh_split_with_the_count_found_and_given():
+    """README, the fresh row: found, the count is right on 3 of 5 (not the issue's 85%); given, every count
+    is exact and the mean DER is within the issue's 0.05."""
+    found = evaluate_clips.evaluate(FRESH)
+    given = evaluate_clips.evaluate(FRESH, given=True)
+    assert sum(r["found"] == r["true"] for r in found) >= 3
+    assert all(r["found"] == r["true"] for r in given)
+    assert statistics.mean(r["collar"]["der"] for r in given) <= GIVEN_MEAN_DER
+
+
 def test_found_speaker_count_on_the_evaluation_set(evaluation):
     found, _ = evaluation
     ders = [r["collar"]["der"] for r in found.values()]
@@ -295,6 +317,26 @@ def test_short_audio_at_8_khz_is_measured_after_resampling():
     samples = [0.0] * 800 + voice + [0.0] * 800  # 0.9 s at 8 kHz: 14400 samples at 16 kHz
     turns = diarize(samples, sr=8000)
     assert len(turns) == 1 and turns[0].start == pytest.approx(0.1, abs=0.05)
+
+
+def test_a_short_file_at_8_khz_is_measured_after_resampling(tmp_path):
+    """Issue 13: the length read from an 8-kHz header is counted at 16 kHz, as the samples path counts it."""
+    voice = synth.vowel("a", (120.0,), 0.7, sr=8000)
+    write_wav(tmp_path / "short.wav", [0.0] * 800 + voice + [0.0] * 800, 8000)  # 0.9 s
+    turns = diarize(tmp_path / "short.wav")
+    assert len(turns) == 1 and turns[0].start == pytest.approx(0.1, abs=0.05)
+    write_wav(tmp_path / "shorter.wav", voice[:2400], 8000)  # 0.3 s
+    with pytest.raises(AudiollmError, match=r"shorter.wav: 0.30 s of audio \(at 16 kHz\) is shorter than 0.5 s"):
+        diarize(tmp_path / "shorter.wav")
+
+
+def test_a_file_name_with_bytes_that_are_not_utf8(tmp_path):
+    """Issue 13: a name with a byte that is not UTF-8 (as the CLI gets it: a surrogate escape) is read like any."""
+    source = (FIXTURES / "diarize_two_voices.wav").read_bytes()
+    odd = os.path.join(os.fsencode(tmp_path), b"caf\xe9 call.wav")
+    with open(odd, "wb") as f:
+        f.write(source)
+    assert diarize(os.fsdecode(odd)) == diarize(FIXTURES / "diarize_two_voices.wav") != []
 
 
 def test_huge_samples_in_a_float_file_name_the_file(tmp_path):
