@@ -18,6 +18,7 @@ shows trained behaviour.
     python3 code/main.py --task "what emotion is the speaker expressing"
     python3 code/main.py --diarize call.wav    # who spoke when, also written as RTTM
     python3 code/main.py --experiment          # the toy cascaded vs end-to-end experiment
+    python3 code/main.py --audio talk.wav --ask "is there music" --think   # the micro audio-LLM answers
 """
 import argparse
 import os
@@ -34,10 +35,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from audiollm.bridges import QFormer, bridge_costs, format_cost_table  # noqa: E402
 from audiollm.diarize import diarize, format_turns, to_rttm  # noqa: E402
 from audiollm.encoder import FrameEncoder, frame_mask, output_length  # noqa: E402
-from audiollm.errors import AudiollmError  # noqa: E402
+from audiollm.errors import AudiollmError, check_text  # noqa: E402
 from audiollm.experiment import format_report, run_experiment, write_report  # noqa: E402
 from audiollm.files import write_atomic  # noqa: E402
 from audiollm.listen import DEFAULT_WEIGHTS, attention, format_timeline, heard, load_listener  # noqa: E402
+from audiollm.lm import MAX_QUESTION, ask, ask_file, format_answers, load_models  # noqa: E402
 from audiollm.mel import (HOP_LENGTH, N_FFT, N_SAMPLES, SAMPLE_RATE, log_mel_spectrogram,  # noqa: E402
                           log_mel_windows, pad_or_trim)
 from audiollm.picker import RULES, SKILL_PATH, format_plan, pick, write_skill  # noqa: E402
@@ -312,6 +314,26 @@ def run_toy_experiment(seed, out):
     print(f"wrote {shown(path)} (the experiment took {seconds:.0f} s)")
 
 
+LESSON_QUESTIONS = ("what do you hear", "is there music", "when does the music start")
+
+
+def run_ask(args):
+    """--ask: the micro audio-LLM's answer for each 30-s window of --audio (default: the lesson scene)."""
+    question = check_text("--ask", args.ask, MAX_QUESTION)
+    if args.audio is not None:
+        print(format_answers(ask_file(args.audio, question, args.think)))
+    else:
+        print(format_answers(ask(lesson_scene(args.seed)[0], question, args.think)))
+
+
+def print_answers(samples):
+    """The micro audio-LLM's answers to LESSON_QUESTIONS about the lesson scene."""
+    models = load_models()
+    print(f"\nthe micro audio-LLM answers ({os.path.relpath(models[1]['path'])}; ask your own: --ask):")
+    for question in LESSON_QUESTIONS:
+        print(f"{question}? {format_answers(ask(samples, question, models=models))}")
+
+
 def run_folder(args):
     """Where a run writes without --out: outputs/ for the lesson runs whose results are committed there,
     outputs/runs/<name>/ (git-ignored) for your own audio or other options, so trying them changes no
@@ -368,6 +390,9 @@ def run(args):
     if args.task is not None:
         print(shown(format_plan(pick(args.task))))
         return
+    if args.ask is not None:
+        run_ask(args)
+        return
     source = args.audio if args.audio is not None else args.diarize
     if source is not None:
         with open_wav(source) as reader:  # a missing, broken or empty file is reported before any folder is made
@@ -397,6 +422,8 @@ def run(args):
                 picture = run_short(file_clip(args.audio, reader), args.n_mels, encoder, qformer, listener)
     log_mel, n_valid, weights, heard_segments = picture
     print_heard(heard_segments, segments, listener)
+    if args.audio is None and listener is not None:
+        print_answers(samples)
     if listener is not None:  # the picture shows the trained queries over the real audio
         weights = attention(listener, log_mel[:n_valid])[0]
 
@@ -447,6 +474,9 @@ def parse_args(argv):
                       "turns and write them to OUT/<name>.rttm")
     only.add_argument("--experiment", action="store_true", help="only run the toy cascaded vs end-to-end "
                       "experiment (about 30 s): print its accuracy table, write it to OUT/" + REPORT_MD)
+    parser.add_argument("--ask", metavar="QUESTION", help="only answer this question about --audio (default: the "
+                        "lesson scene) with the micro audio-LLM, one 'answer:' line per 30-s window")
+    parser.add_argument("--think", action="store_true", help="with --ask: a thought (the heard timeline) first")
     parser.add_argument("--n-mels", type=int, choices=(80, 128), default=80,
                         help="mel bins: 80 (Whisper) or 128 (Whisper large-v3, AF3); default 80")
     parser.add_argument("--queries", metavar="N", type=int_in(1, MAX_QUERIES), default=64,
@@ -460,7 +490,12 @@ def parse_args(argv):
                         "committed), else the git-ignored outputs/runs/<file name or options>/")
     parser.add_argument("--no-images", dest="images", action="store_false",
                         help="skip the two PNG pictures (the text preview is still printed)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.ask is not None and (args.task is not None or args.diarize is not None or args.experiment):
+        parser.error("--ask goes with --audio only")
+    if args.think and args.ask is None:
+        parser.error("--think needs --ask")
+    return args
 
 
 def main(argv=None):

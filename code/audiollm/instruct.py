@@ -13,6 +13,7 @@ kind, detail and start second, between <think> and </think>, then the answer (AF
     each step: BATCH (clip, question, answer) examples -> MicroLM logits on the answer's positions ->
                cross-entropy -> Adam on the LLM and the bridge (the Listener stays frozen)
 """
+import json
 import math
 import os
 import pickle
@@ -26,10 +27,12 @@ from .corpus import INSTRUMENT_NAMES, SOUND_PHRASES, clip_seeds, make_clip
 from .encoder import SummaryEncoder
 from .errors import check_int
 from .listen import DEFAULT_WEIGHTS, load_listener
-from .lm import (EOS, SPECIALS, END_THINK, THINK, THINK_SUFFIX, MicroLM, audio_rows, bridge_width, sha256_file, split_answer,
+from .lm import (EOS, SPECIALS, END_THINK, THINK, THINK_SUFFIX, MicroLM, answer, audio_rows, bridge_width, sha256_file, split_answer,
                  words_of)
-from .mel import log_mel_spectrogram
+from .mel import SAMPLE_RATE, log_mel_spectrogram
 from .nn import gc_paused, save_weights
+from .resample import resample
+from .wav import read_wav
 
 TEMPLATES = {  # question type -> (training phrasings, the held-out phrasing); {x} names a sound
     "hear": (("what do you hear", "what can you hear in this recording", "describe the sounds in order",
@@ -295,3 +298,31 @@ def run_stage(out, clips=600, steps=400, bridge="pooled", d_model=32, n_layers=1
     save_weights(out, model, meta)
     log(f"{model.n_params()} parameters; {steps} steps in {took:.0f} s; whole stage {time.perf_counter() - start:.0f} s")
     return model, rows, meta
+
+
+def scene_questions(scenes_json):
+    """The espeak-ng / sox scenes of a scenes.json as (path, question, true answer) for "is there speech /
+    music", every phrasing (training and held-out) of both."""
+    folder = os.path.dirname(scenes_json)
+    with open(scenes_json, encoding="utf-8") as stream:
+        doc = json.load(stream)
+    out = []
+    for scene in doc["scenes"]:
+        kinds = {s["kind"] for s in scene["segments"]}
+        for kind in ("speech", "music"):
+            train_phrasings, held = TEMPLATES[kind]
+            out += [(os.path.join(folder, scene["file"]), q, "yes" if kind in kinds else "no")
+                    for q in (*train_phrasings, held)]
+    return out
+
+
+def scene_accuracy(model, listener, scenes_jsons):
+    """Share of scene_questions answered right (the scenes are under 30 s: one window each)."""
+    right = total = 0
+    for scenes_json in scenes_jsons:
+        for path, question, truth in scene_questions(scenes_json):
+            samples, rate = read_wav(path)
+            log_mel = log_mel_spectrogram(resample(samples, rate, SAMPLE_RATE) if rate != SAMPLE_RATE else samples)
+            right += answer(model, listener, log_mel, question)[1] == truth
+            total += 1
+    return right / total
