@@ -36,7 +36,8 @@ from audiollm.bridges import QFormer, bridge_costs, format_cost_table  # noqa: E
 from audiollm.diarize import diarize, format_turns, to_rttm  # noqa: E402
 from audiollm.encoder import FrameEncoder, frame_mask, output_length  # noqa: E402
 from audiollm.errors import AudiollmError, check_text  # noqa: E402
-from audiollm.experiment import format_report, run_experiment, write_report  # noqa: E402
+from audiollm.experiment import (format_llm_report, format_report, run_experiment,  # noqa: E402
+                                 run_llm_experiment, write_report)
 from audiollm.files import write_atomic  # noqa: E402
 from audiollm.listen import DEFAULT_WEIGHTS, attention, format_timeline, heard, load_listener  # noqa: E402
 from audiollm.lm import MAX_QUESTION, ask, ask_file, format_answers, load_models  # noqa: E402
@@ -308,10 +309,11 @@ def run_diarize(path, out):
 def run_toy_experiment(seed, out):
     """The toy cascaded vs end-to-end experiment: print its report, write it to out/cascade_vs_e2e.md."""
     result, seconds = timed(run_experiment, seed)
-    print(format_report(result))
+    llm, llm_seconds = timed(run_llm_experiment, seed)  # the same question again, answered by two micro-LLMs
+    print(format_report(result) + "\n" + format_llm_report(llm))
     path = os.path.join(out, REPORT_MD)
-    write_report(path, result)
-    print(f"wrote {shown(path)} (the experiment took {seconds:.0f} s)")
+    write_report(path, result, llm)
+    print(f"wrote {shown(path)} (the experiment took {seconds:.0f} s, the micro-LLMs {llm_seconds:.0f} s)")
 
 
 LESSON_QUESTIONS = ("what do you hear", "is there music", "when does the music start")

@@ -48,7 +48,7 @@ def parse_instruct_args(argv):
                                      "(the instruction stage) on the frozen Listener.")
     parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights and the batches; default 0")
     parser.add_argument("--clips", type=int, default=600, help="training clips (3-6 s); default 600")
-    parser.add_argument("--steps", type=int, default=400, help="Adam steps of 16 examples; default 400")
+    parser.add_argument("--steps", type=int, default=600, help="Adam steps of 16 examples; default 600")
     parser.add_argument("--bridge", choices=BRIDGES, default="pooled", help="audio into the LLM: the Q-former's "
                         "query tokens or AF3's pooled MLP adaptor over encoder frames; default pooled")
     parser.add_argument("--d-model", type=int, default=32, help="the LLM's width; default 32")

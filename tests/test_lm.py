@@ -150,3 +150,14 @@ def test_ask_answers_for_each_window_of_a_committed_clip():
     lines = result.stdout.strip().splitlines()
     assert [line.split(":")[0] for line in lines] == ["thought", "answer"]
     assert lines[1] in ("answer: yes", "answer: no")
+
+
+def test_the_cascade_llm_reads_the_transcript_and_the_end_to_end_llm_the_audio():
+    from audiollm.experiment import QUESTIONS, _llm_data, make_questions
+    questions = make_questions(1, seed=0)
+    prepared = [("a i", [[0.5] * 64, [0.25] * 64])] * len(questions)
+    cascade, e2e = _llm_data(questions, prepared, True), _llm_data(questions, prepared, False)
+    for q, (kind, rows, prompt, target), (_, rows2, prompt2, target2) in zip(questions, cascade, e2e):
+        assert rows == [] and prompt == "a i " + QUESTIONS[kind][0]
+        assert rows2 == prepared[0][1] and prompt2 == QUESTIONS[kind][0]
+        assert target == target2 == words_of(q.options[q.answer])

@@ -61,7 +61,8 @@ SOUND_NAME = {name: phrases[0] for name, phrases in SOUND_PHRASES.items()}  # "b
 COUNTS = ("none", "one", "two", "three", "four")
 SECONDS = (3.0, 4.0, 5.0, 6.0)  # clip lengths, drawn by seed: the LLM sees prompts of several lengths
 BATCH = 16
-LR = 3e-3
+LR = 1e-2
+N_HEADS = 4
 WORKERS = 2
 
 
@@ -197,12 +198,13 @@ def loss_of(model, batch):
     return cross_entropy(model(packed), targets)
 
 
-def train(data, words, d_audio, bridge, steps, seed=0, d_model=48, n_layers=1, batch=BATCH, lr=LR, log=None):
+def train(data, words, d_audio, bridge, steps, seed=0, d_model=32, n_layers=1, batch=BATCH, lr=LR, log=None,
+          n_heads=N_HEADS):
     """Train a MicroLM from scratch on `data` (dataset()). Returns (model, history of (step, loss)).
     log: None or a function given a progress line (step, loss, examples/s, ETA) every 10 steps."""
     check_int("steps", steps, 1)
     rng = random.Random(seed)
-    model = MicroLM(words, d_audio, bridge, d_model, 2, n_layers, seed)
+    model = MicroLM(words, d_audio, bridge, d_model, n_heads, n_layers, seed)
     opt = Adam(model.parameters(), lr=lr)
     history, start, smoothed = [], time.perf_counter(), None
     with gc_paused():
@@ -273,14 +275,14 @@ def format_table(rows):
     return "\n".join(lines)
 
 
-def run_stage(out, clips=600, steps=400, bridge="pooled", d_model=32, n_layers=1, seed=0, val=50,
+def run_stage(out, clips=600, steps=600, bridge="pooled", d_model=32, n_layers=1, seed=0, val=50,
               workers=WORKERS, cache=None, listener_path=DEFAULT_WEIGHTS, log=print):
     """The whole instruction stage: make (or load from `cache`) the clips, train, measure the held-out table
     against chance and the untrained model, write the weights to `out` atomically. Returns (model, rows, meta)."""
     start = time.perf_counter()
     listener = load_listener(listener_path)
     d_audio = bridge_width(listener, bridge)
-    untrained = MicroLM(vocabulary(), d_audio, bridge, d_model, 2, n_layers, seed)  # bad sizes: before any work
+    untrained = MicroLM(vocabulary(), d_audio, bridge, d_model, N_HEADS, n_layers, seed)  # bad sizes: before work
     log(f"making {clips} training and {val} held-out clips (test split) ...")
     items, test = prepare_all("train", clips, workers, cache), prepare_all("test", val, workers, cache)
     data = dataset(items, listener, bridge)
@@ -290,7 +292,7 @@ def run_stage(out, clips=600, steps=400, bridge="pooled", d_model=32, n_layers=1
     took = time.perf_counter() - trained_at
     rows = held_out_table(model, untrained, data, listener, test, bridge)
     meta = {"words": model.words, "listener_sha256": sha256_file(listener_path),
-            "config": {"d_audio": d_audio, "bridge": bridge, "d_model": d_model, "n_heads": 2,
+            "config": {"d_audio": d_audio, "bridge": bridge, "d_model": d_model, "n_heads": N_HEADS,
                        "n_layers": n_layers},
             "command": f"python3 code/train.py --stage instruct --seed {seed} --clips {clips} --steps {steps} "
                        f"--bridge {bridge} --d-model {d_model} --layers {n_layers}",

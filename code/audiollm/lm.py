@@ -24,9 +24,10 @@ import os
 import random
 from operator import add
 
-from .autograd import Tensor, attention, concat_rows, gather_rows, no_grad
+from .autograd import Tensor, attention, concat_rows, gather_rows, no_grad, softmax
 from .bridges import PooledMLPAdapter
 from .errors import AudiollmError, WeightsFileError, check_int, check_samples, check_text
+from .corpus import KINDS
 from .listen import DEFAULT_WEIGHTS, load_listener
 from .mel import CHUNK_LENGTH, HOP_LENGTH, N_SAMPLES, SAMPLE_RATE, log_mel_spectrogram, log_mel_windows
 from .wav import open_wav
@@ -41,6 +42,7 @@ MAX_QUESTION = 200      # characters of a question
 OUTSIDE = "that question is outside what i was trained on"
 FRAMES_PER_STEP = 8     # the pooled bridge averages 8 encoder frames (160 ms) before the adaptor pools pairs
 MAX_LEN = 256           # positions: 93 audio tokens of a 30-s window, the question and the answer
+POSITION_SCALE = 0.25   # sinusoids of norm 1 (not 4): at full size they drown the adaptor's audio tokens (norm 1-2)
 MAX_ANSWER = 40         # tokens greedy decoding writes at most (a thought and an answer)
 
 
@@ -73,7 +75,7 @@ class MicroLM(Module):
         self.blocks = [TransformerBlock(d_model, n_heads, rng) for _ in range(n_layers)]
         self.ln_f = LayerNorm(d_model)
         self.head = Linear(d_model, len(words), rng)
-        self.positions = sinusoids(MAX_LEN, d_model)
+        self.positions = [[POSITION_SCALE * v for v in row] for row in sinusoids(MAX_LEN, d_model)]
 
     def n_audio(self, audio_in):
         """How many <sound> placeholders the prompt needs for these audio rows (the adaptor pools pairs)."""
@@ -177,7 +179,7 @@ def _block(block, x, spans):
 
 def bridge_width(listener, bridge):
     """The width of the rows a bridge reads: the Q-former's token width or the encoder's frame width."""
-    return listener.qformer.d_llm if bridge == "qformer" else listener.encoder.d_model
+    return listener.qformer.d_llm if bridge == "qformer" else listener.encoder.d_model + len(KINDS)
 
 
 def _block_step(block, x, cache):
@@ -193,15 +195,17 @@ def _block_step(block, x, cache):
 
 def audio_rows(listener, frames, bridge):
     """What a bridge reads, from raw encoder frames (n, 60) of the Listener's frozen encoder (plain lists):
-    "qformer": the trained Q-former's query tokens (n_queries, 32); "pooled": the normalised frames averaged
-    over FRAMES_PER_STEP, an even number of rows (n // 16 * 2, 60)."""
+    "qformer": the trained Q-former's query tokens (n_queries, 32); "pooled": each normalised frame with the
+    Listener's frame-tag probabilities (speech, music, sound, silence: the alignment stage's trained head on the
+    encoder) appended, averaged over FRAMES_PER_STEP, an even number of rows (n // 16 * 2, 64)."""
     normalised = listener.normalise(frames)
-    if bridge == "qformer":
-        with no_grad():
+    with no_grad():
+        if bridge == "qformer":
             return listener.qformer(listener.pooled(normalised))[0]
+        tags = softmax(listener.tag_logits(normalised)).data
+    frames = [row + tag for row, tag in zip(normalised, tags)]
     step = FRAMES_PER_STEP
-    rows = [[sum(col) / step for col in zip(*normalised[i:i + step])]
-            for i in range(0, len(normalised) - step + 1, step)]
+    rows = [[sum(col) / step for col in zip(*frames[i:i + step])] for i in range(0, len(frames) - step + 1, step)]
     return rows[:len(rows) // 2 * 2]  # whole pairs for the adaptor
 
 
