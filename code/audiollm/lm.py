@@ -10,9 +10,10 @@ row of each placeholder is replaced, in place, by the next projected audio vecto
 to the LLM's width:
 
     "qformer": the Listener's 8 Q-former query tokens (32 wide; BLIP-2, SALMONN) -> Linear(32 -> d)
-    "pooled":  the Listener's normalised encoder frames (60 wide, 50 Hz), averaged over 8 (160 ms) ->
-               bridges.PooledMLPAdapter: average pairs, LayerNorm, Linear, GELU, Linear (AF3, Qwen-Audio): one
-               token per 320 ms, 12 for a 4-s clip, 93 for 30 s
+    "pooled":  the Listener's normalised encoder frames (60 wide, 50 Hz) with its frame tagger's 4 probabilities
+               (speech, music, sound, silence) appended, averaged over 8 (160 ms) -> bridges.PooledMLPAdapter:
+               average pairs, LayerNorm, Linear, GELU, Linear (AF3, Qwen-Audio): one token per 320 ms, 12 for a
+               4-s clip, 93 for 30 s
 
 Then the LLM proper: fixed sinusoidal positions (so a 30-s window's longer prompt still has positions), causal
 pre-LN transformer blocks (nn.TransformerBlock, the same code as the encoder's), a final LayerNorm and a linear
@@ -26,12 +27,12 @@ from operator import add
 
 from .autograd import Tensor, attention, concat_rows, gather_rows, no_grad, softmax
 from .bridges import PooledMLPAdapter
-from .errors import AudiollmError, WeightsFileError, check_int, check_samples, check_text
 from .corpus import KINDS
+from .errors import AudiollmError, WeightsFileError, check_int, check_samples, check_text
 from .listen import DEFAULT_WEIGHTS, load_listener
 from .mel import CHUNK_LENGTH, HOP_LENGTH, N_SAMPLES, SAMPLE_RATE, log_mel_spectrogram, log_mel_windows
-from .wav import open_wav
 from .nn import Embedding, LayerNorm, Linear, Module, TransformerBlock, gc_paused, load_weights, sinusoids
+from .wav import open_wav
 
 WEIGHTS_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights", "lm.json")
 UNK, SOUND, SEP, THINK, END_THINK, EOS = "<unk>", "<sound>", "<sep>", "<think>", "</think>", "<eos>"
@@ -42,7 +43,7 @@ MAX_QUESTION = 200      # characters of a question
 OUTSIDE = "that question is outside what i was trained on"
 FRAMES_PER_STEP = 8     # the pooled bridge averages 8 encoder frames (160 ms) before the adaptor pools pairs
 MAX_LEN = 256           # positions: 93 audio tokens of a 30-s window, the question and the answer
-POSITION_SCALE = 0.25   # sinusoids of norm 1 (not 4): at full size they drown the adaptor's audio tokens (norm 1-2)
+POSITION_SCALE = 0.25   # sinusoids of norm 1, not 4: the adaptor's audio tokens start at norm 1-2
 MAX_ANSWER = 40         # tokens greedy decoding writes at most (a thought and an answer)
 
 
@@ -56,10 +57,11 @@ class MicroLM(Module):
     """A decoder-only transformer over a word vocabulary, with one audio bridge.
 
     words: the vocabulary (SPECIALS first); d_audio: the width of the bridge's input rows (32 for the Q-former
-    tokens, 60 for encoder frames); bridge: "qformer" or "pooled"; d_model, n_heads, n_layers: the LLM's size.
+    tokens, 64 for encoder frames and tags: bridge_width); bridge: "qformer" or "pooled"; d_model, n_heads,
+    n_layers: the LLM's size.
     """
 
-    def __init__(self, words, d_audio, bridge="pooled", d_model=48, n_heads=2, n_layers=1, seed=0):
+    def __init__(self, words, d_audio, bridge="pooled", d_model=32, n_heads=4, n_layers=1, seed=0):
         if bridge not in BRIDGES:
             raise AudiollmError(f"bridge must be one of {BRIDGES}, got {bridge!r}")
         if tuple(words[:len(SPECIALS)]) != SPECIALS:
@@ -103,8 +105,9 @@ class MicroLM(Module):
                 k += 1
             else:
                 rows.append(i)
-        if k != (len(audio.data) if audio is not None else 0):
-            raise AudiollmError(f"the prompt has {k} <sound> placeholders for {len(audio.data)} audio tokens")
+        n_audio = 0 if audio is None else len(audio.data)
+        if k != n_audio:
+            raise AudiollmError(f"the prompt has {k} <sound> placeholders for {n_audio} audio tokens")
         return gather_rows(self.wte.weight if audio is None else concat_rows([self.wte.weight, audio]), rows)
 
     def forward(self, batch):
@@ -177,11 +180,6 @@ def _block(block, x, spans):
     return x + block.mlp(block.mlp_ln(x))
 
 
-def bridge_width(listener, bridge):
-    """The width of the rows a bridge reads: the Q-former's token width or the encoder's frame width."""
-    return listener.qformer.d_llm if bridge == "qformer" else listener.encoder.d_model + len(KINDS)
-
-
 def _block_step(block, x, cache):
     """_block for new rows x of one sequence whose earlier rows' keys and values are in cache ([keys, values],
     plain rows, extended here): the new rows attend to the cached rows and to themselves, causally."""
@@ -191,6 +189,12 @@ def _block_step(block, x, cache):
     cache[1] += a.v_proj(h).data
     x = x + a.out_proj(attention(a.q_proj(h), cache[0], cache[1], a.n_heads, causal=True, need_weights=False)[0])
     return x + block.mlp(block.mlp_ln(x))
+
+
+def bridge_width(listener, bridge):
+    """The width of the rows a bridge reads: the Q-former's token width or the encoder's frame width plus
+    the tagger's probabilities."""
+    return listener.qformer.d_llm if bridge == "qformer" else listener.encoder.d_model + len(KINDS)
 
 
 def audio_rows(listener, frames, bridge):
