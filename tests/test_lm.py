@@ -59,6 +59,14 @@ def test_a_tiny_model_learns_a_toy_mapping_in_a_few_steps():
     assert loss_of(model, data).item() < 0.5
 
 
+def test_training_is_deterministic_for_a_seed():
+    runs = [train(toy_data(), WORDS, 6, "pooled", steps=3, d_model=8, batch=2, seed=4) for _ in range(2)]
+    assert runs[0][1] == runs[1][1]
+    assert runs[0][0].state_dict() == runs[1][0].state_dict()
+    other = train(toy_data(), WORDS, 6, "pooled", steps=3, d_model=8, batch=2, seed=5)
+    assert other[0].state_dict() != runs[0][0].state_dict()
+
+
 def test_greedy_decoding_is_deterministic():
     first = MicroLM(WORDS, 6, "qformer", d_model=8, n_heads=2, seed=3)
     second = MicroLM(WORDS, 6, "qformer", d_model=8, n_heads=2, seed=3)

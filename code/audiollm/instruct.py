@@ -11,7 +11,11 @@ kind, detail and start second, between <think> and </think>, then the answer (AF
 
     clips (seeded) -> SummaryEncoder frames, once per clip (cached) -> the bridge's input rows, once per clip
     each step: BATCH (clip, question, answer) examples -> MicroLM logits on the answer's positions ->
-               cross-entropy -> Adam on the LLM and the bridge (the Listener stays frozen)
+               cross-entropy -> Adam (lr 1e-2, cosine decay to 0, gradient norm clipped at 1) on the LLM and
+               the bridge (the Listener stays frozen)
+
+Everything is drawn from random.Random(seed) in a fixed order and clips come back from the worker processes in
+seed order, so a seed gives the same weights. code/train.py --stage instruct is the command line.
 """
 import json
 import math
