@@ -52,7 +52,7 @@ def parse_instruct_args(argv):
     parser.add_argument("--bridge", choices=BRIDGES, default="pooled", help="audio into the LLM: the Q-former's "
                         "query tokens or AF3's pooled MLP adaptor over encoder frames; default pooled")
     parser.add_argument("--d-model", type=int, default=32, help="the LLM's width; default 32")
-    parser.add_argument("--layers", type=int, default=1, help="the LLM's transformer blocks; default 1")
+    parser.add_argument("--layers", type=int, default=2, help="the LLM's transformer blocks; default 2")
     parser.add_argument("--val", type=int, default=50, help="held-out clips (test split); default 50")
     parser.add_argument("--workers", type=int, default=2, help="processes making clips; default 2")
     parser.add_argument("--cache", help="folder to keep the clips' encoder frames in and reuse; default none")

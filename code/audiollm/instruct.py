@@ -279,7 +279,7 @@ def format_table(rows):
     return "\n".join(lines)
 
 
-def run_stage(out, clips=600, steps=600, bridge="pooled", d_model=32, n_layers=1, seed=0, val=50,
+def run_stage(out, clips=600, steps=600, bridge="pooled", d_model=32, n_layers=2, seed=0, val=50,
               workers=WORKERS, cache=None, listener_path=DEFAULT_WEIGHTS, log=print):
     """The whole instruction stage: make (or load from `cache`) the clips, train, measure the held-out table
     against chance and the untrained model, write the weights to `out` atomically. Returns (model, rows, meta)."""
