@@ -26,6 +26,9 @@ Two systems answer them, and neither sees a test clip before it is scored:
   clip, and time order survives in them only faintly (the picker's "time-order" rule).
   Random features keep much of the signal linearly; what the toy skips is training the encoder and
   the bridge on audio-text pairs, as SALMONN and AF3 do. The readouts see the tokens and nothing else.
+
+run_llm_experiment asks the same questions of two copies of the micro audio-LLM (audiollm.lm), trained from
+scratch: one reads the transcript (the cascade), the other the audio tokens (end-to-end).
 """
 
 import math
