@@ -2,8 +2,8 @@
 thinking): templated questions and answers over the synthetic corpus, and the training of the micro audio-LLM
 (audiollm.lm) on them with the encoder and the Listener frozen.
 
-SALMONN, Qwen-Audio and AF3 train their LLM (with LoRA) and adaptor on millions of question-answer pairs
-written from audio metadata by templates and by text LLMs. Here the metadata is the corpus' ground truth
+SALMONN, LTU and AF3 train their LLM (SALMONN and LTU through LoRA) and adaptor on question-answer pairs about
+audio (LTU's OpenAQA-5M; AF3's about 50M audio-text pairs). Here the source is the corpus' ground truth
 (corpus.Clip: every segment's kind, time and detail) and the templates are below: several phrasings of each
 question type for training, one more per type held out entirely (never trained on), and held-out clips (the
 test split's seeds). A question with THINK_SUFFIX asks for a thought first: the heard timeline, each event's
