@@ -162,8 +162,9 @@ def prepare(seed):
 
 def prepare_all(split, n, workers=WORKERS, cache=None):
     """prepare() for the first n clips of `split`, in seed order. cache: a folder where the result is kept
-    (a pickle named by split and n) and reused: the frozen encoder's frames never change."""
-    path = os.path.join(cache, f"instruct-{split}-{n}.pickle") if cache else None
+    (a pickle named by split, n and SECONDS) and reused: the frozen encoder's frames never change."""
+    lengths = "-".join(f"{s:g}" for s in SECONDS)
+    path = os.path.join(cache, f"instruct-{split}-{n}-{lengths}s.pickle") if cache else None
     if path and os.path.exists(path):
         with open(path, "rb") as stream:
             return pickle.load(stream)
