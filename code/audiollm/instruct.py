@@ -301,7 +301,7 @@ def run_stage(out, clips=600, steps=600, bridge="pooled", d_model=32, n_layers=2
                        "n_layers": n_layers},
             "command": f"python3 code/train.py --stage instruct --seed {seed} --clips {clips} --steps {steps} "
                        f"--bridge {bridge} --d-model {d_model} --layers {n_layers}",
-            "train_seconds": round(took), "held_out": {r[0]: [round(v, 3) for v in r[2:]] for r in rows}}
+            "held_out": {r[0]: [round(v, 3) for v in r[2:]] for r in rows}}
     save_weights(out, model, meta)
     log(f"{model.n_params()} parameters; {steps} steps in {took:.0f} s; whole stage {time.perf_counter() - start:.0f} s")
     return model, rows, meta
