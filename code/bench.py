@@ -29,7 +29,9 @@ from audiollm import bridges, encoder, mel, wav  # noqa: E402
 from audiollm.autograd import Adam, Tensor, cross_entropy, no_grad  # noqa: E402
 from audiollm.corpus import make_split  # noqa: E402
 from audiollm.diarize import diarize  # noqa: E402
-from audiollm.experiment import run_experiment  # noqa: E402
+from audiollm.experiment import ACOUSTIC, run_experiment, run_llm_experiment  # noqa: E402
+from audiollm.instruct import scene_accuracy  # noqa: E402
+from audiollm.lm import load_models  # noqa: E402
 from audiollm.fft import fft_columns  # noqa: E402
 from audiollm.resample import resample  # noqa: E402
 from audiollm.stft import power_columns, power_spectrum, stft  # noqa: E402
@@ -178,6 +180,15 @@ class Bench:
             self.windows_memory()
         if self.wanted("diarize"):
             self.diarize_long()
+        if self.wanted("llm"):
+            self.llm()
+        if self.wanted("instruct-training"):  # one run: it takes minutes
+            start = time.perf_counter()
+            subprocess.run([sys.executable, os.path.join(HERE, "train.py"), "--stage", "instruct", "--out",
+                            os.path.join(self.tmp, "lm.json")], check=True, capture_output=True)
+            self.row("instruct-training", "python3 code/train.py --stage instruct (1 run)",
+                     "the shipped lm.json, from scratch, with its held-out table", time.perf_counter() - start,
+                     "<= 600 s")
 
     def front_end(self):
         """Issue 2's stages on 30 s of audio."""
@@ -296,6 +307,31 @@ class Bench:
         self.row("model", "peak RSS, whole path, unmasked", "30 s of audio", rss, "<= 300 MB", unit="MB")
 
 
+    def llm(self):
+        """The micro audio-LLM: --ask on a 30-s window, and its measured targets (accuracy rows, in %)."""
+        for think in ((), ("--think",)):
+            t = _median_time(lambda: subprocess.run([sys.executable, os.path.join(HERE, "main.py"), "--audio",
+                                                     self.path16, "--ask", "what do you hear", *think],
+                                                    check=True, capture_output=True), self.runs)
+            self.row("llm", f"python3 code/main.py --ask 'what do you hear' {' '.join(think)}".rstrip(),
+                     "30 s, 16 kHz (1 window)", t, "<= 10 s")
+        model, meta, listener = load_models()
+        acoustic = [scores[2] for kind, scores in meta["held_out"].items()]
+        self.row("llm", "held-out accuracy, mean over the question types (lm.json meta)", "test-split clips",
+                 100 * sum(acoustic) / len(acoustic), ">= 80 %", unit="%")
+        scenes = [os.path.join(HERE, os.pardir, "tests", "fixtures", folder, "scenes.json")
+                  for folder in ("scenes", "scenes_llm")]
+        self.row("llm", "'is there speech / music' right, 9 espeak-ng/sox scenes x 5 phrasings", "90 questions",
+                 100 * scene_accuracy(model, listener, scenes), ">= 85 %", unit="%")
+        llm = run_llm_experiment()
+        for i, name in ((2, "cascaded LLM"), (3, "end-to-end LLM")):
+            rows = [r for r in llm.rows if r[0] in ACOUSTIC]
+            self.row("llm", f"experiment rerun: {name}, acoustic types (chance "
+                     f"{100 * sum(r[1] for r in rows) / len(rows):.0f} %)", f"{llm.n_test} test questions per type",
+                     100 * sum(r[i] for r in rows) / len(rows), ">= 80 % end-to-end, chance cascaded", unit="%")
+            self.row("llm", f"experiment rerun: {name}, the words question (content)", "",
+                     100 * llm.rows[0][i], "cascaded >= end-to-end", unit="%")
+
     def train(self):
         """A training step of the Q-former at the size the training issue uses: the forward with the graph,
         the loss, backward through every op, and Adam."""
@@ -331,7 +367,8 @@ def main():
     parser.add_argument("--runs", type=int, default=5, help="runs per row; the median is reported (default 5)")
     parser.add_argument("--only", nargs="*", default=[],
                         choices=["read", "resample", "fft", "stft", "mel", "log-mel", "model", "train", "main",
-                                 "experiment", "corpus", "windows", "training", "diarize"],
+                                 "experiment", "corpus", "windows", "training", "diarize", "llm",
+                                 "instruct-training"],
                         help="run only these rows")
     args = parser.parse_args()
     if args.runs < 1:

@@ -24,6 +24,7 @@ The default clip is synth.lesson_scene(): speech, then music, then rain and door
     python3 code/main.py --diarize call.wav    # who spoke when, also written as RTTM
     python3 code/main.py --diarize call.wav --n-speakers 2   # when you know how many spoke
     python3 code/main.py --experiment          # the toy cascaded vs end-to-end experiment
+    python3 code/main.py --audio talk.wav --ask "is there music" --think   # the micro audio-LLM answers
 """
 import signal
 import sys
@@ -52,10 +53,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from audiollm.bridges import QFormer, bridge_costs, format_cost_table  # noqa: E402
 from audiollm.diarize import MAX_SPEAKERS, check_length, diarize, format_turns, to_rttm  # noqa: E402
 from audiollm.encoder import FrameEncoder, frame_mask, output_length  # noqa: E402
-from audiollm.errors import AudiollmError  # noqa: E402
-from audiollm.experiment import format_report, run_experiment, write_report  # noqa: E402
+from audiollm.errors import AudiollmError, check_text  # noqa: E402
+from audiollm.experiment import (format_llm_report, format_report, run_experiment,  # noqa: E402
+                                 run_llm_experiment, write_report)
 from audiollm.files import write_atomic  # noqa: E402
 from audiollm.listen import DEFAULT_WEIGHTS, attention, format_timeline, heard, load_listener  # noqa: E402
+from audiollm.lm import MAX_QUESTION, ask, ask_file, format_answers, load_models  # noqa: E402
 from audiollm.mel import (HOP_LENGTH, N_FFT, N_SAMPLES, SAMPLE_RATE, filter_power,  # noqa: E402
                           pad_or_trim, read_window, time_major_log)
 from audiollm.picker import MAX_QUERIES, RULES, SKILL_PATH, format_plan, pick, write_skill  # noqa: E402
@@ -372,10 +375,31 @@ def run_diarize(path, out, n_speakers=None, min_speakers=1, max_speakers=MAX_SPE
 def run_toy_experiment(seed, out):
     """The toy cascaded vs end-to-end experiment: print its report, write it to out/cascade_vs_e2e.md."""
     result, seconds = timed(run_experiment, seed)
-    print(format_report(result))
+    llm, llm_seconds = timed(run_llm_experiment, seed)  # the same question again, answered by two micro-LLMs
+    print(format_report(result) + "\n" + format_llm_report(llm))
     path = os.path.join(out, REPORT_MD)
-    write_report(path, result)
-    print(f"wrote {shown(path)} (the experiment took {seconds:.0f} s)")
+    write_report(path, result, llm)
+    print(f"wrote {shown(path)} (the experiment took {seconds:.0f} s, the micro-LLMs {llm_seconds:.0f} s)")
+
+
+LESSON_QUESTIONS = ("what do you hear", "is there music", "when does the music start")
+
+
+def run_ask(args):
+    """--ask: the micro audio-LLM's answer for each 30-s window of --audio (default: the lesson scene)."""
+    question = check_text("--ask", args.ask, MAX_QUESTION)
+    if args.audio is not None:
+        print(format_answers(ask_file(args.audio, question, args.think)))
+    else:
+        print(format_answers(ask(lesson_scene(args.seed)[0], question, args.think)))
+
+
+def print_answers(samples):
+    """The micro audio-LLM's answers to LESSON_QUESTIONS about the lesson scene."""
+    models = load_models()
+    print(f"\nthe micro audio-LLM answers ({os.path.relpath(models[1]['path'])}; ask your own: --ask):")
+    for question in LESSON_QUESTIONS:
+        print(f"{question}? {format_answers(ask(samples, question, models=models))}")
 
 
 def run_folder(args):
@@ -434,6 +458,9 @@ def run(args):
     if args.task is not None:
         print(shown(format_plan(pick(args.task))))
         return
+    if args.ask is not None:
+        run_ask(args)
+        return
     source = args.audio if args.audio is not None else args.diarize
     if source is not None:
         with open_wav(source) as reader:  # a missing, broken or empty file is reported before any folder is made
@@ -460,6 +487,8 @@ def run(args):
             first, heard_segments = run_arc(*wav_file(args.audio, reader), args.n_mels, encoder, qformer, listener)
         truth = ()
     print_heard(heard_segments, truth, listener)
+    if args.audio is None and listener is not None:
+        print_answers(first["16 kHz"])
     log_mel, n_valid = first["log-Mel"], real_frames(len(first["16 kHz"]))
     # the attention picture: the trained Listener's queries over the real audio, else the random Q-former's
     weights = attention(listener, log_mel[:n_valid])[0] if listener is not None else first["Q-former tokens"][1]
@@ -517,6 +546,9 @@ def parse_args(argv):
                         help="with --diarize: at least K speakers when the count is found (default 1)")
     parser.add_argument("--max-speakers", metavar="K", type=int_in(1, MAX_SPEAKERS), default=MAX_SPEAKERS,
                         help=f"with --diarize: at most K speakers when the count is found (default {MAX_SPEAKERS})")
+    parser.add_argument("--ask", metavar="QUESTION", help="only answer this question about --audio (default: the "
+                        "lesson scene) with the micro audio-LLM, one 'answer:' line per 30-s window")
+    parser.add_argument("--think", action="store_true", help="with --ask: a thought (the heard timeline) first")
     parser.add_argument("--n-mels", type=int, choices=(80, 128), default=80,
                         help="mel bins: 80 (Whisper) or 128 (Whisper large-v3, AF3); default 80")
     parser.add_argument("--queries", metavar="N", type=int_in(1, MAX_QUERIES), default=64,
@@ -539,6 +571,10 @@ def parse_args(argv):
         parser.error("--n-speakers fixes the count: give it, or --min-speakers / --max-speakers, not both")
     if args.min_speakers > args.max_speakers:
         parser.error(f"--min-speakers ({args.min_speakers}) is more than --max-speakers ({args.max_speakers})")
+    if args.ask is not None and (args.task is not None or args.diarize is not None or args.experiment):
+        parser.error("--ask goes with --audio only")
+    if args.think and args.ask is None:
+        parser.error("--think needs --ask")
     return args
 
 

@@ -8,6 +8,11 @@ code/audiollm/weights/listener.json; the same seed gives the same bytes.
     python3 code/train.py                            # the shipped weights, a few minutes on 2 cores
     python3 code/train.py --queries 32 --out /tmp/listener-32.json
     python3 code/train.py --clips 8 --steps 3 --val 10 --out /tmp/tiny.json   # seconds: a smoke test
+
+The instruction stage (the micro audio-LLM on the frozen Listener, audiollm.instruct) has its own options:
+
+    python3 code/train.py --stage instruct           # the shipped code/audiollm/weights/lm.json, under 10 minutes
+    python3 code/train.py --stage instruct --bridge qformer --out /tmp/lm-qformer.json --cache /tmp/lm-cache
 """
 import argparse
 import os
@@ -17,7 +22,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from audiollm.errors import AudiollmError, check_int  # noqa: E402
+from audiollm.instruct import format_table as format_instruct_table, run_stage  # noqa: E402
 from audiollm.listen import DEFAULT_WEIGHTS, Listener  # noqa: E402
+from audiollm.lm import BRIDGES, WEIGHTS_PATH as LM_WEIGHTS  # noqa: E402
 from audiollm.train import (CANDIDATES, fit_normalisation, format_table, held_out_table, lesson_item,  # noqa: E402
                             prepare_all, prepare_dialogues, scene_items, train, write)
 
@@ -26,8 +33,55 @@ SCENES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 FRESH = os.path.join(os.path.dirname(SCENES), "fresh", "scenes.json")  # held out from every design choice
 
 
+STAGES = ("align", "instruct")
+
+
+def stage_of(argv):
+    """(--stage, the other arguments): "align" (the Listener, the default) or "instruct" (the micro audio-LLM)."""
+    parser = argparse.ArgumentParser(prog="train.py", add_help=False)
+    parser.add_argument("--stage", choices=STAGES, default="align")
+    known, rest = parser.parse_known_args(argv)
+    return known.stage, rest
+
+
+def parse_instruct_args(argv):
+    parser = argparse.ArgumentParser(prog="train.py --stage instruct", description="Train the micro audio-LLM "
+                                     "(the instruction stage) on the frozen Listener.")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights and the batches; default 0")
+    parser.add_argument("--clips", type=int, default=600, help="training clips (3-6 s); default 600")
+    parser.add_argument("--steps", type=int, default=600, help="Adam steps of 16 examples; default 600")
+    parser.add_argument("--bridge", choices=BRIDGES, default="pooled", help="audio into the LLM: the Q-former's "
+                        "query tokens or AF3's pooled MLP adaptor over encoder frames; default pooled")
+    parser.add_argument("--d-model", type=int, default=32, help="the LLM's width; default 32")
+    parser.add_argument("--layers", type=int, default=2, help="the LLM's transformer blocks; default 2")
+    parser.add_argument("--val", type=int, default=50, help="held-out clips (test split); default 50")
+    parser.add_argument("--workers", type=int, default=2, help="processes making clips; default 2")
+    parser.add_argument("--cache", help="folder to keep the clips' encoder frames in and reuse; default none")
+    parser.add_argument("--out", default=LM_WEIGHTS, help="weights file; default the committed one")
+    return parser.parse_args(argv)
+
+
+def main_instruct(argv):
+    args = parse_instruct_args(argv)
+    try:
+        check_int("--clips", args.clips, 1)
+        check_int("--steps", args.steps, 1)
+        check_int("--val", args.val, 1)
+        check_int("--workers", args.workers, 1, 64)
+        _, rows, _ = run_stage(args.out, args.clips, args.steps, args.bridge, args.d_model, args.layers, args.seed,
+                               args.val, args.workers, args.cache, log=lambda line: print(line, flush=True))
+    except AudiollmError as error:
+        print(f"train.py: error: {error}", file=sys.stderr)
+        return 2
+    print(format_instruct_table(rows))
+    print(f"wrote {args.out}")
+    return 0
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="train.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--stage", choices=STAGES, default="align", help="align: the Listener (default); "
+                        "instruct: the micro audio-LLM (see --stage instruct --help)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights and the batches; default 0")
     parser.add_argument("--clips", type=int, default=400, help="training clips (4 s each); default 400")
     parser.add_argument("--steps", type=int, default=800, help="Adam steps of 16 clips; default 800")
@@ -41,7 +95,10 @@ def parse_args(argv):
 
 
 def main(argv=None):
-    args = parse_args(argv)
+    stage, rest = stage_of(sys.argv[1:] if argv is None else argv)
+    if stage == "instruct":
+        return main_instruct(rest)
+    args = parse_args(rest)
     try:
         untrained = Listener(args.queries, args.seed)  # bad sizes are refused before any clip is made
         check_int("--clips", args.clips, 2)

@@ -427,6 +427,8 @@ def test_experiment_prints_and_writes_the_report(lesson_main, tmp_path, monkeypa
     """In-process with a 4 + 1 question split: the full default run is issue 5's 30-s benchmark."""
     monkeypatch.setattr(lesson_main, "run_experiment", functools.partial(experiment.run_experiment, n_train=4,
                                                                            n_test=1))
+    monkeypatch.setattr(lesson_main, "run_llm_experiment", functools.partial(experiment.run_llm_experiment,
+                                                                               n_train=1, n_test=1, steps=1))
     monkeypatch.setattr(warnings, "formatwarning", warnings.formatwarning)  # main() sets a one-line format
     assert lesson_main.main(["--experiment", "--seed", "3", "--out", str(tmp_path / "out")]) == 0
     printed = capsys.readouterr().out
@@ -434,3 +436,4 @@ def test_experiment_prints_and_writes_the_report(lesson_main, tmp_path, monkeypa
     assert report.startswith("# Toy experiment: cascaded vs end-to-end (seed 3)\n")
     assert printed.startswith(report)
     assert all(f"| {kind} |" in report for kind in experiment.QUESTIONS)
+    assert "## The same micro audio-LLM on both sides (seed 3)" in report

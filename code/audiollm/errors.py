@@ -129,3 +129,18 @@ def check_matrix(name, rows, width=None, width_name="width", limit=MAX_ABS):
         bound = f" with |x| <= {limit:g}" if limit < math.inf else ""
         raise AudiollmError(f"{name}: every value must be a finite number{bound}")
     return len(rows), width
+
+
+def check_text(name, value, max_chars):
+    """Return `value` stripped if it is a str of printable text, not empty, at most max_chars long; else
+    AudiollmError naming `name` (a question typed by a user: --ask)."""
+    if not isinstance(value, str):
+        raise AudiollmError(f"{name} must be text, got {type(value).__name__}")
+    text = value.strip()
+    if not text:
+        raise AudiollmError(f"{name} is empty; ask a question such as 'is there music'")
+    if len(text) > max_chars:
+        raise AudiollmError(f"{name} is {len(text)} characters long; at most {max_chars}")
+    if not text.isprintable() or any("\ud800" <= c <= "\udfff" for c in text):
+        raise AudiollmError(f"{name} must be printable text (no control characters or undecodable bytes)")
+    return text

@@ -26,6 +26,9 @@ Two systems answer them, and neither sees a test clip before it is scored:
   clip, and time order survives in them only faintly (the picker's "time-order" rule).
   Random features keep much of the signal linearly; what the toy skips is training the encoder and
   the bridge on audio-text pairs, as SALMONN and AF3 do. The readouts see the tokens and nothing else.
+
+run_llm_experiment asks the same questions of two copies of the micro audio-LLM (audiollm.lm), trained from
+scratch: one reads the transcript (the cascade), the other the audio tokens (end-to-end).
 """
 
 import math
@@ -38,6 +41,9 @@ from .bridges import SALMONN_WINDOW, PooledMLPAdapter, QFormer, WindowQFormer
 from .encoder import FrameEncoder
 from .errors import AudiollmError, check_choice, check_float, check_int, check_matrix, check_type
 from .files import write_atomic
+from .instruct import accuracy as llm_accuracy, train as train_llm
+from .listen import load_listener
+from .lm import SPECIALS, audio_rows, bridge_width, words_of
 from .mel import HOP_LENGTH, SAMPLE_RATE, log_mel_spectrogram
 from .nn import softmax_rows
 from .synth import FORMANTS_HZ, SPEAKERS, chord, noise_event, note_hz, vowel
@@ -445,7 +451,82 @@ def format_report(result):
     return "\n".join(lines) + "\n"
 
 
-def write_report(path, result):
-    """Write format_report(result) to `path` (e.g. outputs/cascade_vs_e2e.md) atomically: a temporary
-    file in the same directory, then os.replace, so a reader never sees half a report. Returns path."""
-    return write_atomic(path, format_report(result))
+def write_report(path, result, llm=None):
+    """Write format_report(result) (and format_llm_report(llm) after it, when given) to `path` (e.g.
+    outputs/cascade_vs_e2e.md) atomically: a temporary file in the same directory, then os.replace, so a
+    reader never sees half a report. Returns path."""
+    return write_atomic(path, format_report(result) + ("\n" + format_llm_report(llm) if llm is not None else ""))
+
+
+# ---- the experiment rerun with the micro audio-LLM (audiollm.lm) in place of the readouts ----
+
+LLM_TRAIN = 60   # questions per type the two LLMs learn from
+LLM_STEPS = 200  # Adam steps of 16 examples for each of them
+
+
+@dataclass(frozen=True)
+class LLMResult:
+    """run_llm_experiment's held-out accuracy: rows of (type, chance, cascaded LLM, end-to-end LLM)."""
+
+    seed: int
+    n_train: int
+    n_test: int
+    rows: tuple
+
+
+def _llm_data(questions, prepared, cascade):
+    """instruct.dataset-style examples: the cascade's prompt is the transcript then the question, no audio; the
+    end-to-end prompt is the audio tokens then the question. The target is the right option's words."""
+    out = []
+    for q, (transcript, rows) in zip(questions, prepared):
+        question = QUESTIONS[q.kind][0]
+        prompt = f"{transcript} {question}" if cascade else question
+        out.append((q.kind, [] if cascade else rows, prompt, words_of(q.options[q.answer])))
+    return out
+
+
+def run_llm_experiment(seed=0, n_train=LLM_TRAIN, n_test=18, steps=LLM_STEPS, listener=None):
+    """The experiment with the same micro-LLM architecture on both sides: one trained on the toy recogniser's
+    transcripts (cascaded: text in, no audio tokens), one on the audio (end-to-end: the Listener's frozen
+    encoder frames through the pooled MLP adaptor into <sound> placeholders). Both learn every question type
+    at once from n_train questions per type and answer the held-out ones by greedy decoding; an answer counts
+    when it is the right option's words exactly. Returns an LLMResult."""
+    check_int("n_train", n_train, 1, MAX_PER_TYPE)
+    check_int("n_test", n_test, 1, MAX_PER_TYPE)
+    check_int("steps", steps, 1)
+    listener = listener or load_listener()
+    templates = vowel_templates()
+    splits = []
+    for questions in (make_questions(n_train, seed, "train"), make_questions(n_test, seed, "test")):
+        prepared = []
+        for q in questions:
+            log_mel = log_mel_spectrogram(q.samples)
+            prepared.append((transcribe(log_mel, templates), audio_rows(listener, listener.encoder(log_mel), "pooled")))
+        splits.append((questions, prepared))
+    texts = [*FORMANTS_HZ, *(q for q, _ in QUESTIONS.values()), *(o for _, options in QUESTIONS.values() for o in options)]
+    words = [*SPECIALS, *sorted({w for t in texts for w in words_of(t)} - set(SPECIALS))]
+    scores = []
+    for cascade in (True, False):
+        data = _llm_data(*splits[0], cascade)
+        model, _ = train_llm(data, words, bridge_width(listener, "pooled"), "pooled", steps, seed)
+        scores.append(llm_accuracy(model, _llm_data(*splits[1], cascade)))
+    rows = tuple((kind, 1 / len(options), scores[0][kind], scores[1][kind]) for kind, (_, options) in QUESTIONS.items())
+    return LLMResult(seed, n_train, n_test, rows)
+
+
+def format_llm_report(result):
+    """run_llm_experiment's table as markdown, with the means over all types and the acoustic ones."""
+    lines = [f"## The same micro audio-LLM on both sides (seed {result.seed})", "",
+             f"Held-out accuracy on {result.n_test} test questions per type; each LLM (audiollm.lm, trained from "
+             f"scratch) learned all five types at once from {result.n_train} train questions per type.", "",
+             "| question type | chance | cascaded LLM (transcript tokens) | end-to-end LLM (audio tokens) |",
+             "|---|---|---|---|"]
+    lines += [f"| {kind} | {c:.2f} | {a:.2f} | {b:.2f} |" for kind, c, a, b in result.rows]
+    for label, rows in (("all", result.rows), ("acoustic", [r for r in result.rows if r[0] in ACOUSTIC])):
+        means = " | ".join(f"{sum(r[i] for r in rows) / len(rows):.2f}" for i in (1, 2, 3))
+        lines.append(f"| **mean, {label}** | {means} |")
+    lines += ["", "- **cascaded LLM**: the prompt is the toy recogniser's transcript followed by the question; "
+              "no audio token reaches the LLM.",
+              "- **end-to-end LLM**: the prompt is the clip's audio tokens (the Listener's frozen encoder frames, "
+              "averaged over 160 ms, through the pooled MLP adaptor: 3 tokens for 1.02 s) followed by the question."]
+    return "\n".join(lines) + "\n"
