@@ -14,6 +14,8 @@ from audiollm.instruct import TEMPLATES, TYPES, examples, loss_of, qa_pairs, tho
 from audiollm.lm import (OUTSIDE, SOUND, SPECIALS, MicroLM, answer, audio_rows, load_lm, sha256_file,
                          split_answer, words_of)
 from audiollm.listen import DEFAULT_WEIGHTS, load_listener
+from audiollm.mel import log_mel_spectrogram
+from audiollm.synth import lesson_scene
 from audiollm.nn import save_weights
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -138,6 +140,20 @@ def test_a_question_of_unknown_words_is_refused_not_answered():
     assert thought_words is None and text.startswith(OUTSIDE) and "quelle" in text
     with pytest.raises(AudiollmError, match="question is empty"):
         answer(model, listener, log_mel, "   ")
+
+
+def test_a_thought_comes_only_when_the_prompt_asks_for_one():
+    """AF3's switch: without "think before you answer" the decoder may not open a thought (on a new phrasing the
+    shipped model used to drift into one and run out of words before the answer); with it, it thinks first."""
+    model, _ = load_lm()
+    listener = load_listener()
+    samples, _ = lesson_scene()
+    log_mel = log_mel_spectrogram(samples)[:1000]
+    for question in ("is anyone talking", "what do you hear", "is there music", "when does the music start"):
+        thought_words, text = answer(model, listener, log_mel, question)
+        assert thought_words is None and text and text != "(no answer)"
+    thought_words, _ = answer(model, listener, log_mel, "what comes first", think=True)
+    assert thought_words
 
 
 def run_main(*args):

@@ -39,6 +39,7 @@ UNK, SOUND, SEP, THINK, END_THINK, EOS = "<unk>", "<sound>", "<sep>", "<think>",
 SPECIALS = (UNK, SOUND, SEP, THINK, END_THINK, EOS)
 BRIDGES = ("qformer", "pooled")
 THINK_SUFFIX = "think before you answer"  # the switch for a thought first (AF3-Think's prompt suffix)
+THINK_WORDS = THINK_SUFFIX.split()
 MAX_QUESTION = 200      # characters of a question
 OUTSIDE = "that question is outside what i was trained on"
 FRAMES_PER_STEP = 8     # the pooled bridge averages 8 encoder frames (160 ms) before the adaptor pools pairs
@@ -147,7 +148,11 @@ class MicroLM(Module):
         and values of the rows it has seen (a key-value cache) and a step runs only the new row through it
         (tests/test_lm.py holds this to the literal loop)."""
         ids = self.prompt_ids(self.n_audio(audio_in), question)
-        allowed = [i for i, w in enumerate(self.words) if w not in (UNK, SOUND, SEP)]  # words an answer may hold
+        # A thought only when the prompt asks for one (AF3's switch): unasked, a model that drifts into a thought
+        # on a new phrasing could use up its words before the answer.
+        asked = words_of(question)[-len(THINK_WORDS):] == THINK_WORDS
+        banned = (UNK, SOUND, SEP) if asked else (UNK, SOUND, SEP, THINK, END_THINK)
+        allowed = [i for i, w in enumerate(self.words) if w not in banned]  # words an answer may hold
         out = []
         with no_grad(), gc_paused():
             caches = [[[], []] for _ in self.blocks]
