@@ -162,9 +162,11 @@ def prepare(seed):
 
 def prepare_all(split, n, workers=WORKERS, cache=None):
     """prepare() for the first n clips of `split`, in seed order. cache: a folder where the result is kept
-    (a pickle named by split, n and SECONDS) and reused: the frozen encoder's frames never change."""
+    (a pickle named by split, n, SECONDS and the encoder's frame width) and reused: the frozen encoder's frames
+    do not change while its code does not (after changing the encoder's code, empty the folder)."""
     lengths = "-".join(f"{s:g}" for s in SECONDS)
-    path = os.path.join(cache, f"instruct-{split}-{n}-{lengths}s.pickle") if cache else None
+    name = f"instruct-{split}-{n}-{lengths}s-{SummaryEncoder().d_model}wide.pickle"
+    path = os.path.join(cache, name) if cache else None
     if path and os.path.exists(path):
         with open(path, "rb") as stream:
             return pickle.load(stream)
