@@ -34,6 +34,7 @@ FRESH = os.path.join(os.path.dirname(SCENES), "fresh", "scenes.json")  # held ou
 
 
 STAGES = ("align", "instruct")
+MAX_WORKERS = 64
 
 
 def stage_of(argv):
@@ -61,18 +62,18 @@ def parse_instruct_args(argv):
     return parser.parse_args(argv)
 
 
+def check_counts(args, **minimums):
+    """Each named integer option at least its minimum, and --workers at most MAX_WORKERS (AudiollmError naming
+    the option): before any clip is made."""
+    for name, minimum in minimums.items():
+        check_int(f"--{name}", getattr(args, name), minimum, MAX_WORKERS if name == "workers" else None)
+
+
 def main_instruct(argv):
     args = parse_instruct_args(argv)
-    try:
-        check_int("--clips", args.clips, 1)
-        check_int("--steps", args.steps, 1)
-        check_int("--val", args.val, 1)
-        check_int("--workers", args.workers, 1, 64)
-        _, rows, _ = run_stage(args.out, args.clips, args.steps, args.bridge, args.d_model, args.layers, args.seed,
-                               args.val, args.workers, args.cache, log=lambda line: print(line, flush=True))
-    except AudiollmError as error:
-        print(f"train.py: error: {error}", file=sys.stderr)
-        return 2
+    check_counts(args, clips=1, steps=1, val=1, workers=1)
+    _, rows, _ = run_stage(args.out, args.clips, args.steps, args.bridge, args.d_model, args.layers, args.seed,
+                           args.val, args.workers, args.cache, log=lambda line: print(line, flush=True))
     print(format_instruct_table(rows))
     print(f"wrote {args.out}")
     return 0
@@ -94,39 +95,39 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-def main(argv=None):
-    stage, rest = stage_of(sys.argv[1:] if argv is None else argv)
-    if stage == "instruct":
-        return main_instruct(rest)
-    args = parse_args(rest)
-    try:
-        untrained = Listener(args.queries, args.seed)  # bad sizes are refused before any clip is made
-        check_int("--clips", args.clips, 2)
-        check_int("--steps", args.steps, 1)
-        check_int("--val", args.val, CANDIDATES)  # at least one group of candidates
-        check_int("--dialogues", args.dialogues, 0)
-        start = time.perf_counter()
-        print(f"making {args.clips} training and {args.val} held-out clips ...", flush=True)
-        clips = prepare_all("train", args.clips, 4.0, args.workers)
-        val = prepare_all("val", args.val, 4.0, args.workers)
-        dialogues = prepare_dialogues(args.dialogues, args.workers) if args.dialogues else []
-        print(f"clips ready in {time.perf_counter() - start:.0f} s", flush=True)
-        model, history, _ = train(args.clips, args.steps, args.queries, args.seed, clips=clips,
-                                  dialogues=dialogues, log=lambda line: print(line, flush=True))
-        fit_normalisation(untrained, clips)
-        rows = held_out_table(model, untrained, val, scene_items(SCENES), [lesson_item()], scene_items(FRESH))
-        took = time.perf_counter() - start
-        meta = {"n_queries": args.queries, "seed": args.seed, "clips": args.clips, "steps": args.steps,
-                "command": f"python3 code/train.py --seed {args.seed} --clips {args.clips} --steps {args.steps} "
-                           f"--queries {args.queries} --dialogues {args.dialogues}",
-                "held_out": {name: round(trained, 3) for name, _, trained, _ in rows}}
-        write(model, args.out, meta)
-    except AudiollmError as error:
-        print(f"train.py: error: {error}", file=sys.stderr)
-        return 2
+def main_align(argv):
+    args = parse_args(argv)
+    untrained = Listener(args.queries, args.seed)  # bad sizes are refused before any clip is made
+    check_counts(args, clips=2, steps=1, val=CANDIDATES, dialogues=0, workers=1)  # val: one group of candidates
+    start = time.perf_counter()
+    print(f"making {args.clips} training and {args.val} held-out clips ...", flush=True)
+    clips = prepare_all("train", args.clips, 4.0, args.workers)
+    val = prepare_all("val", args.val, 4.0, args.workers)
+    dialogues = prepare_dialogues(args.dialogues, args.workers) if args.dialogues else []
+    print(f"clips ready in {time.perf_counter() - start:.0f} s", flush=True)
+    model, history, _ = train(args.clips, args.steps, args.queries, args.seed, clips=clips,
+                              dialogues=dialogues, log=lambda line: print(line, flush=True))
+    fit_normalisation(untrained, clips)
+    rows = held_out_table(model, untrained, val, scene_items(SCENES), [lesson_item()], scene_items(FRESH))
+    took = time.perf_counter() - start
+    meta = {"n_queries": args.queries, "seed": args.seed, "clips": args.clips, "steps": args.steps,
+            "command": f"python3 code/train.py --seed {args.seed} --clips {args.clips} --steps {args.steps} "
+                       f"--queries {args.queries} --dialogues {args.dialogues}",
+            "held_out": {name: round(trained, 3) for name, _, trained, _ in rows}}
+    write(model, args.out, meta)
     print(format_table(rows))
     print(f"{model.n_params()} parameters; trained from scratch in {took:.0f} s; wrote {args.out}")
     return 0
+
+
+def main(argv=None):
+    """Either stage; bad options or files are one line on stderr and exit status 2."""
+    stage, rest = stage_of(sys.argv[1:] if argv is None else argv)
+    try:
+        return main_instruct(rest) if stage == "instruct" else main_align(rest)
+    except AudiollmError as error:
+        print(f"train.py: error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
