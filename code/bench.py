@@ -25,17 +25,18 @@ import wave
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from audiollm import bridges, encoder, mel, wav  # noqa: E402
-from audiollm.autograd import Adam, Tensor, cross_entropy, no_grad  # noqa: E402
-from audiollm.corpus import make_split  # noqa: E402
-from audiollm.diarize import diarize  # noqa: E402
-from audiollm.experiment import ACOUSTIC, run_experiment, run_llm_experiment  # noqa: E402
-from audiollm.instruct import scene_accuracy  # noqa: E402
-from audiollm.lm import load_models  # noqa: E402
-from audiollm.fft import fft_columns  # noqa: E402
-from audiollm.resample import resample  # noqa: E402
-from audiollm.stft import power_columns, power_spectrum, stft  # noqa: E402
-from audiollm.synth import two_speaker_dialogue  # noqa: E402
+from audiollm.model import bridges, encoder  # noqa: E402
+from audiollm.front import mel, wav  # noqa: E402
+from audiollm.model.autograd import Adam, Tensor, cross_entropy, no_grad  # noqa: E402
+from audiollm.synthetic.corpus import make_split  # noqa: E402
+from audiollm.use.diarize import diarize  # noqa: E402
+from audiollm.use.experiment import ACOUSTIC, run_experiment, run_llm_experiment  # noqa: E402
+from audiollm.learn.instruct import scene_accuracy  # noqa: E402
+from audiollm.use.ask import load_models  # noqa: E402
+from audiollm.front.fft import fft_columns  # noqa: E402
+from audiollm.front.resample import resample  # noqa: E402
+from audiollm.front.stft import power_columns, power_spectrum, stft  # noqa: E402
+from audiollm.synthetic.synth import two_speaker_dialogue  # noqa: E402
 
 SR = mel.SAMPLE_RATE
 SECONDS = 30
@@ -238,7 +239,7 @@ class Bench:
             out.setnchannels(1), out.setsampwidth(2), out.setframerate(SR)
             for _ in range(20):
                 out.writeframes(pcm)
-        code = "from audiollm.mel import log_mel_windows\nfor _ in log_mel_windows({!r}): pass"
+        code = "from audiollm.front.mel import log_mel_windows\nfor _ in log_mel_windows({!r}): pass"
         short = _peak_rss_mb(code.format(self.path16))
         start = time.perf_counter()
         long = _peak_rss_mb(code.format(long_path))
@@ -267,7 +268,7 @@ class Bench:
         self.row("diarize", "diarize (speaker count found)", "10 min, 16 kHz mono", t, "<= 60 s")
         path48 = self._dialogue_file("10min_48k_24bit_stereo.wav", 48000, 2, 3)
         start = time.perf_counter()
-        rss = _peak_rss_mb(f"import importlib\nimportlib.import_module('audiollm.diarize').diarize({path48!r})")
+        rss = _peak_rss_mb(f"import importlib\nimportlib.import_module('audiollm.use.diarize').diarize({path48!r})")
         elapsed = time.perf_counter() - start
         self.row("diarize", f"diarize peak RSS (the run took {elapsed:.0f} s)", "10 min, 48 kHz 24-bit stereo", rss,
                  "<= 300 MB", unit="MB")

@@ -9,7 +9,7 @@ every stage its own timed call, nothing printed; the print_* functions below it 
 Two kinds of model run in it, and the stage table says which row is which:
 - a Whisper-shaped FrameEncoder and a 64-query QFormer with random (seeded) weights, toy-sized: they show
   the shapes, masking and cost of a real encoder and bridge, nothing learned;
-- the trained Listener (audiollm.listen, the committed weights; main.py never trains), with its own
+- the trained Listener (audiollm.model.listener, the committed weights; main.py never trains), with its own
   SummaryEncoder and 8-query Q-former: what it heard, a timeline of speech / music / sound / silence,
   beside the truth for the lesson scene.
 Then the bridge cost table and the picker's plans for the lesson's five tasks; it writes the skill
@@ -50,23 +50,25 @@ import warnings  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from audiollm.bridges import QFormer, bridge_costs, format_cost_table  # noqa: E402
-from audiollm.diarize import MAX_SPEAKERS, check_length, diarize, format_turns, to_rttm  # noqa: E402
-from audiollm.encoder import FrameEncoder, frame_mask, output_length  # noqa: E402
-from audiollm.errors import AudiollmError, check_text  # noqa: E402
-from audiollm.experiment import (format_llm_report, format_report, run_experiment,  # noqa: E402
-                                 run_llm_experiment, write_report)
-from audiollm.files import write_atomic  # noqa: E402
-from audiollm.listen import DEFAULT_WEIGHTS, attention, format_timeline, heard, load_listener  # noqa: E402
-from audiollm.lm import MAX_QUESTION, ask, ask_file, format_answers, load_models  # noqa: E402
-from audiollm.mel import (HOP_LENGTH, N_FFT, N_SAMPLES, SAMPLE_RATE, filter_power,  # noqa: E402
-                          pad_or_trim, read_window, time_major_log)
-from audiollm.picker import MAX_QUERIES, RULES, SKILL_PATH, format_plan, pick, write_skill  # noqa: E402
-from audiollm.png import heatmap_png, text_preview  # noqa: E402
-from audiollm.resample import resample  # noqa: E402
-from audiollm.stft import power_columns  # noqa: E402
-from audiollm.synth import lesson_scene  # noqa: E402
-from audiollm.wav import open_wav  # noqa: E402
+from audiollm.model.bridges import QFormer, bridge_costs, format_cost_table  # noqa: E402
+from audiollm.use.diarize import MAX_SPEAKERS, check_length, diarize, format_turns, to_rttm  # noqa: E402
+from audiollm.model.encoder import FrameEncoder, frame_mask, output_length  # noqa: E402
+from audiollm.base.errors import AudiollmError, check_text  # noqa: E402
+from audiollm.use.experiment import (format_llm_report, format_report, run_experiment,  # noqa: E402
+                                     run_llm_experiment, write_report)
+from audiollm.base.files import write_atomic  # noqa: E402
+from audiollm.model.listener import DEFAULT_WEIGHTS, load_listener  # noqa: E402
+from audiollm.use.timeline import attention, format_timeline, heard  # noqa: E402
+from audiollm.model.decoder import MAX_QUESTION  # noqa: E402
+from audiollm.use.ask import ask, ask_file, format_answers, load_models  # noqa: E402
+from audiollm.front.mel import (HOP_LENGTH, N_FFT, N_SAMPLES, SAMPLE_RATE, filter_power,  # noqa: E402
+                                pad_or_trim, read_window, time_major_log)
+from audiollm.use.picker import MAX_QUERIES, RULES, SKILL_PATH, format_plan, pick, write_skill  # noqa: E402
+from audiollm.base.png import heatmap_png, text_preview  # noqa: E402
+from audiollm.front.resample import resample  # noqa: E402
+from audiollm.front.stft import power_columns  # noqa: E402
+from audiollm.synthetic.synth import lesson_scene  # noqa: E402
+from audiollm.front.wav import open_wav  # noqa: E402
 
 DEFAULT_OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "outputs")
 RUNS_OUT = os.path.join(DEFAULT_OUT, "runs")  # git-ignored: where runs on your own audio or options write

@@ -9,7 +9,7 @@ code/audiollm/weights/listener.json; the same seed gives the same bytes.
     python3 code/train.py --queries 32 --out /tmp/listener-32.json
     python3 code/train.py --clips 8 --steps 3 --val 10 --out /tmp/tiny.json   # seconds: a smoke test
 
-The instruction stage (the micro audio-LLM on the frozen Listener, audiollm.instruct) has its own options:
+The instruction stage (the micro audio-LLM on the frozen Listener, audiollm.learn.instruct) has its own options:
 
     python3 code/train.py --stage instruct           # the shipped code/audiollm/weights/lm.json, under 10 minutes
     python3 code/train.py --stage instruct --bridge qformer --out /tmp/lm-qformer.json --cache /tmp/lm-cache
@@ -21,12 +21,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from audiollm.errors import AudiollmError, check_int  # noqa: E402
-from audiollm.instruct import format_table as format_instruct_table, run_stage  # noqa: E402
-from audiollm.listen import DEFAULT_WEIGHTS, Listener  # noqa: E402
-from audiollm.lm import BRIDGES, WEIGHTS_PATH as LM_WEIGHTS  # noqa: E402
-from audiollm.train import (CANDIDATES, fit_normalisation, format_table, held_out_table, lesson_item,  # noqa: E402
-                            prepare_all, prepare_dialogues, scene_items, train, write)
+from audiollm.base.errors import AudiollmError, check_int  # noqa: E402
+from audiollm.learn.instruct import format_table as format_instruct_table, run_stage  # noqa: E402
+from audiollm.model.listener import DEFAULT_WEIGHTS, Listener  # noqa: E402
+from audiollm.model.decoder import BRIDGES, WEIGHTS_PATH as LM_WEIGHTS  # noqa: E402
+from audiollm.learn.align import (CANDIDATES, fit_normalisation, format_table, held_out_table, lesson_item,  # noqa: E402
+                                  prepare_all, prepare_dialogues, scene_items, train, write)
 
 SCENES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "fixtures", "scenes",
                       "scenes.json")

@@ -7,11 +7,11 @@ from operator import mul
 
 import pytest
 
-from audiollm import autograd as ag
-from audiollm.autograd import Adam, Tensor, clip_grad_norm, dots, dots_literal, no_grad
-from audiollm.bridges import QFormer
-from audiollm.errors import AudiollmError
-from audiollm.nn import MLP
+from audiollm.model import autograd as ag
+from audiollm.model.autograd import Adam, Tensor, clip_grad_norm, dots, dots_literal, no_grad
+from audiollm.model.bridges import QFormer
+from audiollm.base.errors import AudiollmError
+from audiollm.model.nn import MLP
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "autograd.json")
 EPS = 2.0 ** -52

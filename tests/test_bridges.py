@@ -5,12 +5,12 @@ import random
 
 import pytest
 
-from audiollm import nn
-from audiollm import autograd as ag
-from audiollm.autograd import Tensor
-from audiollm.bridges import (BRIDGES, PooledMLPAdapter, QFormer, WindowQFormer, bridge_costs,
-                              format_cost_table, tokens_per_clip)
-from audiollm.errors import AudiollmError
+from audiollm.model import nn
+from audiollm.model import autograd as ag
+from audiollm.model.autograd import Tensor
+from audiollm.model.bridges import (BRIDGES, PooledMLPAdapter, QFormer, WindowQFormer, bridge_costs,
+                                    format_cost_table, tokens_per_clip)
+from audiollm.base.errors import AudiollmError
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "bridges.json")
 SMALL = dict(d_audio=8, d_model=8, n_heads=2, d_llm=12)  # toy widths keep 1500-frame runs fast

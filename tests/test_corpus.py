@@ -4,9 +4,11 @@ import pathlib
 
 import pytest
 
-from audiollm import corpus, open_wav, read_wav
-from audiollm.corpus import KINDS, Segment, frame_labels
-from audiollm.errors import AudiollmError
+from audiollm import open_wav, read_wav
+from audiollm.synthetic import corpus
+from audiollm.model.vocab import KINDS
+from audiollm.synthetic.corpus import Segment, frame_labels
+from audiollm.base.errors import AudiollmError
 
 SR = 16000
 SCENES = pathlib.Path(__file__).parent / "fixtures" / "scenes"

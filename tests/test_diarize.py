@@ -13,12 +13,12 @@ import sys
 
 import pytest
 
-from audiollm.diarize import Turn, der, diarize, format_turns, read_rttm, to_rttm
-from audiollm import synth
-from audiollm.errors import AudiollmError, AudioFormatError
-from audiollm.wav import write_wav
+from audiollm.use.diarize import Turn, der, diarize, format_turns, read_rttm, to_rttm
+from audiollm.synthetic import synth
+from audiollm.base.errors import AudiollmError, AudioFormatError
+from audiollm.front.wav import write_wav
 
-D = importlib.import_module("audiollm.diarize")  # the module (the package's `diarize` is the function)
+D = importlib.import_module("audiollm.use.diarize")  # the module (the package's `diarize` is the function)
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 EVAL = FIXTURES / "diarize_eval"
 SR = 16000
@@ -399,7 +399,7 @@ def test_the_speaker_lda_file_is_checked(tmp_path, monkeypatch):
 
 def test_lda_training_math_on_a_tiny_problem():
     """make_speaker_lda.lda: the generalised eigenvectors of (between, within), normalised to v' W v = 1."""
-    spec = importlib.util.spec_from_file_location("make_speaker_lda", pathlib.Path(D.__file__).parent / "data" /
+    spec = importlib.util.spec_from_file_location("make_speaker_lda", pathlib.Path(D.__file__).parent.parent / "data" /
                                                   "make_speaker_lda.py")
     trainer = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(trainer)

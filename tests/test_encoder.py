@@ -3,11 +3,9 @@ import random
 
 import pytest
 
-from audiollm.encoder import (
-    AcousticEncoder, FrameEncoder, concat_features, frame_mask, output_length,
-)
-from audiollm.autograd import Tensor, gather_rows, sum_all
-from audiollm.errors import AudiollmError
+from audiollm.model.encoder import AcousticEncoder, FrameEncoder, concat_features, frame_mask, output_length
+from audiollm.model.autograd import Tensor, gather_rows, sum_all
+from audiollm.base.errors import AudiollmError
 
 
 def mel(n_frames, n_mels, seed=0):

@@ -2,8 +2,8 @@ import math
 
 import pytest
 
-from audiollm.errors import (MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, AudioFormatError, AudiollmError, check_choice,
-                             check_float, check_int, check_matrix, check_sample_rate, check_samples, check_type)
+from audiollm.base.errors import (MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, AudioFormatError, AudiollmError, check_choice,
+                                  check_float, check_int, check_matrix, check_sample_rate, check_samples, check_type)
 
 
 def test_errors_are_value_errors():

@@ -9,15 +9,15 @@ import re
 
 import pytest
 
-from audiollm.bridges import QFormer, bridge_costs
-from audiollm.diarize import der, diarize, format_turns, to_rttm
-from audiollm.experiment import log_mel_shape
-from audiollm.mel import (N_FFT, SAMPLE_RATE, fft_frequencies, log10_mel, log_mel_spectrogram, mel_filters,
-                          mel_frequencies, melspectrogram, pad_or_trim)
-from audiollm.picker import PROFILES, pick
-from audiollm.resample import resample
-from audiollm.stft import power_columns
-from audiollm.synth import noise_event, note_hz, tone, two_speaker_dialogue, vowel
+from audiollm.model.bridges import QFormer, bridge_costs
+from audiollm.use.diarize import der, diarize, format_turns, to_rttm
+from audiollm.use.experiment import log_mel_shape
+from audiollm.front.mel import (N_FFT, SAMPLE_RATE, fft_frequencies, log10_mel, log_mel_spectrogram, mel_filters,
+                                mel_frequencies, melspectrogram, pad_or_trim)
+from audiollm.use.picker import PROFILES, pick
+from audiollm.front.resample import resample
+from audiollm.front.stft import power_columns
+from audiollm.synthetic.synth import noise_event, note_hz, tone, two_speaker_dialogue, vowel
 
 
 def mean_frame(samples, n_mels=80):

@@ -3,13 +3,13 @@ import os
 
 import pytest
 
-from audiollm.bridges import QFormer, WindowQFormer
-from audiollm.encoder import FrameEncoder
-from audiollm.errors import AudiollmError
-from audiollm.experiment import (ACOUSTIC, CLIP_SAMPLES, QUESTIONS, SCORES, WORDS, ExperimentResult, answer_from_text,
-                                 audio_tokens, fit_readout, format_report, log_mel_shape, make_questions,
-                                 run_experiment, transcribe, vowel_templates, write_report)
-from audiollm.mel import HOP_LENGTH, log_mel_spectrogram
+from audiollm.model.bridges import QFormer, WindowQFormer
+from audiollm.model.encoder import FrameEncoder
+from audiollm.base.errors import AudiollmError
+from audiollm.use.experiment import (ACOUSTIC, CLIP_SAMPLES, QUESTIONS, SCORES, WORDS, ExperimentResult,
+                                     answer_from_text, audio_tokens, fit_readout, format_report, log_mel_shape,
+                                     make_questions, run_experiment, transcribe, vowel_templates, write_report)
+from audiollm.front.mel import HOP_LENGTH, log_mel_spectrogram
 
 SMALL = dict(seed=0, n_train=6, n_test=6)  # 60 clips: a few seconds; the full run is for main.py --experiment
 

@@ -5,8 +5,8 @@ import random
 
 import pytest
 
-from audiollm.errors import AudiollmError
-from audiollm.fft import dft, fft, fft_columns, fft_recursive, ifft, rfft
+from audiollm.base.errors import AudiollmError
+from audiollm.front.fft import dft, fft, fft_columns, fft_recursive, ifft, rfft
 
 # 400 = Whisper's window (2^4 * 5^2), 240 = 2^4 * 3 * 5 (the 48 kHz window 1200 has the same factors), primes and prime powers for every code path:
 # radix 2/3/4/5 butterflies, the direct small DFTs (7, 11, 13) and Bluestein (17, 97, 401, 2 * 101).

@@ -4,8 +4,8 @@ import stat
 
 import pytest
 
-from audiollm.errors import AudiollmError
-from audiollm.files import write_atomic
+from audiollm.base.errors import AudiollmError
+from audiollm.base.files import write_atomic
 
 
 def test_writes_text_and_bytes_with_readable_permissions(tmp_path):

@@ -1,18 +1,19 @@
-"""The trained Listener (audiollm.listen), its training (audiollm.train) and the frozen SummaryEncoder."""
+"""The trained Listener (audiollm.model.listener, audiollm.use.timeline), its training (audiollm.learn.align) and the frozen SummaryEncoder."""
 import json
 import os
 import re
 
 import pytest
 
-from audiollm.autograd import Tensor, cross_entropy, no_grad
-from audiollm.encoder import SummaryEncoder
-from audiollm.errors import AudiollmError, WeightsFileError
-from audiollm.listen import DEFAULT_WEIGHTS, format_timeline, load_listener, smooth, timeline
-from audiollm.mel import log_mel_spectrogram
-from audiollm.nn import save_weights
-from audiollm.synth import lesson_scene
-from audiollm.train import (audio_item, contrastive_loss, frame_accuracy, prepare_all, scene_items, train)
+from audiollm.model.autograd import Tensor, cross_entropy, no_grad
+from audiollm.model.encoder import SummaryEncoder
+from audiollm.base.errors import AudiollmError, WeightsFileError
+from audiollm.model.listener import DEFAULT_WEIGHTS, load_listener, smooth
+from audiollm.use.timeline import format_timeline, timeline
+from audiollm.front.mel import log_mel_spectrogram
+from audiollm.model.nn import save_weights
+from audiollm.synthetic.synth import lesson_scene
+from audiollm.learn.align import audio_item, contrastive_loss, frame_accuracy, prepare_all, scene_items, train
 
 SCENES = os.path.join(os.path.dirname(__file__), "fixtures", "scenes", "scenes.json")
 SCENES_FLOOR = 0.87  # the shipped weights score 0.894 (target 0.85)

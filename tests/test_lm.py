@@ -1,4 +1,4 @@
-"""The micro audio-LLM (audiollm.lm) and its instruction data and stage (audiollm.instruct)."""
+"""The micro audio-LLM (audiollm.model.decoder, audiollm.use.ask) and its instruction data and stage (audiollm.learn.instruct)."""
 import json
 import os
 import random
@@ -7,16 +7,16 @@ import sys
 
 import pytest
 
-from audiollm.autograd import Tensor
-from audiollm.corpus import make_clip
-from audiollm.errors import AudiollmError, WeightsFileError
-from audiollm.instruct import TEMPLATES, TYPES, examples, loss_of, qa_pairs, thought, train, vocabulary
-from audiollm.lm import (OUTSIDE, SOUND, SPECIALS, MicroLM, answer, audio_rows, load_lm, sha256_file,
-                         split_answer, words_of)
-from audiollm.listen import DEFAULT_WEIGHTS, load_listener
-from audiollm.mel import log_mel_spectrogram
-from audiollm.synth import lesson_scene
-from audiollm.nn import save_weights
+from audiollm.model.autograd import Tensor
+from audiollm.synthetic.corpus import make_clip
+from audiollm.base.errors import AudiollmError, WeightsFileError
+from audiollm.learn.instruct import TEMPLATES, TYPES, examples, loss_of, qa_pairs, thought, train, vocabulary
+from audiollm.model.decoder import (OUTSIDE, SOUND, SPECIALS, MicroLM, answer, audio_rows, load_lm, sha256_file,
+                                    split_answer, words_of)
+from audiollm.model.listener import DEFAULT_WEIGHTS, load_listener
+from audiollm.front.mel import log_mel_spectrogram
+from audiollm.synthetic.synth import lesson_scene
+from audiollm.model.nn import save_weights
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAIN = os.path.join(ROOT, "code", "main.py")
@@ -177,7 +177,7 @@ def test_ask_answers_for_each_window_of_a_committed_clip():
 
 
 def test_the_cascade_llm_reads_the_transcript_and_the_end_to_end_llm_the_audio():
-    from audiollm.experiment import QUESTIONS, _llm_data, make_questions
+    from audiollm.use.experiment import QUESTIONS, _llm_data, make_questions
     questions = make_questions(1, seed=0)
     prepared = [("a i", [[0.5] * 64, [0.25] * 64])] * len(questions)
     cascade, e2e = _llm_data(questions, prepared, True), _llm_data(questions, prepared, False)

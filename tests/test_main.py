@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from audiollm import experiment
-from audiollm.bridges import bridge_costs, format_cost_table
-from audiollm.listen import load_listener
-from audiollm.picker import SKILL_PATH, format_plan, pick, render_skill
-from audiollm.png import PNG_SIGNATURE, viridis
-from audiollm.wav import write_wav
+from audiollm.use import experiment
+from audiollm.model.bridges import bridge_costs, format_cost_table
+from audiollm.model.listener import load_listener
+from audiollm.use.picker import SKILL_PATH, format_plan, pick, render_skill
+from audiollm.base.png import PNG_SIGNATURE, viridis
+from audiollm.front.wav import write_wav
 
 ROOT = Path(__file__).resolve().parents[1]
 MAIN = ROOT / "code" / "main.py"
@@ -324,7 +324,7 @@ def test_ctrl_c_while_the_modules_import_prints_one_line_and_exits_130():
     lines = (seen + rest).decode().splitlines()
     assert process.returncode == 130 and stdout == b""
     assert [line for line in lines if not line.startswith("import time:")] == ["main.py: interrupted"]
-    assert not any(line.endswith("| audiollm.png") for line in lines)  # imported late: the imports were cut short
+    assert not any(line.endswith("| audiollm.base.png") for line in lines)  # imported late: the imports were cut short
 
 
 @pytest.fixture(scope="module")

@@ -9,14 +9,14 @@ import warnings
 
 import pytest
 
-from audiollm.errors import AudiollmError
-from audiollm.mel import (HOP_LENGTH, N_FRAMES, N_SAMPLES, SAMPLE_RATE, fft_frequencies, filter_power, hz_to_mel,
-                          log10_mel, log1p_mel, log_mel_literal, log_mel_spectrogram, log_mel_windows, mel_filters,
-                          mel_frequencies, mel_to_hz, melspectrogram, n_samples, pad_or_trim, read_window,
-                          time_major_log)
-from audiollm.stft import power_columns
-from audiollm.resample import load_audio
-from audiollm.wav import open_wav, read_wav, write_wav
+from audiollm.base.errors import AudiollmError
+from audiollm.front.mel import (HOP_LENGTH, N_FRAMES, N_SAMPLES, SAMPLE_RATE, fft_frequencies, filter_power,
+                                hz_to_mel, log10_mel, log1p_mel, log_mel_literal, log_mel_spectrogram,
+                                log_mel_windows, mel_filters, mel_frequencies, mel_to_hz, melspectrogram, n_samples,
+                                pad_or_trim, read_window, time_major_log)
+from audiollm.front.stft import power_columns
+from audiollm.front.resample import load_audio
+from audiollm.front.wav import open_wav, read_wav, write_wav
 
 AUDIO = pathlib.Path(__file__).parent / "fixtures" / "audio"
 
@@ -159,7 +159,7 @@ def test_missing_file_is_a_clear_error(tmp_path):
 
 
 def test_windows_equal_per_window_log_mel_at_another_rate(tmp_path):
-    from audiollm.resample import resample
+    from audiollm.front.resample import resample
     x = [0.3 * math.sin(2 * math.pi * 330 * t / 22050) + 0.01 * ((t * 7919) % 13 - 6) for t in range(int(22050 * 2.5))]
     path = tmp_path / "long.wav"
     write_wav(path, x, 22050, bits=16)
@@ -176,7 +176,7 @@ def test_windows_read_the_file_one_window_at_a_time(tmp_path, monkeypatch):
 
     (The peak-RSS comparison of a 10-minute and a 30-second file is a row of code/bench.py.)
     """
-    from audiollm import wav
+    from audiollm.front import wav
     path = tmp_path / "long.wav"
     write_wav(path, [0.1 * math.sin(t / 5) for t in range(48000 * 3)], 48000)
     sizes = []

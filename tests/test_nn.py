@@ -6,11 +6,11 @@ import random
 
 import pytest
 
-from audiollm.autograd import Tensor, attention, gelu, layer_norm, linear, no_grad, sum_all
-from audiollm.bridges import QFormer
-from audiollm.errors import AudiollmError, WeightsFileError
-from audiollm.nn import (MLP, Embedding, LayerNorm, Linear, Module, MultiHeadAttention, TransformerBlock,
-                         check_input, lists_in_lists_out, load_weights, save_weights, sinusoids, softmax_rows)
+from audiollm.model.autograd import Tensor, attention, gelu, layer_norm, linear, no_grad, sum_all
+from audiollm.model.bridges import QFormer
+from audiollm.base.errors import AudiollmError, WeightsFileError
+from audiollm.model.nn import (MLP, Embedding, LayerNorm, Linear, Module, MultiHeadAttention, TransformerBlock,
+                               check_input, lists_in_lists_out, load_weights, save_weights, sinusoids, softmax_rows)
 
 
 def rand_matrix(rng, n, m, scale=1.0):

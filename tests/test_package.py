@@ -1,17 +1,69 @@
-"""The package's top level: every module is reachable by its name, and everything exported exists."""
+"""The package's shape: layers as folders in the arc's order, nothing importing from a later layer, every module
+reachable by its layered name, and everything exported exists."""
+import ast
 import importlib
+import pathlib
 
 import pytest
 
 import audiollm
 
+PACKAGE = pathlib.Path(audiollm.__file__).parent
+LAYERS = ("base", "front", "model", "synthetic", "learn", "use")  # the order a clip travels
 
-@pytest.mark.parametrize("name", ["fft", "stft", "resample", "diarize", "mel", "wav", "encoder", "bridges"])
-def test_a_module_is_not_shadowed_by_its_function(name):
+
+def _layer_imports(path):
+    """The layers a module imports from: its relative imports resolved against its folder, and absolute
+    `audiollm.<layer>` imports."""
+    layer = path.parent.name
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            parts = [layer] if node.level == 1 else []
+            parts += (node.module or "").split(".")
+            found.add(parts[0] if parts[0] else layer)
+            if node.level == 2 and not node.module:  # from .. import x: x is a layer
+                found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("audiollm."):
+            found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found.update(a.name.split(".")[1] for a in node.names if a.name.startswith("audiollm."))
+    return found
+
+
+def test_the_layers_are_the_folders_in_the_arcs_order():
+    folders = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert folders == set(LAYERS)
+    assert not [p.name for p in PACKAGE.glob("*.py") if p.name != "__init__.py"]  # every module is in a layer
+
+
+def test_nothing_imports_from_a_later_layer():
+    later = []
+    for path in sorted(PACKAGE.glob("*/*.py")):
+        if path.parent.name not in LAYERS:
+            continue  # data/ holds scripts that make package data, run by hand
+        rank = LAYERS.index(path.parent.name)
+        for layer in _layer_imports(path):
+            assert layer in LAYERS, f"{path}: imports from {layer!r}, not a layer"
+            if LAYERS.index(layer) > rank:
+                later.append(f"{path.parent.name}/{path.name} imports from {layer}")
+    assert later == []
+
+
+def test_the_import_direction_check_can_fail(tmp_path):
+    bad = tmp_path / "model" / "bad.py"
+    bad.parent.mkdir()
+    bad.write_text("from ..use.timeline import timeline\nfrom .nn import Linear\nimport audiollm.learn.align\n")
+    assert _layer_imports(bad) == {"use", "model", "learn"}
+
+
+@pytest.mark.parametrize("name", ["front.fft", "front.stft", "front.resample", "use.diarize", "front.mel", "front.wav",
+                                  "model.encoder", "model.bridges"])
+def test_a_module_is_reached_by_its_layered_name(name):
     module = importlib.import_module(f"audiollm.{name}")
     namespace = {}
-    exec(f"import audiollm.{name} as imported", namespace)  # the issue's `import audiollm.diarize as D`
-    assert getattr(audiollm, name) is module and namespace["imported"] is module
+    exec(f"import audiollm.{name} as imported", namespace)  # `import audiollm.use.diarize as D`
+    assert namespace["imported"] is module and module.__name__ == f"audiollm.{name}"
 
 
 def test_every_exported_name_exists_once():

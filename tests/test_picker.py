@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from audiollm.bridges import tokens_per_clip
-from audiollm.errors import AudiollmError
-from audiollm.needs import ACOUSTIC, NEEDS, VOCABULARY, find_needs, forms, read_sound_words, tokens
-from audiollm.picker import (EXAMPLES, MMAU_MEASURED, PROFILES, QUESTIONS, RULES, SKILL_PATH, format_plan, pick,
-                             render_skill, write_skill)
+from audiollm.model.bridges import tokens_per_clip
+from audiollm.base.errors import AudiollmError
+from audiollm.use.needs import ACOUSTIC, NEEDS, VOCABULARY, find_needs, forms, read_sound_words, tokens
+from audiollm.use.picker import (EXAMPLES, MMAU_MEASURED, PROFILES, QUESTIONS, RULES, SKILL_PATH, format_plan, pick,
+                                 render_skill, write_skill)
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"

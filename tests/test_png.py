@@ -5,8 +5,8 @@ import zlib
 
 import pytest
 
-from audiollm import png
-from audiollm.errors import AudiollmError
+from audiollm.base import png
+from audiollm.base.errors import AudiollmError
 
 
 def read_png(path):

@@ -7,11 +7,10 @@ from array import array
 
 import pytest
 
-from audiollm.errors import AudiollmError
-from audiollm.resample import (
-    PASS_EDGE, STOP_DB, STOP_EDGE, _phase_table, filter_half_width, load_audio, resample,
-)
-from audiollm.wav import read_wav
+from audiollm.base.errors import AudiollmError
+from audiollm.front.resample import (PASS_EDGE, STOP_DB, STOP_EDGE, _phase_table, filter_half_width, load_audio,
+                                     resample)
+from audiollm.front.wav import read_wav
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 TO_16K = [8000, 11025, 22050, 44100, 48000, 96000]  # the lesson's input rates

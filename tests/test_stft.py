@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from audiollm.errors import AudiollmError
-from audiollm.stft import get_window, power_columns, power_spectrum, stft
+from audiollm.base.errors import AudiollmError
+from audiollm.front.stft import get_window, power_columns, power_spectrum, stft
 
 
 def golden_signal():

@@ -2,8 +2,8 @@ import math
 
 import pytest
 
-from audiollm import synth
-from audiollm.errors import AudiollmError
+from audiollm.synthetic import synth
+from audiollm.base.errors import AudiollmError
 
 SR = 16000
 
@@ -193,7 +193,7 @@ def test_bad_arguments_name_the_parameter(call, parameter):
 
 def average_power(samples, sr=SR):
     """Mean power spectrum over 25-ms frames: (201,) values, bin k at k * 40 Hz."""
-    from audiollm.stft import power_spectrum, stft
+    from audiollm.front.stft import power_spectrum, stft
     frames = power_spectrum(stft(samples, n_fft=400, hop_length=400, window="hann", center=False))
     return [sum(column) / len(frames) for column in zip(*frames)]
 

@@ -8,10 +8,10 @@ import warnings
 
 import pytest
 
-from audiollm import wav
-from audiollm.errors import AudiollmError, AudioFormatError
-from audiollm.resample import load_audio
-from audiollm.wav import iter_wav_blocks, open_wav, read_wav, write_wav
+from audiollm.front import wav
+from audiollm.base.errors import AudiollmError, AudioFormatError
+from audiollm.front.resample import load_audio
+from audiollm.front.wav import iter_wav_blocks, open_wav, read_wav, write_wav
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "wav.json")
 GUID_TAIL = bytes.fromhex("000000001000800000aa00389b71")  # KSDATAFORMAT_SUBTYPE_* after the tag

@@ -21,7 +21,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from audiollm.files import write_atomic  # noqa: E402
+from audiollm.base.files import write_atomic  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sound_words.txt")
 
@@ -170,7 +170,7 @@ def derive(ontology, digest):
         visit(root["id"])
     n_entries = len(seen)
     lines = [
-        "# sound_words.txt: the picker's words for music and environmental sound (audiollm.needs reads it).",
+        "# sound_words.txt: the picker's words for music and environmental sound (audiollm.use.needs reads it).",
         "# Derived from the AudioSet ontology: Gemmeke et al. 2017, \"Audio Set: an ontology and human-labeled",
         "# dataset for audio events\", https://github.com/audioset/ontology (ontology.json, sha256",
         f"# {digest}), (c) Google Inc., licensed CC BY-SA 4.0",

@@ -1,4 +1,4 @@
-"""Learn speaker_lda.txt, the speaker discriminant projection of audiollm.diarize, from espeak-ng voices.
+"""Learn speaker_lda.txt, the speaker discriminant projection of audiollm.use.diarize, from espeak-ng voices.
 
     python3 code/audiollm/data/make_speaker_lda.py       # about 5 minutes on 2 cores; needs espeak-ng and sox
 
@@ -30,10 +30,10 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
 
-from audiollm.files import write_atomic  # noqa: E402
-from audiollm.wav import read_wav  # noqa: E402
+from audiollm.base.files import write_atomic  # noqa: E402
+from audiollm.front.wav import read_wav  # noqa: E402
 
-D = importlib.import_module("audiollm.diarize")  # the module: the package's `diarize` is the function
+D = importlib.import_module("audiollm.use.diarize")  # the module: the package's `diarize` is the function
 OUT = os.path.join(HERE, "speaker_lda.txt")
 SR = 16000
 SEED = 0

@@ -10,7 +10,7 @@ The Listener is BLIP-2's stage 1 in miniature, on a frozen encoder:
                                                                                query tokens -> unit audio embedding
     caption -> words -> bag of (word, third of the caption) embeddings -> Linear -> unit text embedding
 
-trained together (audiollm.train): InfoNCE between audio and caption embeddings of a batch (CLAP, BLIP-2's
+trained together (audiollm.learn.align): InfoNCE between audio and caption embeddings of a batch (CLAP, BLIP-2's
 image-text contrastive loss) plus cross-entropy of the frame tagger against the corpus' 10-ms labels.
 
 The timeline comes from the tagger, a head trained in this stage, not from zero-shot retrieval: frame labels
@@ -25,17 +25,17 @@ import os
 import random
 import re
 
+from ..base.errors import WeightsFileError
+from ..front.mel import HOP_LENGTH, SAMPLE_RATE, log_mel_spectrogram
 from .autograd import Tensor, gelu, l2_normalize, mean_rows, no_grad
-from .bridges import QFormer
-from .corpus import (ADVERBS, CHORD_TEMPLATES, INSTRUMENT_NAMES, JOINS, KINDS, MELODY_TEMPLATES,
-                     NEW_SPEAKER_TEMPLATES, ORDINALS, OVERLAY_TEMPLATE, PROMPTS, RETURNING_SPEAKER_TEMPLATES,
-                     SILENCE_PHRASES, SOUND_PHRASES, SPEECH_TEMPLATES, WHERE)
-from .encoder import SummaryEncoder
-from .errors import AudiollmError, WeightsFileError, check_samples
-from .mel import HOP_LENGTH, SAMPLE_RATE, log_mel_spectrogram
 from .nn import Embedding, Linear, Module, load_weights, parameter
+from .encoder import SummaryEncoder
+from .bridges import QFormer
+from .vocab import (ADVERBS, CHORD_TEMPLATES, INSTRUMENT_NAMES, JOINS, KINDS, MELODY_TEMPLATES, NEW_SPEAKER_TEMPLATES,
+                    ORDINALS, OVERLAY_TEMPLATE, PROMPTS, RETURNING_SPEAKER_TEMPLATES, SILENCE_PHRASES, SOUND_PHRASES,
+                    SPEECH_TEMPLATES, WHERE)
 
-WEIGHTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights")
+WEIGHTS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "weights")
 DEFAULT_WEIGHTS = os.path.join(WEIGHTS_DIR, "listener.json")
 ENCODER_HZ = SAMPLE_RATE // (2 * HOP_LENGTH)  # 50 encoder frames a second
 POOL = 8                 # the Q-former reads one encoder frame in 8: 160 ms apart (each summarises 0.5 s)
@@ -199,81 +199,3 @@ def timeline_labels(model, frames, n_mel_frames):
     for first, stop, label in frame_kinds(model, frames):
         out += [KINDS[label]] * (2 * (stop - first))
     return out[:n_mel_frames]
-
-
-def prompt_embeddings(model, field):
-    """{value: the mean of the unit text embeddings of its corpus.PROMPTS phrasings} for one field, made once
-    per loaded model (inference: the weights no longer change)."""
-    cache = model.__dict__.setdefault("_prompts", {})
-    if field not in cache:
-        with no_grad():
-            cache[field] = {value: [sum(col) / len(texts) for col in zip(*(model.embed_text(t).data[0]
-                                                                           for t in texts))]
-                            for value, texts in PROMPTS[field].items()}
-    return cache[field]
-
-
-def detail(model, pooled, field):
-    """Zero-shot: the value of `field` (a key of corpus.PROMPTS) whose prompts' mean text embedding is nearest
-    (largest dot product) to the audio embedding of `pooled` (the Q-former's input)."""
-    with no_grad():
-        audio = model.embed_audio(pooled)[0].data[0]
-    prompts = prompt_embeddings(model, field)
-    return max(prompts, key=lambda value: sum(a * b for a, b in zip(audio, prompts[value])))
-
-
-DETAIL_FIELD = {"music": "instrument", "sound": "sound"}  # what each kind's detail names
-
-
-def timeline(model, samples, offset_s=0.0, details=True):
-    """What the model heard in 16-kHz samples: [(start_s, end_s, label)], label "speech", "music: organ",
-    "sound: rain", "silence" ... Times are seconds from the start plus offset_s. details=False leaves the
-    zero-shot detail out."""
-    samples = check_samples("samples", samples)
-    if not samples:
-        raise AudiollmError("samples: empty")
-    return heard(model, log_mel_spectrogram(samples), offset_s, details)
-
-
-def heard(model, log_mel, offset_s=0.0, details=True):
-    """timeline() from the log-Mel (n_frames, 80) of the real audio (no padding)."""
-    frames = model.encoder(log_mel)
-    normalised = model.normalise(frames)
-    seconds = len(log_mel) / (2 * ENCODER_HZ)
-    out = []
-    for first, stop, label in frame_kinds(model, frames):
-        kind = KINDS[label]
-        text = kind
-        if details and kind in DETAIL_FIELD and stop - first >= POOL:
-            text += ": " + detail(model, model.pooled(normalised[first:stop]), DETAIL_FIELD[kind])
-        out.append((offset_s + first / ENCODER_HZ, offset_s + min(seconds, stop / ENCODER_HZ), text))
-    return out
-
-
-def attention(model, log_mel):
-    """The trained Q-former's cross-attention over a clip: (weights (n_queries, n_pooled), seconds between
-    pooled frames). log_mel: the real audio's (n_frames, 80)."""
-    pooled = model.pooled(model.normalise(model.encoder(log_mel)))
-    with no_grad():
-        return model.embed_audio(pooled)[1], POOL / ENCODER_HZ
-
-
-def attention_mass(weights, step_s, segments):
-    """For each query, the share of its attention on each segment: {name: [share per query]}, segments
-    [(name, start_s, end_s)]. Pooled frame k sits at (k + 1/2) * step_s."""
-    out = {}
-    for name, start, end in segments:
-        keys = [k for k in range(len(weights[0])) if start <= (k + 0.5) * step_s < end]
-        out[name] = [sum(row[k] for k in keys) for row in weights]
-    return out
-
-
-def _clock(seconds):
-    """mm:ss.s"""
-    minutes, rest = divmod(seconds, 60.0)
-    return f"{int(minutes):02d}:{rest:04.1f}"
-
-
-def format_timeline(segments):
-    """One line per segment: [mm:ss.s - mm:ss.s] LABEL."""
-    return "\n".join(f"[{_clock(start)} - {_clock(end)}] {label}" for start, end, label in segments)

@@ -1,4 +1,4 @@
-"""The synthetic audio-caption corpus (layer "learn"): what a clip holds, its caption, the split by seed.
+"""The synthetic audio-caption corpus (layer "synthetic", the data): what a clip holds, its caption, the split by seed.
 
 The lesson's end-to-end route "needs new training data": audio paired with text. SALMONN, Qwen-Audio and Audio
 Flamingo 3 train first on captions ("a dog barks while rain falls"), then on questions and answers. This corpus
@@ -12,17 +12,20 @@ train, val and test splits draw from disjoint seed ranges (SPLITS). The ground t
 question could ask: each segment's kind, start and end, and details (speaker, voice, calm or excited; instrument,
 chord or melody, major or minor; which sound).
 
-The generators live in `audiollm.synth`; this module only decides what to play, when and how loud.
+The generators live in `audiollm.synthetic.synth`; this module only decides what to play, when and how loud.
 """
 import random
 from dataclasses import dataclass
 
-from .errors import AudiollmError, check_int
-from .mel import HOP_LENGTH, SAMPLE_RATE
-from .synth import (CHORD_SEMITONES, INSTRUMENTS, PROSODIES, SCALE_SEMITONES, SOUNDS, coloured_noise,
-                    interval_hz, mu_law, note_hz, play, sound, speech)
+from ..base.errors import AudiollmError, check_int
+from ..front.mel import HOP_LENGTH, SAMPLE_RATE
+from ..model.vocab import (ADVERBS, CHORD_TEMPLATES, INSTRUMENT_NAMES, JOINS, KINDS, MELODY_TEMPLATES,
+                           NEW_SPEAKER_TEMPLATES,
+                           ORDINALS, OVERLAY_TEMPLATE, PROMPTS, RETURNING_SPEAKER_TEMPLATES, SILENCE_PHRASES,
+                           SOUND_PHRASES, SPEECH_TEMPLATES, WHERE)
+from .synth import (CHORD_SEMITONES, INSTRUMENTS, PROSODIES, SCALE_SEMITONES, SOUNDS, coloured_noise, interval_hz,
+                    mu_law, note_hz, play, sound, speech)
 
-KINDS = ("speech", "music", "sound", "silence")  # the timeline's classes, in frame_labels' index order
 SPLIT_SIZE = 1_000_000_000  # seeds per split
 SPLITS = {"train": 0, "val": SPLIT_SIZE, "test": 2 * SPLIT_SIZE}  # each split's first seed
 DEFAULT_SECONDS = 4.0
@@ -42,55 +45,6 @@ VOICES = {  # pitch class: (f0 range Hz, formant scale range)
     "low": ((70.0, 150.0), (0.85, 1.1)),
     "high": ((165.0, 300.0), (1.05, 1.35)),
 }
-
-# Caption phrases: several for each thing, chosen at random per clip.
-INSTRUMENT_NAMES = {
-    "organ": ("an organ",), "clarinet": ("a clarinet",), "string": ("a string section", "a bowed string"),
-    "flute": ("a flute",), "brass": ("a brass section", "a horn"), "sine": ("a sine-wave synth",),
-    "sawtooth": ("a sawtooth synth",),
-    "square": ("a square-wave synth",), "triangle": ("a triangle-wave synth",),
-    "pluck": ("a plucked string", "a guitar-like pluck"), "piano": ("a piano",), "bell": ("a bell", "chimes"),
-}
-SOUND_PHRASES = {
-    "knock": ("a knock", "knocking", "someone knocking on a door"),
-    "rain": ("rain", "rain falling", "the patter of rain"),
-    "siren": ("a siren", "a wailing siren"), "bark": ("a dog barking", "barking"),
-    "engine": ("an engine", "an engine running"), "applause": ("applause", "people clapping"),
-    "glass": ("glass clinking", "clinks of glass"), "wind": ("wind", "wind blowing", "gusts of wind"),
-    "hum": ("a hum", "an electrical hum", "a low buzz"), "hiss": ("a hiss", "static", "steady noise"),
-    "rumble": ("a rumble", "a low rumble"), "sweep": ("a sweeping tone", "electronic chirps"),
-    "whoosh": ("a whoosh", "whooshing"), "clatter": ("clatter", "things clattering"),
-}
-SILENCE_PHRASES = ("a pause", "silence", "a moment of silence", "a short silence")
-SPEECH_TEMPLATES = ("{a} {prosody} {voice} voice speaks", "someone speaks {adverb} in a {voice} voice",
-                    "a {voice} voice talks {adverb}", "{prosody} speech in a {voice} voice")
-NEW_SPEAKER_TEMPLATES = ("another {voice} voice answers {adverb}", "a {ordinal} speaker, {a} {prosody} {voice} voice")
-RETURNING_SPEAKER_TEMPLATES = ("the {ordinal} speaker again, {adverb}", "the {ordinal} voice speaks again, {adverb}")
-ORDINALS = ("first", "second", "third", "fourth")
-CHORD_TEMPLATES = ("{instrument} plays a {quality} chord", "a {quality} chord on {instrument}")
-MELODY_TEMPLATES = ("{instrument} plays a short {quality} melody", "a melody in a {quality} key on {instrument}")
-OVERLAY_TEMPLATE = "{bed}, with {short} {where}"
-WHERE = ("near the start", "in the middle", "near the end")  # which third of the sound the short one falls in
-JOINS = (", then ", "; after that, ", ", and then ", ". Then ")
-ADVERBS = {"calm": "calmly", "excited": "excitedly"}
-
-# Texts for zero-shot retrieval (CLAP-style): a few phrasings of each label value.
-PROMPTS = {
-    "kind": {
-        "speech": ("someone speaking", "a person talking", "speech"),
-        "music": ("music", "a musical instrument playing", "a melody or a chord"),
-        "sound": ("an environmental sound", "a noise in the world", "a sound effect"),
-        "silence": ("silence", "nothing at all", "a quiet pause"),
-    },
-    "sound": {name: (f"the sound of {phrases[0]}", *phrases) for name, phrases in SOUND_PHRASES.items()},
-    "instrument": {name: (f"the sound of {names[0]}", f"music played on {names[0]}", *names)
-                   for name, names in INSTRUMENT_NAMES.items()},
-    "quality": {q: (f"a {q} chord", f"music in a {q} key") for q in CHORD_SEMITONES},
-    "prosody": {"calm": ("a calm voice", "someone speaking calmly"),
-                "excited": ("an excited voice", "someone speaking excitedly")},
-    "voice": {"low": ("a low voice", "a deep voice"), "high": ("a high voice", "a high-pitched voice")},
-}
-
 
 @dataclass(frozen=True)
 class Segment:

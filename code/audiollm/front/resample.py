@@ -48,7 +48,7 @@ import math
 from functools import lru_cache
 from itertools import repeat
 
-from .errors import check_sample_rate, check_samples
+from ..base.errors import check_sample_rate, check_samples
 from .wav import read_wav
 
 PASS_EDGE = 0.875  # fraction of the lower Nyquist kept flat

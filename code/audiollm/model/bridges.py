@@ -22,9 +22,9 @@ with the same shape formulas that `n_params()` and `macs()` use on the toy bridg
 import math
 import random
 
+from ..base.errors import AudiollmError, check_choice, check_float, check_int, check_type
 from . import nn
 from .autograd import avg_pool2, concat_rows, gather_rows, gelu
-from .errors import AudiollmError, check_choice, check_float, check_int, check_type
 
 ENCODER_RATE = 50            # encoder frames per second: Whisper gives 1500 frames per 30 s
 WINDOW_SECONDS = 30          # Whisper, SALMONN and AF3 all encode audio in 30-s windows

@@ -1,6 +1,6 @@
 """The instruction stage (layer "learn"; lesson: "Instruction stage: end-to-end, unfreeze LLM"; AF3's on-demand
 thinking): templated questions and answers over the synthetic corpus, and the training of the micro audio-LLM
-(audiollm.lm) on them with the encoder and the Listener frozen.
+(audiollm.model.decoder) on them with the encoder and the Listener frozen.
 
 SALMONN, LTU and AF3 train their LLM (SALMONN and LTU through LoRA) and adaptor on question-answer pairs about
 audio (LTU's OpenAQA-5M; AF3's about 50M audio-text pairs). Here the source is the corpus' ground truth
@@ -26,17 +26,18 @@ import time
 from dataclasses import replace
 from multiprocessing import Pool
 
-from .autograd import Adam, clip_grad_norm, cross_entropy
-from .corpus import INSTRUMENT_NAMES, SOUND_PHRASES, clip_seeds, make_clip
-from .encoder import SummaryEncoder
-from .errors import check_int
-from .listen import DEFAULT_WEIGHTS, load_listener
-from .lm import (EOS, SPECIALS, END_THINK, THINK, THINK_SUFFIX, MicroLM, answer, audio_rows, bridge_width, sha256_file, split_answer,
-                 words_of)
-from .mel import SAMPLE_RATE, log_mel_spectrogram
-from .nn import gc_paused, save_weights
-from .resample import resample
-from .wav import read_wav
+from ..base.errors import check_int
+from ..front.wav import read_wav
+from ..front.resample import resample
+from ..front.mel import SAMPLE_RATE, log_mel_spectrogram
+from ..model.autograd import Adam, clip_grad_norm, cross_entropy
+from ..model.nn import gc_paused, save_weights
+from ..model.encoder import SummaryEncoder
+from ..model.vocab import INSTRUMENT_NAMES, SOUND_PHRASES
+from ..model.listener import DEFAULT_WEIGHTS, load_listener
+from ..model.decoder import (EOS, SPECIALS, END_THINK, THINK, THINK_SUFFIX, MicroLM, answer, audio_rows, bridge_width,
+                             sha256_file, split_answer, words_of)
+from ..synthetic.corpus import clip_seeds, make_clip
 
 TEMPLATES = {  # question type -> (training phrasings, the held-out phrasing); {x} names a sound
     "hear": (("what do you hear", "what can you hear in this recording", "describe the sounds in order",

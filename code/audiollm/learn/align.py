@@ -17,15 +17,16 @@ import random
 import time
 from multiprocessing import Pool
 
-from .autograd import Adam, Tensor, concat_rows, cross_entropy, matmul_t, no_grad, scale
-from .corpus import KINDS, caption, clip_seeds, frame_labels, make_clip
-from .encoder import SummaryEncoder
-from .errors import check_int
-from .listen import Listener, timeline_labels
-from .mel import log_mel_spectrogram
-from .synth import lesson_scene, two_speaker_dialogue
-from .nn import gc_paused, save_weights
-from .wav import read_wav
+from ..base.errors import check_int
+from ..front.wav import read_wav
+from ..front.mel import log_mel_spectrogram
+from ..model.autograd import Adam, Tensor, concat_rows, cross_entropy, matmul_t, no_grad, scale
+from ..model.nn import gc_paused, save_weights
+from ..model.encoder import SummaryEncoder
+from ..model.vocab import KINDS
+from ..model.listener import Listener, timeline_labels
+from ..synthetic.synth import lesson_scene, two_speaker_dialogue
+from ..synthetic.corpus import caption, clip_seeds, frame_labels, make_clip
 
 TAU = 0.1               # InfoNCE temperature: similarities are multiplied by 1 / TAU = 10
 BATCH = 16              # clips (and captions) per contrastive step

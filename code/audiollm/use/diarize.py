@@ -58,11 +58,11 @@ from collections import Counter, namedtuple
 from functools import lru_cache
 from itertools import accumulate, groupby
 
-from .errors import MAX_ABS_SAMPLE, AudiollmError, check_int, check_sample_rate, check_samples
-from .mel import HOP_LENGTH, N_FFT, SAMPLE_RATE, log_mel_spectrogram, sample_windows
-from .autograd import dots
-from .resample import resample
-from .wav import open_wav
+from ..base.errors import MAX_ABS_SAMPLE, AudiollmError, check_int, check_sample_rate, check_samples
+from ..front.wav import open_wav
+from ..front.resample import resample
+from ..front.mel import HOP_LENGTH, N_FFT, SAMPLE_RATE, log_mel_spectrogram, sample_windows
+from ..model.autograd import dots
 
 FRAME_S = HOP_LENGTH / SAMPLE_RATE  # 10 ms: one mel frame, the time unit of every decision here
 WINDOW_S = 10  # seconds read, resampled and featurised at a time (48-kHz stereo: about 60 MB while read)
@@ -91,7 +91,7 @@ OCTAVE_GUARD = 0.85  # a shorter period wins if its autocorrelation peak is this
 PITCH_UNIT = 3.0  # semitones per unit of the pitch input (so it varies about as much as a normalised cepstrum)
 
 # 3-5. embedding and clustering
-LDA_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "speaker_lda.txt")
+LDA_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "speaker_lda.txt")
 LDA_DIMS = 8  # discriminant directions used: the rest separate voices less than sentences do
 PIECE_S = 1.0  # pieces are cut at silences and at most about this long
 MAX_PIECES = 600  # clustering is quadratic in pieces: longer recordings get longer pieces

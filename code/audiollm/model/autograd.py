@@ -22,7 +22,7 @@ from itertools import chain, repeat
 from math import dist, erf, exp, hypot, log, sqrt
 from operator import add as _add, mul, sub, truediv
 
-from .errors import AudiollmError, check_float
+from ..base.errors import AudiollmError, check_float
 
 INV_SQRT2 = 1.0 / sqrt(2.0)
 INV_SQRT_2PI = 1.0 / sqrt(2.0 * math.pi)

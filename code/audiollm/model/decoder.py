@@ -17,7 +17,7 @@ to the LLM's width:
 
 Then the LLM proper: fixed sinusoidal positions (so a 30-s window's longer prompt still has positions), causal
 pre-LN transformer blocks (nn.TransformerBlock, the same code as the encoder's), a final LayerNorm and a linear
-head over the word vocabulary. Training (audiollm.instruct) runs this same forward with Tensors.
+head over the word vocabulary. Training (audiollm.learn.instruct) runs this same forward with Tensors.
 """
 import hashlib
 import json
@@ -25,16 +25,14 @@ import os
 import random
 from operator import add
 
+from ..base.errors import AudiollmError, WeightsFileError, check_int, check_text
 from .autograd import Tensor, attention, concat_rows, gather_rows, no_grad, softmax
-from .bridges import PooledMLPAdapter
-from .corpus import KINDS
-from .errors import AudiollmError, WeightsFileError, check_int, check_samples, check_text
-from .listen import DEFAULT_WEIGHTS, load_listener
-from .mel import CHUNK_LENGTH, HOP_LENGTH, N_SAMPLES, SAMPLE_RATE, log_mel_spectrogram, log_mel_windows
 from .nn import Embedding, LayerNorm, Linear, Module, TransformerBlock, gc_paused, load_weights, sinusoids
-from .wav import open_wav
+from .bridges import PooledMLPAdapter
+from .vocab import KINDS
+from .listener import WEIGHTS_DIR
 
-WEIGHTS_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights", "lm.json")
+WEIGHTS_PATH = os.path.join(WEIGHTS_DIR, "lm.json")
 UNK, SOUND, SEP, THINK, END_THINK, EOS = "<unk>", "<sound>", "<sep>", "<think>", "</think>", "<eos>"
 SPECIALS = (UNK, SOUND, SEP, THINK, END_THINK, EOS)
 BRIDGES = ("qformer", "pooled")
@@ -274,52 +272,3 @@ def answer(model, listener, log_mel, question, think=False):
         return None, "the audio is too short to answer (under 0.32 s)"
     thought, words = split_answer(model.generate(rows, f"{question} {THINK_SUFFIX}" if think else question))
     return thought, " ".join(words) or "(no answer)"
-
-
-def load_models(path=WEIGHTS_PATH):
-    """(micro-LLM, its meta (with "path"), the Listener it was trained on): the shipped files, checked to
-    belong together."""
-    model, meta = load_lm(path, DEFAULT_WEIGHTS)
-    return model, {**meta, "path": path}, load_listener(DEFAULT_WEIGHTS)
-
-
-def ask_windows(windows, question, think=False, models=None):
-    """Answer a question for each window: windows yields (start_s, end_s, the window's real log-Mel (n, 80)).
-    Returns [(start_s, end_s, thought words or None, answer text)]. models: load_models() output, or None to
-    load the shipped files."""
-    question = check_text("question", question, MAX_QUESTION)
-    model, _, listener = models or load_models()
-    return [(start, end, *answer(model, listener, log_mel, question, think)) for start, end, log_mel in windows]
-
-
-def ask(samples, question, think=False, models=None):
-    """Answer a question about 16-kHz samples, one 30-s window at a time (the last one shorter), as
-    ask_windows."""
-    samples = check_samples("samples", samples)
-    windows = ((k / SAMPLE_RATE, min(k + N_SAMPLES, len(samples)) / SAMPLE_RATE,
-                log_mel_spectrogram(samples[k:k + N_SAMPLES])) for k in range(0, len(samples), N_SAMPLES))
-    return ask_windows(windows, question, think, models)
-
-
-def ask_file(path, question, think=False, models=None):
-    """Answer a question about a WAV file (any rate and format audiollm.wav reads), window by window as
-    mel.log_mel_windows reads it, as ask_windows."""
-    with open_wav(path) as reader:
-        total = -(-reader.n_frames * SAMPLE_RATE // reader.sample_rate)  # samples at 16 kHz
-    windows = ((k * CHUNK_LENGTH, min((k + 1) * N_SAMPLES, total) / SAMPLE_RATE,
-                log_mel[:(min(N_SAMPLES, total - k * N_SAMPLES)) // HOP_LENGTH])
-               for k, log_mel in enumerate(log_mel_windows(path)))
-    return ask_windows(windows, question, think, models)
-
-
-def format_answers(results):
-    """ask()'s results as text: per window "thought: ..." (when there is one) and "answer: ...", the window's
-    times first when there are several."""
-    lines = []
-    for start, end, thought, text in results:
-        if len(results) > 1:
-            lines.append(f"[{start:g} - {end:g} s]")
-        if thought is not None:
-            lines.append("thought: " + " ".join(thought))
-        lines.append("answer: " + text)
-    return "\n".join(lines)

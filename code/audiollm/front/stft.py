@@ -14,7 +14,7 @@ import math
 from itertools import repeat
 from operator import add, mul, sub
 
-from .errors import AudiollmError, check_choice, check_int, check_samples
+from ..base.errors import AudiollmError, check_choice, check_int, check_samples
 from .fft import fft_columns, rfft
 
 WINDOWS = ("hann", "hamming", "rectangular")

@@ -10,7 +10,7 @@ Real recordings would need downloads; these are built from three classic recipes
   played from a one-period wavetable so every sample is a table look-up.
 - environment: noise. Random samples, shaped by moving-average filters and an envelope.
 
-The synthetic corpus (audiollm.corpus) needs more variety than the lesson's clip, so that what a model learns
+The synthetic corpus (audiollm.synthetic.corpus) needs more variety than the lesson's clip, so that what a model learns
 carries over to recordings made otherwise (espeak-ng speech, sox music and noise). Its generators follow below
 the lesson's: `speech` (a babbling talker: four gliding formants, consonants, calm or excited prosody), `play`
 (12 instruments, chords and melodies), `sound` (14 environmental sounds drawn afresh per seed),
@@ -26,8 +26,8 @@ from functools import lru_cache
 from operator import add, mul
 from itertools import accumulate, chain, pairwise, repeat
 
-from .errors import AudiollmError, check_int
-from .mel import SAMPLE_RATE
+from ..base.errors import AudiollmError, check_int
+from ..front.mel import SAMPLE_RATE
 
 MIN_SR, MAX_SR = 1000, 48000  # the sample rates the generators accept, in Hz
 TABLE_SIZE = 4096  # wavetable length; a power of two so `& TABLE_MASK` wraps the phase
@@ -427,7 +427,7 @@ def two_speaker_dialogue(seed=0, n_turns=10, sr=SAMPLE_RATE):
 
 
 # ----------------------------------------------------------------------------------------------------------
-# The corpus's generators (audiollm.corpus draws their parameters): coloured noise, a babbling talker,
+# The corpus's generators (audiollm.synthetic.corpus draws their parameters): coloured noise, a babbling talker,
 # instruments and environmental sounds whose character changes with the seed. The slow controls (formants,
 # pitch, loudness, a filter's centre) move once per BLOCK samples.
 

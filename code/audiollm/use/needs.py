@@ -55,7 +55,7 @@ MARKERS = {  # entries that are no need; what each says
     "none": "a neutral phrase: keeps its words from being read as a need",
 }
 NEGATION_SPAN = 3  # a negation reaches this many words ahead
-DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "sound_words.txt")
+DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "sound_words.txt")
 
 # The hand-made vocabulary. Entries are comma-separated words or phrases in any inflection; "~" marks a weak
 # entry, "#" matches any number, "$" the end of a sentence, "=word" that exact form only (no inflection).

@@ -25,9 +25,9 @@ import sys
 import warnings
 from array import array
 
-from .errors import (MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, AudiollmError, AudioFormatError, check_choice, check_int,
-                     check_path, check_sample_rate, check_samples, check_type)
-from .files import write_atomic
+from ..base.errors import (MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, AudiollmError, AudioFormatError, check_choice, check_int,
+                           check_path, check_sample_rate, check_samples, check_type)
+from ..base.files import write_atomic
 
 WAVE_FORMAT_PCM = 0x0001
 WAVE_FORMAT_IEEE_FLOAT = 0x0003

@@ -11,7 +11,7 @@ music where Whisper's speech-heavy training is weak). concat_features is SALMONN
 
 The weights are random (seeded): these modules show shapes, masking and cost, not trained behaviour.
 
-SummaryEncoder is the frozen encoder the trained stage (audiollm.listen) stands on: weight-free log-Mel
+SummaryEncoder is the frozen encoder the trained stage (audiollm.model.listener) stands on: weight-free log-Mel
 statistics at the same 50 Hz (per mel band over 0.5 s: mean, spread, change), the classic hand-made features
 audio tagging used before learned encoders.
 """
@@ -20,8 +20,8 @@ import random
 from math import sqrt
 from operator import add
 
+from ..base.errors import AudiollmError, check_int, check_matrix
 from .autograd import Tensor, concat_cols, concat_rows, gather_rows, gelu, linear, zeros
-from .errors import AudiollmError, check_int, check_matrix
 from .nn import (MAX_CTX, MAX_LAYERS, MAX_WIDTH, LayerNorm, Linear, Module, TransformerBlock, check_input,
                  lists_in_lists_out, parameter, sinusoids)
 

@@ -23,10 +23,10 @@ from functools import lru_cache
 from itertools import chain, repeat
 from operator import add, mul
 
-from .errors import AudiollmError, check_float, check_int, check_samples
+from ..base.errors import AudiollmError, check_float, check_int, check_samples
+from .wav import open_wav
 from .resample import filter_half_width, load_audio, resample
 from .stft import MAX_N_FFT, power_columns, power_spectrum, stft
-from .wav import open_wav
 
 SAMPLE_RATE = 16000  # Hz: every model in the lesson hears 16 kHz mono
 N_FFT = 400  # samples in a 25 ms window

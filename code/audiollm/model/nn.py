@@ -21,10 +21,9 @@ from contextlib import contextmanager
 from itertools import chain
 from math import exp, isfinite, sqrt
 
-from .autograd import (LN_EPS, Tensor, attention, gather_rows, gelu, layer_norm, linear, no_grad, softmax,
-                       tensor)
-from .errors import AudiollmError, WeightsFileError, check_float, check_int, check_matrix, check_type
-from .files import write_atomic
+from ..base.errors import AudiollmError, WeightsFileError, check_float, check_int, check_matrix, check_type
+from ..base.files import write_atomic
+from .autograd import LN_EPS, Tensor, attention, gather_rows, gelu, layer_norm, linear, no_grad, softmax, tensor
 
 # Bounds on the models' constructor arguments: a 7B LLM is 4096 wide with 32 layers; anything larger as
 # Python lists of floats takes gigabytes and minutes to initialise, so it is a typo here, not a model.

@@ -27,7 +27,7 @@ Two systems answer them, and neither sees a test clip before it is scored:
   Random features keep much of the signal linearly; what the toy skips is training the encoder and
   the bridge on audio-text pairs, as SALMONN and AF3 do. The readouts see the tokens and nothing else.
 
-run_llm_experiment asks the same questions of two copies of the micro audio-LLM (audiollm.lm), trained from
+run_llm_experiment asks the same questions of two copies of the micro audio-LLM (audiollm.model.decoder), trained from
 scratch: one reads the transcript (the cascade), the other the audio tokens (end-to-end).
 """
 
@@ -37,16 +37,16 @@ from dataclasses import dataclass
 from itertools import chain, groupby
 from operator import add, mul
 
-from .bridges import SALMONN_WINDOW, PooledMLPAdapter, QFormer, WindowQFormer
-from .encoder import FrameEncoder
-from .errors import AudiollmError, check_choice, check_float, check_int, check_matrix, check_type
-from .files import write_atomic
-from .instruct import accuracy as llm_accuracy, train as train_llm
-from .listen import load_listener
-from .lm import SPECIALS, audio_rows, bridge_width, words_of
-from .mel import HOP_LENGTH, SAMPLE_RATE, log_mel_spectrogram
-from .nn import softmax_rows
-from .synth import FORMANTS_HZ, SPEAKERS, chord, noise_event, note_hz, vowel
+from ..base.errors import AudiollmError, check_choice, check_float, check_int, check_matrix, check_type
+from ..base.files import write_atomic
+from ..front.mel import HOP_LENGTH, SAMPLE_RATE, log_mel_spectrogram
+from ..model.nn import softmax_rows
+from ..model.encoder import FrameEncoder
+from ..model.bridges import SALMONN_WINDOW, PooledMLPAdapter, QFormer, WindowQFormer
+from ..model.listener import load_listener
+from ..model.decoder import SPECIALS, audio_rows, bridge_width, words_of
+from ..synthetic.synth import FORMANTS_HZ, SPEAKERS, chord, noise_event, note_hz, vowel
+from ..learn.instruct import accuracy as llm_accuracy, train as train_llm
 
 THIRDS = 3
 # 1.02 s: 102 mel frames, 51 encoder frames (stride 2), three SALMONN windows of 17: one per third
@@ -458,7 +458,7 @@ def write_report(path, result, llm=None):
     return write_atomic(path, format_report(result) + ("\n" + format_llm_report(llm) if llm is not None else ""))
 
 
-# ---- the experiment rerun with the micro audio-LLM (audiollm.lm) in place of the readouts ----
+# ---- the experiment rerun with the micro audio-LLM (audiollm.model.decoder) in place of the readouts ----
 
 LLM_TRAIN = 60   # questions per type the two LLMs learn from
 LLM_STEPS = 200  # Adam steps of 16 examples for each of them
@@ -517,7 +517,7 @@ def run_llm_experiment(seed=0, n_train=LLM_TRAIN, n_test=18, steps=LLM_STEPS, li
 def format_llm_report(result):
     """run_llm_experiment's table as markdown, with the means over all types and the acoustic ones."""
     lines = [f"## The same micro audio-LLM on both sides (seed {result.seed})", "",
-             f"Held-out accuracy on {result.n_test} test questions per type; each LLM (audiollm.lm, trained from "
+             f"Held-out accuracy on {result.n_test} test questions per type; each LLM (audiollm.model.decoder, trained from "
              f"scratch) learned all five types at once from {result.n_train} train questions per type.", "",
              "| question type | chance | cascaded LLM (transcript tokens) | end-to-end LLM (audio tokens) |",
              "|---|---|---|---|"]

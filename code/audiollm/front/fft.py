@@ -21,7 +21,7 @@ import math
 from functools import lru_cache
 from operator import add, sub
 
-from .errors import AudiollmError, check_samples
+from ..base.errors import AudiollmError, check_samples
 
 
 def dft(x):
