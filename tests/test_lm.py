@@ -1,4 +1,5 @@
-"""The micro audio-LLM (audiollm.model.decoder, audiollm.use.ask) and its instruction data and stage (audiollm.learn.instruct)."""
+"""The micro audio-LLM (audiollm.model.decoder and .audio_llm, audiollm.use.ask) and its instruction data and stage
+(audiollm.learn.instruct)."""
 import json
 import os
 import random
@@ -11,8 +12,8 @@ from audiollm.model.autograd import Tensor
 from audiollm.synthetic.corpus import make_clip
 from audiollm.base.errors import AudiollmError, WeightsFileError
 from audiollm.learn.instruct import TEMPLATES, TYPES, examples, loss_of, qa_pairs, thought, train, vocabulary
-from audiollm.model.decoder import (OUTSIDE, SOUND, SPECIALS, MicroLM, answer, audio_rows, load_lm, sha256_file,
-                                    split_answer, words_of)
+from audiollm.model.decoder import SOUND, SPECIALS, MicroLM, split_answer, words_of
+from audiollm.model.audio_llm import OUTSIDE, answer, audio_rows, load_lm, sha256_file
 from audiollm.model.listener import DEFAULT_WEIGHTS, load_listener
 from audiollm.front.mel import log_mel_spectrogram
 from audiollm.synthetic.synth import lesson_scene
@@ -92,6 +93,18 @@ def test_the_key_value_cache_gives_the_words_of_the_literal_loop():
         literal.append(WORDS[best])
         ids.append(best)
     assert model.generate(rows, "is there music", max_new=8) == literal
+
+
+def test_forward_with_the_key_value_cache_gives_the_logits_of_the_whole_forward():
+    model = MicroLM(WORDS, 6, "pooled", d_model=8, n_heads=2, n_layers=2, seed=5)
+    rows = toy_data()[0][1]
+    prompt = model.prompt_ids(model.n_audio(rows), "is there music")
+    ids = prompt + [model.ids[w] for w in ("yes", "no", "music")]
+    whole = model([(ids, rows, range(len(ids)))]).data
+    kv_cache = [[[], []] for _ in model.blocks]
+    steps = model([(prompt, rows, range(len(prompt)))], kv_cache).data
+    steps += [model([([i], [], [0])], kv_cache).data[0] for i in ids[len(prompt):]]
+    assert max(abs(a - b) for r, s in zip(steps, whole) for a, b in zip(r, s)) < 1e-12
 
 
 def test_instruction_data_follows_the_clip_truth():

@@ -35,8 +35,8 @@ from ..model.nn import gc_paused, save_weights
 from ..model.encoder import SummaryEncoder
 from ..model.vocab import INSTRUMENT_NAMES, SOUND_PHRASES
 from ..model.listener import DEFAULT_WEIGHTS, load_listener
-from ..model.decoder import (EOS, SPECIALS, END_THINK, THINK, THINK_SUFFIX, MicroLM, answer, audio_rows, bridge_width,
-                             sha256_file, split_answer, words_of)
+from ..model.decoder import EOS, SPECIALS, END_THINK, THINK, THINK_SUFFIX, MicroLM, split_answer, words_of
+from ..model.audio_llm import answer, audio_rows, bridge_width, sha256_file
 from ..synthetic.corpus import clip_seeds, make_clip
 
 TEMPLATES = {  # question type -> (training phrasings, the held-out phrasing); {x} names a sound

@@ -15,21 +15,19 @@ to the LLM's width:
                average pairs, LayerNorm, Linear, GELU, Linear (AF3, Qwen-Audio): one token per 320 ms, 12 for a
                4-s clip, 93 for 30 s
 
-Then the LLM proper: fixed sinusoidal positions (so a 30-s window's longer prompt still has positions), causal
-pre-LN transformer blocks (nn.TransformerBlock, the same code as the encoder's), a final LayerNorm and a linear
-head over the word vocabulary. Training (audiollm.learn.instruct) runs this same forward with Tensors.
+Then the LLM proper, MicroLM.forward: fixed sinusoidal positions (so a 30-s window's longer prompt still has
+positions), causal pre-LN transformer blocks, a final LayerNorm and a linear head over the word vocabulary. The
+block is nn.TransformerBlock, the encoder's own code (its attention: nn.MultiHeadAttention -> autograd.attention).
+Training (audiollm.learn.instruct) runs this forward with Tensors; decoding (generate) runs it with a key-value
+cache. Loading the trained model and answering a question about a clip are in audio_llm.
 """
-import hashlib
-import json
 import os
 import random
-from operator import add
 
-from ..base.errors import AudiollmError, WeightsFileError, check_int, check_text
-from .autograd import Tensor, attention, concat_rows, gather_rows, no_grad, softmax
-from .nn import Embedding, LayerNorm, Linear, Module, TransformerBlock, gc_paused, load_weights, sinusoids
+from ..base.errors import AudiollmError, check_int
+from .autograd import Tensor, concat_rows, gather_rows, no_grad
+from .nn import Embedding, LayerNorm, Linear, Module, TransformerBlock, gc_paused, sinusoids
 from .bridges import PooledMLPAdapter
-from .vocab import KINDS
 from .listener import WEIGHTS_DIR
 
 WEIGHTS_PATH = os.path.join(WEIGHTS_DIR, "lm.json")
@@ -39,17 +37,9 @@ BRIDGES = ("qformer", "pooled")
 THINK_SUFFIX = "think before you answer"  # the switch for a thought first (AF3-Think's prompt suffix)
 THINK_WORDS = THINK_SUFFIX.split()
 MAX_QUESTION = 200      # characters of a question
-OUTSIDE = "that question is outside what i was trained on"
-FRAMES_PER_STEP = 8     # the pooled bridge averages 8 encoder frames (160 ms) before the adaptor pools pairs
 MAX_LEN = 256           # positions: 93 audio tokens of a 30-s window, the question and the answer
 POSITION_SCALE = 0.25   # sinusoids of norm 1, not 4: the adaptor's audio tokens start at norm 1-2
 MAX_ANSWER = 40         # tokens greedy decoding writes at most (a thought and an answer)
-
-
-def sha256_file(path):
-    """The sha256 hex digest of a file's bytes: lm.json records which Listener weights it was trained on."""
-    with open(path, "rb") as stream:
-        return hashlib.sha256(stream.read()).hexdigest()
 
 
 class MicroLM(Module):
@@ -109,26 +99,28 @@ class MicroLM(Module):
             raise AudiollmError(f"the prompt has {k} <sound> placeholders for {n_audio} audio tokens")
         return gather_rows(self.wte.weight if audio is None else concat_rows([self.wte.weight, audio]), rows)
 
-    def forward(self, batch):
+    def forward(self, batch, kv_cache=None):
         """batch: [(ids, audio rows, at)], each ids holding n_audio(audio rows) <sound> ids -> logits
         (sum of len(at), V): for each sequence, the rows `at` (row i's logits score the token at i + 1).
 
-        The sequences are packed one under another (the weight gradients then come from long dot products,
-        the whole batch at once) and each attends only to itself: that is the one difference from
-        nn.TransformerBlock.forward, which `_block` otherwise follows line by line."""
-        ids, audio_in, positions, spans, picks = [], [], [], [], []
+        The sequences are packed one under another, so every layer but the attention runs on the whole batch at
+        once (the weight gradients come from long dot products), and the attention keeps each sequence to its
+        own rows (`lengths`). kv_cache (decoding one sequence, see generate): one [keys, values] per block, of
+        the rows before these ids; they are extended with these."""
+        past = len(kv_cache[0][0]) if kv_cache else 0
+        ids, audio_in, positions, lengths, picks = [], [], [], [], []
         for seq, rows, at in batch:
-            if len(seq) > MAX_LEN:
-                raise AudiollmError(f"the prompt is {len(seq)} tokens; the model takes at most {MAX_LEN}")
+            if past + len(seq) > MAX_LEN:
+                raise AudiollmError(f"the prompt is {past + len(seq)} tokens; the model takes at most {MAX_LEN}")
             picks += [len(ids) + i for i in at]
-            spans.append(range(len(ids), len(ids) + len(seq)))
+            lengths.append(len(seq))
             ids += seq
             audio_in += rows.data if isinstance(rows, Tensor) else rows
-            positions += self.positions[:len(seq)]
-        x = self.embed(ids, self.audio_tokens(audio_in) if audio_in else None) + Tensor(positions)
-        for block in self.blocks:
-            x = _block(block, x, spans)
-        return self.head(self.ln_f(gather_rows(x, picks)))
+            positions += self.positions[past:past + len(seq)]
+        x = self.embed(ids, self.audio_tokens(audio_in) if audio_in else None) + Tensor(positions)  # (n, d)
+        for block, cache in zip(self.blocks, kv_cache or [None] * len(self.blocks)):
+            x = block(x, causal=True, lengths=lengths, kv_cache=cache)  # (n, d)
+        return self.head(self.ln_f(gather_rows(x, picks)))  # (len(picks), V)
 
     def encode(self, text):
         """Words of a text -> ids (an unknown word is <unk>)."""
@@ -142,78 +134,25 @@ class MicroLM(Module):
         """Greedy decoding: the highest-scoring next word, again and again, until <eos>. Returns the words.
 
         Literally, each step reruns forward() on the whole sequence so far and reads its last row. The same
-        words, about 10x faster, because a causal model's earlier rows never change: each block keeps the keys
-        and values of the rows it has seen (a key-value cache) and a step runs only the new row through it
-        (tests/test_lm.py holds this to the literal loop)."""
+        words, about 10x faster, because a causal model's earlier rows never change: each block's attention
+        keeps the keys and values of the rows it has seen (a key-value cache), and forward() runs only the new
+        word (tests/test_lm.py holds this to the literal loop)."""
         ids = self.prompt_ids(self.n_audio(audio_in), question)
         # A thought only when the prompt asks for one (AF3's switch): unasked, a model that drifts into a thought
         # on a new phrasing could use up its words before the answer.
         asked = words_of(question)[-len(THINK_WORDS):] == THINK_WORDS
         banned = (UNK, SOUND, SEP) if asked else (UNK, SOUND, SEP, THINK, END_THINK)
         allowed = [i for i, w in enumerate(self.words) if w not in banned]  # words an answer may hold
-        out = []
+        out, step, kv_cache = [], (ids, audio_in, [len(ids) - 1]), [[[], []] for _ in self.blocks]
         with no_grad(), gc_paused():
-            caches = [[[], []] for _ in self.blocks]
-            x = self.embed(ids, self.audio_tokens(audio_in) if audio_in else None) + Tensor(self.positions[:len(ids)])
             for _ in range(min(max_new, MAX_LEN - len(ids))):
-                for block, cache in zip(self.blocks, caches):
-                    x = _block_step(block, x, cache)
-                row = self.head(self.ln_f(gather_rows(x, [len(x.data) - 1]))).data[0]
+                row = self.forward([step], kv_cache).data[0]  # the next word's logits (V,)
                 best = max(allowed, key=row.__getitem__)
                 if best == self.ids[EOS]:
                     break
                 out.append(self.words[best])
-                x = Tensor([list(map(add, self.wte.weight.data[best], self.positions[len(ids)]))])
-                ids.append(best)
+                step = ([best], [], [0])
         return out
-
-
-def _block(block, x, spans):
-    """nn.TransformerBlock.forward(x, causal=True) on packed sequences: rows `span` of x attend only to each
-    other (a block-diagonal causal mask), everything else is per row and runs on the whole batch at once."""
-    h = block.attn_ln(x)
-    a = block.attn
-    q, k, v = a.q_proj(h), a.k_proj(h), a.v_proj(h)
-    if len(spans) == 1:
-        read = attention(q, k, v, a.n_heads, causal=True, need_weights=False)[0]
-    else:
-        read = concat_rows([attention(gather_rows(q, r), gather_rows(k, r), gather_rows(v, r), a.n_heads,
-                                      causal=True, need_weights=False)[0] for r in spans])
-    x = x + a.out_proj(read)
-    return x + block.mlp(block.mlp_ln(x))
-
-
-def _block_step(block, x, cache):
-    """_block for new rows x of one sequence whose earlier rows' keys and values are in cache ([keys, values],
-    plain rows, extended here): the new rows attend to the cached rows and to themselves, causally."""
-    h = block.attn_ln(x)
-    a = block.attn
-    cache[0] += a.k_proj(h).data
-    cache[1] += a.v_proj(h).data
-    x = x + a.out_proj(attention(a.q_proj(h), cache[0], cache[1], a.n_heads, causal=True, need_weights=False)[0])
-    return x + block.mlp(block.mlp_ln(x))
-
-
-def bridge_width(listener, bridge):
-    """The width of the rows a bridge reads: the Q-former's token width or the encoder's frame width plus
-    the tagger's probabilities."""
-    return listener.qformer.d_llm if bridge == "qformer" else listener.encoder.d_model + len(KINDS)
-
-
-def audio_rows(listener, frames, bridge):
-    """What a bridge reads, from raw encoder frames (n, 60) of the Listener's frozen encoder (plain lists):
-    "qformer": the trained Q-former's query tokens (n_queries, 32); "pooled": each normalised frame with the
-    Listener's frame-tag probabilities (speech, music, sound, silence: the alignment stage's trained head on the
-    encoder) appended, averaged over FRAMES_PER_STEP, an even number of rows (n // 16 * 2, 64)."""
-    normalised = listener.normalise(frames)
-    with no_grad():
-        if bridge == "qformer":
-            return listener.qformer(listener.pooled(normalised))[0]
-        tags = softmax(listener.tag_logits(normalised)).data
-    frames = [row + tag for row, tag in zip(normalised, tags)]
-    step = FRAMES_PER_STEP
-    rows = [[sum(col) / step for col in zip(*frames[i:i + step])] for i in range(0, len(frames) - step + 1, step)]
-    return rows[:len(rows) // 2 * 2]  # whole pairs for the adaptor
 
 
 def words_of(text):
@@ -229,46 +168,3 @@ def split_answer(words):
     if THINK in words:  # the thought never closed: no answer
         return words[words.index(THINK) + 1:], []
     return None, words
-
-
-def load_lm(path=WEIGHTS_PATH, listener_path=None):
-    """The trained micro audio-LLM from its weights file; meta says its vocabulary, bridge and size.
-
-    listener_path: the Listener weights the audio comes from; their sha256 must be the one the LLM was trained
-    on (meta["listener_sha256"]), else WeightsFileError says to rerun the instruction stage."""
-    try:
-        with open(path, "rb") as stream:
-            meta = json.loads(stream.read().decode("utf-8"))["meta"]
-        words, config = meta["words"], meta["config"]
-    except FileNotFoundError:
-        raise WeightsFileError(f"weights file {path}: no such file (train it: python3 code/train.py --stage "
-                               "instruct)") from None
-    except (OSError, ValueError, KeyError, TypeError):
-        raise WeightsFileError(f"weights file {path}: not an audiollm micro-LLM weights file") from None
-    if listener_path is not None and meta.get("listener_sha256") != sha256_file(listener_path):
-        raise WeightsFileError(f"weights file {path}: trained on other Listener weights than {listener_path}; "
-                               "rerun the instruction stage: python3 code/train.py --stage instruct")
-    try:
-        model = MicroLM(words, config["d_audio"], config["bridge"], config["d_model"], config["n_heads"],
-                        config["n_layers"])
-    except (KeyError, TypeError, AudiollmError) as error:
-        raise WeightsFileError(f"weights file {path}: bad config in meta ({error})") from None
-    load_weights(path, model)
-    return model, meta
-
-
-def answer(model, listener, log_mel, question, think=False):
-    """Ask one window: its real log-Mel (n_frames, 80) and a question -> (thought words or None, answer text).
-
-    A question whose words are mostly unknown to the model (more than half map to <unk>) gets OUTSIDE and the
-    unknown words, rather than an invented answer; audio under 0.32 s (one adaptor token) gets "too short"."""
-    question = check_text("question", question, MAX_QUESTION)
-    words = words_of(question)
-    unknown = [w for w in words if w not in model.ids]
-    if not words or 2 * len(unknown) > len(words):
-        return None, f"{OUTSIDE} (unknown words: {' '.join(unknown) or question})"
-    rows = audio_rows(listener, listener.encoder(log_mel), model.bridge_name)
-    if model.n_audio(rows) == 0:
-        return None, "the audio is too short to answer (under 0.32 s)"
-    thought, words = split_answer(model.generate(rows, f"{question} {THINK_SUFFIX}" if think else question))
-    return thought, " ".join(words) or "(no answer)"

@@ -44,7 +44,8 @@ from ..model.nn import softmax_rows
 from ..model.encoder import FrameEncoder
 from ..model.bridges import SALMONN_WINDOW, PooledMLPAdapter, QFormer, WindowQFormer
 from ..model.listener import load_listener
-from ..model.decoder import SPECIALS, audio_rows, bridge_width, words_of
+from ..model.decoder import SPECIALS, words_of
+from ..model.audio_llm import audio_rows, bridge_width
 from ..synthetic.synth import FORMANTS_HZ, SPEAKERS, chord, noise_event, note_hz, vowel
 from ..learn.instruct import accuracy as llm_accuracy, train as train_llm
 
