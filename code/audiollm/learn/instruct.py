@@ -157,7 +157,7 @@ def vocabulary():
 
 
 def prepare(seed):
-    """One instruction clip -> (the Clip's truth without samples, raw encoder frames (n, 60))."""
+    """One instruction clip -> (the Clip's truth without samples, raw encoder frames (n, 240))."""
     clip = make_clip(seed, clip_seconds(seed))
     return replace(clip, samples=[]), SummaryEncoder()(log_mel_spectrogram(clip.samples))
 
