@@ -138,7 +138,7 @@ def arc(load, n_windows, n_mels, encoder, qformer, listener):
             clock("heard", heard, listener, log_mel[:len(samples) // HOP_LENGTH], k * WINDOW_S)
         yield clock
     llm = Clock()
-    llm("LLM embeddings", list, tokens)  # every window's tokens in time order: the LLM reads them as embeddings
+    llm("LLM embeddings", list, tokens)  # windows in time order, each window's tokens in query order
     yield llm
 
 
@@ -238,14 +238,15 @@ def print_window(clock, say, qformer):
 
 
 def print_llm(clock, n_windows, qformer):
-    """The stage table's last row of the random models: every window's Q-former tokens, in time order."""
+    """The stage table's last row of the random models: every window's Q-former tokens, window after window."""
     tokens, seconds = clock.stages["LLM embeddings"]
     if n_windows == 1:
-        stage("LLM embeddings", shape(tokens), seconds, f"the {len(tokens)} tokens in time order: the LLM reads "
-              f"them as embeddings of its width ({qformer.d_llm} here; a 7B LLM: 4096)")
+        stage("LLM embeddings", shape(tokens), seconds, f"the {len(tokens)} tokens in query order (a global "
+              f"Q-former's tokens have no time order): the LLM reads them as embeddings of its width "
+              f"({qformer.d_llm} here; a 7B LLM: 4096)")
     else:
         stage("all windows", shape(tokens), seconds, f"LLM embeddings: {n_windows} windows x {qformer.n_queries} "
-              "tokens, in time order: what the LLM reads for the whole file")
+              "tokens, windows in time order, tokens in query order: what the LLM reads for the whole file")
 
 
 def print_listener(listener, segments, seconds):

@@ -261,7 +261,7 @@ def test_absurd_rates_are_refused_naming_the_rate(orig_sr, target_sr):
         resample([0.0] * 1000, orig_sr, target_sr)
 
 
-LEGACY = [11127, 22254, 44056]  # old Macintosh rates: gcd with 16000 is 1, 2 and 8
+LEGACY = [11127, 22254, 44056]  # old Macintosh 11127, 22254; NTSC-derived 44056 (44100/1.001): gcd 1, 2, 8
 
 
 @pytest.mark.parametrize("orig_sr", LEGACY)

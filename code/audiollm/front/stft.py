@@ -4,7 +4,7 @@
 Read `stft` first: pad the samples, cut them into STFT frames every hop_length samples, multiply each frame by
 the window, FFT it; `power_spectrum` then squares the magnitudes. Framing follows `torch.stft` /
 `librosa.stft`: with `center=True` the signal is padded by n_fft // 2 on both sides (reflect by default, as
-Whisper's torch.stft call does), frame t covers padded samples [t * hop_length, t * hop_length + n_fft), the
+in torch.stft and Whisper's call of it; librosa 0.9+ pads with zeros unless given pad_mode="reflect"), frame t covers padded samples [t * hop_length, t * hop_length + n_fft), the
 window is a periodic Hann, and the real-input FFT keeps the n_fft // 2 + 1 non-negative frequency bins. So
 480000 samples (30 s at 16 kHz) give 1 + 480000 // 160 = 3001 STFT frames of 201 bins.
 

@@ -7,7 +7,8 @@ audio (LTU's OpenAQA-5M; AF3's about 50M audio-text pairs). Here the source is t
 (corpus.Clip: every segment's kind, time and detail) and the templates are below: several phrasings of each
 question type for training, one more per type held out entirely (never trained on), and held-out clips (the
 test split's seeds). A question with THINK_SUFFIX asks for a thought first: the heard timeline, each event's
-kind, detail and start second, between <think> and </think>, then the answer (AF3-Think's switch).
+kind, detail and start second, between <think> and </think>, then the answer (AF3 switches thinking on with a
+prompt suffix, "Please think and reason about the input audio before you respond."; AF-Think is its data set).
 
     clips (seeded) -> SummaryEncoder frames, once per clip (cached) -> the bridge's input rows, once per clip
     each step: BATCH (clip, question, answer) examples -> MicroLM logits on the answer's positions ->
@@ -156,7 +157,7 @@ def vocabulary():
 
 
 def prepare(seed):
-    """One instruction clip -> (the Clip's truth without samples, raw encoder frames (n, 60))."""
+    """One instruction clip -> (the Clip's truth without samples, raw encoder frames (n, 240))."""
     clip = make_clip(seed, clip_seconds(seed))
     return replace(clip, samples=[]), SummaryEncoder()(log_mel_spectrogram(clip.samples))
 

@@ -27,10 +27,10 @@ def bridge_width(listener, bridge):
 
 
 def audio_rows(listener, frames, bridge):
-    """What a bridge reads, from raw encoder frames (n, 60) of the Listener's frozen encoder (plain lists):
+    """What a bridge reads, from raw encoder frames (n, 240) of the Listener's frozen encoder (plain lists):
     "qformer": the trained Q-former's query tokens (n_queries, 32); "pooled": each normalised frame with the
     Listener's frame-tag probabilities (speech, music, sound, silence: the alignment stage's trained head on the
-    encoder) appended, averaged over FRAMES_PER_STEP, an even number of rows (n // 16 * 2, 64)."""
+    encoder) appended, averaged over FRAMES_PER_STEP, an even number of rows (n // 16 * 2, 244)."""
     normalised = listener.normalise(frames)
     with no_grad():
         if bridge == "qformer":

@@ -10,8 +10,8 @@ row of each placeholder is replaced, in place, by the next projected audio vecto
 to the LLM's width:
 
     "qformer": the Listener's 8 Q-former query tokens (32 wide; BLIP-2, SALMONN) -> Linear(32 -> d)
-    "pooled":  the Listener's normalised encoder frames (60 wide, 50 Hz) with its frame tagger's 4 probabilities
-               (speech, music, sound, silence) appended, averaged over 8 (160 ms) -> bridges.PooledMLPAdapter:
+    "pooled":  the Listener's normalised encoder frames (240 wide, 50 Hz) with its frame tagger's 4 probabilities
+               (speech, music, sound, silence) appended (244 wide), averaged over 8 (160 ms) -> bridges.PooledMLPAdapter:
                average pairs, LayerNorm, Linear, GELU, Linear (AF3, Qwen-Audio): one token per 320 ms, 12 for a
                4-s clip, 93 for 30 s
 
@@ -34,7 +34,7 @@ WEIGHTS_PATH = os.path.join(WEIGHTS_DIR, "lm.json")
 UNK, SOUND, SEP, THINK, END_THINK, EOS = "<unk>", "<sound>", "<sep>", "<think>", "</think>", "<eos>"
 SPECIALS = (UNK, SOUND, SEP, THINK, END_THINK, EOS)
 BRIDGES = ("qformer", "pooled")
-THINK_SUFFIX = "think before you answer"  # the switch for a thought first (AF3-Think's prompt suffix)
+THINK_SUFFIX = "think before you answer"  # the switch for a thought first (as AF3's prompt suffix is)
 THINK_WORDS = THINK_SUFFIX.split()
 MAX_QUESTION = 200      # characters of a question
 MAX_LEN = 256           # positions: 93 audio tokens of a 30-s window, the question and the answer

@@ -5,7 +5,8 @@ A cascaded pipeline answers "who spoke when" before any LLM sees the audio. This
 at a time (mel.sample_windows: read, resample to 16 kHz) and only a few numbers per 10-ms mel frame are
 kept, so a 10-minute call needs the memory of one window and an hour runs in time linear in its length.
 
-1. Speech activity. A mel frame is speech when its energy between 223 Hz and 4 kHz (the telephone band)
+1. Speech activity. A mel frame is speech when its energy between 223 Hz and 4 kHz (the telephone band,
+   300-3400 Hz, with a margin each side)
    is at least MARGIN_DB over the noise floor and at most RANGE_DB under the speech peak. The floor and the
    peak are low and high percentiles of the last HISTORY_S seconds of frames, so the threshold follows the
    recording: digital silence, a noisy room, pink noise at 10 dB SNR. Pauses up to MAX_GAP_S are bridged.
@@ -71,7 +72,7 @@ MAX_SECONDS = 4 * 3600  # four hours: about 11 minutes of work (bench: an hour i
 MAX_SPEAKERS = 20
 
 # 1. speech activity
-BAND_BINS = (5, 62)  # Whisper mel bins 5..61: 223 Hz to 4 kHz, kept by telephones and 8-kHz files alike
+BAND_BINS = (5, 62)  # Whisper mel bins 5..61: 223 Hz to 4 kHz, the telephone band (300-3400 Hz) and a margin
 HISTORY_S = 30  # the noise floor and the speech peak are taken over the last 30 s of frames
 FLOOR_PERCENTILE = 0.05  # the noise floor: a quiet frame, not the quietest click
 PEAK_PERCENTILE = 0.99  # the speech peak: a loud frame, not the loudest pop

@@ -24,8 +24,9 @@ Two systems answer them, and neither sees a test clip before it is scored:
   and SALMONN's window Q-former (one query per 17 encoder frames, 0.34 s). A clip is exactly three
   such windows, so each third of it gets its own token; the global queries each average the whole
   clip, and time order survives in them only faintly (the picker's "time-order" rule).
-  Random features keep much of the signal linearly; what the toy skips is training the encoder and
-  the bridge on audio-text pairs, as SALMONN and AF3 do. The readouts see the tokens and nothing else.
+  Random features keep much of the signal linearly; what the toy skips is training the bridge on
+  audio-text pairs (SALMONN trains its window Q-former and the LLM's LoRA, with Whisper and BEATs
+  frozen; AF3 trains its adaptor and LLM). The readouts see the tokens and nothing else.
 
 run_llm_experiment asks the same questions of two copies of the micro audio-LLM (audiollm.model.decoder), trained from
 scratch: one reads the transcript (the cascade), the other the audio tokens (end-to-end).
