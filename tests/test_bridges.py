@@ -8,7 +8,7 @@ import pytest
 from audiollm.model import nn
 from audiollm.model import autograd as ag
 from audiollm.model.autograd import Tensor
-from audiollm.model.bridges import (BRIDGES, PooledMLPAdapter, QFormer, WindowQFormer, bridge_costs,
+from audiollm.model.bridges import (BRIDGE_DESIGNS, PooledMLPAdapter, QFormer, WindowQFormer, bridge_costs,
                                     format_cost_table, tokens_per_clip)
 from audiollm.base.errors import AudiollmError
 
@@ -301,7 +301,7 @@ def test_bad_input_names_the_parameter(call, name):
 
 
 def test_every_bridge_name_is_costed():
-    assert {row["bridge"] for row in bridge_costs()} == set(BRIDGES)
+    assert {row["bridge"] for row in bridge_costs()} == set(BRIDGE_DESIGNS)
 
 
 def test_token_counts_of_a_huge_clip_are_computed_not_listed():

@@ -25,7 +25,7 @@ from operator import add, mul
 
 from ..base.errors import AudiollmError, check_float, check_int, check_samples
 from .wav import open_wav
-from .resample import filter_half_width, load_audio, resample
+from .resample import filter_half_width, load_audio, resample, resampled_length
 from .stft import MAX_N_FFT, power_columns, power_spectrum, stft
 
 SAMPLE_RATE = 16000  # Hz: every model in the lesson hears 16 kHz mono
@@ -352,15 +352,10 @@ def sample_windows(reader, length):
     ceil(n_frames * 16000 / sample_rate) samples in all, read and resampled window by window, bit-identical
     to resampling the whole file: memory stays that of one window. log_mel_windows is built on it.
     """
-    for k in range(-(-n_samples(reader) // length)):
+    for k in range(-(-resampled_length(reader.n_frames, reader.sample_rate) // length)):
         yield read_window(reader, k, length)
-
-
-def n_samples(reader):
-    """The length at 16 kHz of an open WAV, from its header: ceil(n_frames * 16000 / sample_rate) samples."""
-    return -(-reader.n_frames * SAMPLE_RATE // reader.sample_rate)
 
 
 def read_window(reader, k, length=N_SAMPLES):
     """Window k of an open WAV at 16 kHz: samples [k * length, (k + 1) * length), the last window shorter."""
-    return _window_samples(reader, k * length, min((k + 1) * length, n_samples(reader)))
+    return _window_samples(reader, k * length, min((k + 1) * length, resampled_length(reader.n_frames, reader.sample_rate)))

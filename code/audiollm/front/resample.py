@@ -135,6 +135,12 @@ def filter_half_width(orig_sr, target_sr):
     return 0 if orig_sr == target_sr else half
 
 
+def resampled_length(n, orig_sr, target_sr=16000):
+    """How many samples n samples at orig_sr become at target_sr (Whisper's 16 kHz by default): ceil(n *
+    target_sr / orig_sr), the length resample() returns and a WAV header's n_frames gives at 16 kHz."""
+    return -(-n * target_sr // orig_sr)
+
+
 def resample(samples, orig_sr, target_sr):
     """Resample mono audio from orig_sr to target_sr (Hz, ints from 1000 to 768000) -> list of floats.
 
@@ -152,7 +158,7 @@ def _resample(values, up, down, half, phases):
     if up == down:
         return values
     taps, negated = _phase_table(up, down, phases)
-    n_out = -(-len(values) * up // down)
+    n_out = resampled_length(len(values), down, up)
     padded = (0.0,) * half + tuple(values) + (0.0,) * half  # zeros beyond the ends; slices never run out
     width = 2 * half + 1
     out = []

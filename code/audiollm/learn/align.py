@@ -3,7 +3,7 @@
     corpus clips (seeded) -> SummaryEncoder frames, computed once per clip and reused every step
     each step: B clips -> Q-former audio embeddings, B captions -> text embeddings,
                symmetric InfoNCE over the B x B cosine similarities (temperature TAU)
-             + cross-entropy of the frame tagger on FRAMES_PER_STEP encoder frames with their corpus labels
+             + cross-entropy of the frame tagger on TAGGER_FRAMES_PER_STEP encoder frames with their corpus labels
                (and, for the tagger only, a few synth.two_speaker_dialogue clips: speech or silence)
     Adam; the weights written atomically with nn.save_weights.
 
@@ -30,7 +30,7 @@ from ..synthetic.corpus import caption, clip_seeds, frame_labels, make_clip
 
 TAU = 0.1               # InfoNCE temperature: similarities are multiplied by 1 / TAU = 10
 BATCH = 16              # clips (and captions) per contrastive step
-FRAMES_PER_STEP = 256   # encoder frames per tagger step
+TAGGER_FRAMES_PER_STEP = 256   # encoder frames per tagger step
 DIALOGUE_SEED = 1000    # two_speaker_dialogue seeds from here (the lesson scene is lesson_scene(0), its own generator)
 LR = 2e-3
 N_PHRASINGS = 4         # captions per clip: its own and 3 more phrasings of the same segments
@@ -121,7 +121,7 @@ def train(n_clips=400, steps=800, n_queries=8, seed=0, seconds=4.0, batch=BATCH,
         for step in range(1, steps + 1):
             picks = rng.sample(range(len(clips)), batch)
             texts = [rng.choice(clips[i][2]) for i in picks]
-            picked = [pool[rng.randrange(len(pool))] for _ in range(FRAMES_PER_STEP)]
+            picked = [pool[rng.randrange(len(pool))] for _ in range(TAGGER_FRAMES_PER_STEP)]
             tag_loss = cross_entropy(model.tag_logits(Tensor([frames[i][t] for i, t in picked])),
                                      [tagged[i][1][2 * t] for i, t in picked])
             loss = contrastive_loss(model, [pooled[i] for i in picks], texts) + tag_loss

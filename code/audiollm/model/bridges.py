@@ -41,7 +41,7 @@ LLM_WIDTH = 4096             # a 7B LLM (LLaMA-7B, Vicuna-7B, Qwen-7B): width 40
 LLM_LAYERS = 32              # AF3's Qwen2.5-7B is 3584 wide with 28 layers (pass d_llm, llm_layers)
 LONG_CLIP_SECONDS = 600      # AF3 takes up to 10 minutes: 20 windows of 30 s
 
-BRIDGES = ("qformer", "window_qformer", "pooled_mlp")
+BRIDGE_DESIGNS = ("qformer", "window_qformer", "pooled_mlp")
 
 
 # Shape formulas. The bridges' n_params() and macs() and the real-scale cost table all call these.
@@ -286,7 +286,7 @@ def tokens_per_clip(bridge, seconds, n_queries=64):
     per full 17-frame window of 50-Hz frames: 88 per 30 s), "pooled_mlp" (one per 2 frames: 750 per
     30 s, 25 per second). n_queries is used by "qformer" only. 600 s: 1280, 1760, 15000 tokens.
     """
-    check_choice("bridge", bridge, BRIDGES)
+    check_choice("bridge", bridge, BRIDGE_DESIGNS)
     check_float("seconds", seconds, above=0.0)
     check_int("n_queries", n_queries)
     full, last = _window_frames(seconds)

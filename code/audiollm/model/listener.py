@@ -1,5 +1,6 @@
-"""What the model heard (lesson: "Audio Q-former", its alignment stage, and "Use It"): the trained Listener,
-a timeline of speech / music / sound / silence, and zero-shot detail by retrieval (CLAP style).
+"""The trained Listener (lesson: "Audio Q-former", its alignment stage): a frame tagger, an audio Q-former and a
+text encoder over the frozen SummaryEncoder, and the smoothing of the tagger's frame labels into runs (the
+timeline a user reads, with its zero-shot detail, is use/timeline.py).
 
 The Listener is BLIP-2's stage 1 in miniature, on a frozen encoder:
 
@@ -12,12 +13,6 @@ The Listener is BLIP-2's stage 1 in miniature, on a frozen encoder:
 
 trained together (audiollm.learn.align): InfoNCE between audio and caption embeddings of a batch (CLAP, BLIP-2's
 image-text contrastive loss) plus cross-entropy of the frame tagger against the corpus' 10-ms labels.
-
-The timeline comes from the tagger, a head trained in this stage, not from zero-shot retrieval: frame labels
-need 20-ms resolution, and a Q-former run on every short sliding window costs a forward per window (the
-tagger is one small matrix product for a whole 30-s window). Detail ("music: organ", "sound: rain") is
-zero-shot: the Q-former embeds the segment's audio, and the nearest of the prompt texts in corpus.PROMPTS
-(embedded by the text encoder) names it.
 """
 import json
 import math
@@ -49,7 +44,7 @@ WORD = re.compile(r"[a-z]+")
 
 
 def vocabulary():
-    """The words the text encoder knows: every word the corpus' caption templates and prompts can write,
+    """The words the text encoder knows: every word vocab's caption templates and prompts can write,
     sorted, after "<unk>" (id 0) for any other word."""
     texts = [*SPEECH_TEMPLATES, *NEW_SPEAKER_TEMPLATES, *RETURNING_SPEAKER_TEMPLATES, *CHORD_TEMPLATES,
              *MELODY_TEMPLATES, OVERLAY_TEMPLATE, *WHERE, *JOINS, *SILENCE_PHRASES, *ORDINALS, *ADVERBS.values(),

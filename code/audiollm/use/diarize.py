@@ -60,7 +60,7 @@ from itertools import accumulate, groupby
 
 from ..base.errors import MAX_ABS_SAMPLE, AudiollmError, check_int, check_sample_rate, check_samples
 from ..front.wav import open_wav
-from ..front.resample import resample
+from ..front.resample import resample, resampled_length
 from ..front.mel import HOP_LENGTH, N_FFT, SAMPLE_RATE, log_mel_spectrogram, sample_windows
 from ..model.autograd import dots
 
@@ -134,7 +134,7 @@ def _windows(audio, sr):
     if isinstance(audio, (str, os.PathLike)):
         with open_wav(audio) as reader:
             name = reader.path
-            check_length(name, -(-reader.n_frames * SAMPLE_RATE // reader.sample_rate))
+            check_length(name, resampled_length(reader.n_frames, reader.sample_rate))
             for samples in sample_windows(reader, WINDOW_S * SAMPLE_RATE):
                 if not _within_range(samples):
                     raise AudiollmError(f"{name}: holds samples that are not finite or beyond +-{MAX_ABS_SAMPLE:g}; "
@@ -143,7 +143,7 @@ def _windows(audio, sr):
         return
     sr = check_sample_rate("sr", sr)
     if hasattr(audio, "__len__"):  # the length first: no work on a list longer than MAX_SECONDS
-        check_length("samples", -(-len(audio) * SAMPLE_RATE // sr))
+        check_length("samples", resampled_length(len(audio), sr))
     audio = check_samples("samples", audio)
     samples = resample(audio, sr, SAMPLE_RATE) if sr != SAMPLE_RATE else audio
     length = WINDOW_S * SAMPLE_RATE

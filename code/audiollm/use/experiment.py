@@ -60,7 +60,7 @@ QUESTIONS = {  # question type -> (question, options); the answer is an index in
     "environment": ("Which sound is this?", ("knock", "rain", "siren")),
     "timing": ("In which third of the clip is the knock?", ("first", "middle", "last")),
 }
-ACOUSTIC = ("emotion", "music", "environment", "timing")  # answers that live in the sound, not the words
+ACOUSTIC_TYPES = ("emotion", "music", "environment", "timing")  # answers that live in the sound, not the words
 CHORD_ROOTS = ("G3", "A3", "C4", "D4", "F4")
 KNOCK_S = 0.25  # the timing question's knock: one rap and its ring, inside a 0.34-s third
 
@@ -424,7 +424,7 @@ def format_report(result):
         options = " / ".join(f"`{o}`" for o in row.options)
         scores = " | ".join(f"{getattr(row, key):.2f}" for key in SCORES)
         lines.append(f"| {row.kind} | {row.question} | {options} | {scores} |")
-    for label, rows in (("all", result.rows), ("acoustic", [r for r in result.rows if r.kind in ACOUSTIC])):
+    for label, rows in (("all", result.rows), ("acoustic", [r for r in result.rows if r.kind in ACOUSTIC_TYPES])):
         means = " | ".join(f"{sum(getattr(r, key) for r in rows) / len(rows):.2f}" for key in SCORES)
         lines.append(f"| **mean, {label}** | | | {means} |")
     lines += [
@@ -522,7 +522,7 @@ def format_llm_report(result):
              "| question type | chance | cascaded LLM (transcript tokens) | end-to-end LLM (audio tokens) |",
              "|---|---|---|---|"]
     lines += [f"| {kind} | {c:.2f} | {a:.2f} | {b:.2f} |" for kind, c, a, b in result.rows]
-    for label, rows in (("all", result.rows), ("acoustic", [r for r in result.rows if r[0] in ACOUSTIC])):
+    for label, rows in (("all", result.rows), ("acoustic", [r for r in result.rows if r[0] in ACOUSTIC_TYPES])):
         means = " | ".join(f"{sum(r[i] for r in rows) / len(rows):.2f}" for i in (1, 2, 3))
         lines.append(f"| **mean, {label}** | {means} |")
     lines += ["", "- **cascaded LLM**: the prompt is the toy recogniser's transcript followed by the question; "
