@@ -126,6 +126,14 @@ def test_weights_errors_name_the_file(tmp_path):
         load_lm(path, DEFAULT_WEIGHTS)
 
 
+def test_load_lm_parses_its_weights_file_once(monkeypatch):
+    parses = []
+    loads = json.loads
+    monkeypatch.setattr(json, "loads", lambda text: parses.append(len(text)) or loads(text))
+    load_lm()
+    assert len(parses) == 1
+
+
 def test_the_shipped_model_matches_the_shipped_listener():
     model, meta = load_lm(listener_path=DEFAULT_WEIGHTS)
     assert meta["listener_sha256"] == sha256_file(DEFAULT_WEIGHTS)

@@ -20,14 +20,14 @@ pre-LN transformer blocks (nn.TransformerBlock, the same code as the encoder's),
 head over the word vocabulary. Training (audiollm.learn.instruct) runs this same forward with Tensors.
 """
 import hashlib
-import json
 import os
 import random
 from operator import add
 
 from ..base.errors import AudiollmError, WeightsFileError, check_int, check_text
 from .autograd import Tensor, attention, concat_rows, gather_rows, no_grad, softmax
-from .nn import Embedding, LayerNorm, Linear, Module, TransformerBlock, gc_paused, load_weights, sinusoids
+from .nn import (Embedding, LayerNorm, Linear, Module, TransformerBlock, gc_paused, load_weights, read_weights,
+                 sinusoids)
 from .bridges import PooledMLPAdapter
 from .vocab import KINDS
 from .listener import WEIGHTS_DIR
@@ -236,14 +236,11 @@ def load_lm(path=WEIGHTS_PATH, listener_path=None):
 
     listener_path: the Listener weights the audio comes from; their sha256 must be the one the LLM was trained
     on (meta["listener_sha256"]), else WeightsFileError says to rerun the instruction stage."""
+    weights = read_weights(path, trained_by="python3 code/train.py --stage instruct")
+    meta = weights[1]
     try:
-        with open(path, "rb") as stream:
-            meta = json.loads(stream.read().decode("utf-8"))["meta"]
         words, config = meta["words"], meta["config"]
-    except FileNotFoundError:
-        raise WeightsFileError(f"weights file {path}: no such file (train it: python3 code/train.py --stage "
-                               "instruct)") from None
-    except (OSError, ValueError, KeyError, TypeError):
+    except KeyError:
         raise WeightsFileError(f"weights file {path}: not an audiollm micro-LLM weights file") from None
     if listener_path is not None and meta.get("listener_sha256") != sha256_file(listener_path):
         raise WeightsFileError(f"weights file {path}: trained on other Listener weights than {listener_path}; "
@@ -253,7 +250,7 @@ def load_lm(path=WEIGHTS_PATH, listener_path=None):
                         config["n_layers"])
     except (KeyError, TypeError, AudiollmError) as error:
         raise WeightsFileError(f"weights file {path}: bad config in meta ({error})") from None
-    load_weights(path, model)
+    load_weights(path, model, weights)
     return model, meta
 
 

@@ -312,19 +312,19 @@ def _decode_tensor(name, entry):
     return [values[i:i + cols].tolist() for i in range(0, rows * cols, cols)]
 
 
-def load_weights(path, model):
-    """Load a `save_weights` file into model (in place) and return its meta dict.
+def read_weights(path, trained_by=None):
+    """A `save_weights` file, read and parsed once -> (state {name: rows}, meta dict). trained_by: the command
+    that writes the file, named when it is missing.
 
-    Any problem (no such file, not a weights file, truncated, a parameter missing or unknown, a shape that
-    differs, values that are not finite) raises WeightsFileError naming the file and the parameter, and
-    leaves the model as it was.
+    Any problem (no such file, not a weights file, truncated, a tensor that does not decode) raises
+    WeightsFileError naming the file and the tensor.
     """
-    check_type("model", model, Module, "an audiollm Module")
     try:
         with open(path, "rb") as stream:
             raw = stream.read()
     except FileNotFoundError:
-        raise WeightsFileError(f"weights file {path}: no such file") from None
+        hint = f" (train it: {trained_by})" if trained_by else ""
+        raise WeightsFileError(f"weights file {path}: no such file{hint}") from None
     except (OSError, TypeError, ValueError) as error:
         raise WeightsFileError(f"weights file {path!r}: cannot read it ({error})") from None
     try:
@@ -337,7 +337,22 @@ def load_weights(path, model):
     if not isinstance(tensors, dict) or not isinstance(meta, dict):
         raise WeightsFileError(f"weights file {path}: 'tensors' and 'meta' must be JSON objects")
     try:
-        model.load_state_dict({name: _decode_tensor(name, entry) for name, entry in tensors.items()})
+        return {name: _decode_tensor(name, entry) for name, entry in tensors.items()}, meta
+    except AudiollmError as error:
+        raise WeightsFileError(f"weights file {path}: {error}") from None
+
+
+def load_weights(path, model, weights=None):
+    """Load a `save_weights` file into model (in place) and return its meta dict. weights: read_weights(path),
+    when the caller has read it already (to size the model from its meta), so the file is parsed once.
+
+    Any problem (those of read_weights, a parameter missing or unknown, a shape that differs, values that are
+    not finite) raises WeightsFileError naming the file and the parameter, and leaves the model as it was.
+    """
+    check_type("model", model, Module, "an audiollm Module")
+    state, meta = read_weights(path) if weights is None else weights
+    try:
+        model.load_state_dict(state)
     except AudiollmError as error:
         raise WeightsFileError(f"weights file {path}: {error}") from None
     return meta
