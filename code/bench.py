@@ -31,7 +31,7 @@ from audiollm.model.autograd import Adam, Tensor, cross_entropy, no_grad  # noqa
 from audiollm.synthetic.corpus import make_split  # noqa: E402
 from audiollm.use.diarize import diarize  # noqa: E402
 from audiollm.use.experiment import ACOUSTIC_TYPES, run_experiment, run_llm_experiment  # noqa: E402
-from audiollm.learn.instruct import scene_accuracy  # noqa: E402
+from audiollm.use.evaluate import scene_accuracy  # noqa: E402
 from audiollm.use.ask import load_models  # noqa: E402
 from audiollm.front.fft import fft_columns  # noqa: E402
 from audiollm.front.resample import resample  # noqa: E402

@@ -69,3 +69,18 @@ def test_a_module_is_reached_by_its_layered_name(name):
 def test_every_exported_name_exists_once():
     assert all(hasattr(audiollm, name) for name in audiollm.__all__)
     assert len(set(audiollm.__all__)) == len(audiollm.__all__)
+
+
+def _path_strings(path):
+    """The string constants of a module that look like paths (no spaces: not prose or docstrings)."""
+    return [node.value for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and " " not in node.value]
+
+
+def test_training_reads_nothing_under_tests():
+    """The training stages (learn/ and code/train.py) name no path under tests/: the espeak-ng / sox scenes are
+    scored apart from training, by use.evaluate (python3 code/evaluate.py)."""
+    sources = [*sorted(PACKAGE.glob("learn/*.py")), PACKAGE.parent / "train.py"]
+    named = [(path.name, s) for path in sources for s in _path_strings(path)
+             if s in ("tests", "fixtures") or "tests/" in s or "fixtures/" in s]
+    assert named == []

@@ -10,15 +10,12 @@
 Everything is drawn from random.Random(seed) in a fixed order, and clips are made in worker processes
 whose results come back in seed order, so a seed gives the same bytes. code/train.py is the command line.
 """
-import json
 import math
-import os
 import random
 import time
 from multiprocessing import Pool
 
 from ..base.errors import check_int
-from ..front.wav import read_wav
 from ..front.mel import log_mel_spectrogram
 from ..model.autograd import Adam, Tensor, concat_rows, cross_entropy, matmul_t, no_grad, scale
 from ..model.nn import gc_paused, save_weights
@@ -180,21 +177,10 @@ def audio_item(samples, segments):
     return SummaryEncoder()(log_mel), truth_indices(segments, len(log_mel))
 
 
-def scene_items(scenes_json):
-    """The espeak-ng / sox scenes of tests/fixtures/scenes as frame_accuracy items."""
-    folder = os.path.dirname(scenes_json)
-    with open(scenes_json, encoding="utf-8") as stream:
-        doc = json.load(stream)
-    items = []
-    for scene in doc["scenes"]:
-        samples, _ = read_wav(os.path.join(folder, scene["file"]))
-        items.append(audio_item(samples, [(s["start"], s["end"], s["kind"]) for s in scene["segments"]]))
-    return items
-
-
-def held_out_table(model, untrained, val_clips, scenes, lesson=None, fresh=None):
-    """The held-out rows: (name, untrained, trained, chance) for retrieval and timeline accuracy. fresh: the
-    scenes of tests/fixtures/scenes/fresh, never used to choose anything."""
+def held_out_table(model, untrained, val_clips, lesson=None):
+    """The held-out rows: (name, untrained, trained, chance) for retrieval and timeline accuracy on the val
+    clips and, given lesson (lesson_item()), the lesson scene. The espeak-ng / sox scenes are scored apart from
+    training, by use.evaluate."""
     val_audio = [(f, labels) for f, labels, _ in val_clips]
     r1, r5 = retrieval(model, val_clips)
     u1, u5 = retrieval(untrained, val_clips)
@@ -203,12 +189,6 @@ def held_out_table(model, untrained, val_clips, scenes, lesson=None, fresh=None)
             (f"retrieval recall@5 ({n} candidates)", u5, r5, 5 / n),
             (f"timeline frame accuracy, {len(val_audio)} val clips", frame_accuracy(untrained, val_audio),
              frame_accuracy(model, val_audio), 1 / len(KINDS))]
-    if scenes:
-        rows.append((f"timeline frame accuracy, {len(scenes)} espeak/sox scenes", frame_accuracy(untrained, scenes),
-                     frame_accuracy(model, scenes), 1 / len(KINDS)))
-    if fresh:
-        rows.append((f"timeline frame accuracy, {len(fresh)} fresh espeak/sox scenes", frame_accuracy(untrained, fresh),
-                     frame_accuracy(model, fresh), 1 / len(KINDS)))
     if lesson:
         rows.append(("timeline frame accuracy, the lesson scene (lesson_scene(0))", frame_accuracy(untrained, lesson),
                      frame_accuracy(model, lesson), 1 / len(KINDS)))
