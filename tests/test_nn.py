@@ -356,20 +356,6 @@ def test_torch_parity_pre_ln_block():
     assert_close(block(x).data, xt[0].tolist(), 1e-9)
 
 
-@pytest.mark.parametrize("call, name", [
-    (lambda: MultiHeadAttention(10, 3, random.Random(0)), "n_heads"),
-    (lambda: Linear(0, 3, random.Random(0)), "d_in"),
-    (lambda: Linear(3, 3, 0), "rng"),
-    (lambda: Linear(10 ** 12, 4, random.Random(0)), "d_in"),
-    (lambda: LayerNorm(10 ** 12), "d"),
-    (lambda: Embedding(0, 4, random.Random(0)), "n_embeddings"),
-    (lambda: sinusoids(4, 7), "channels"),
-    (lambda: sinusoids(0, 8), "length"),
-    (lambda: sinusoids(10 ** 12, 4), "length"),
-    (lambda: sinusoids(4, True), "channels"),
-    (lambda: softmax_rows(None), "X"),
-    (lambda: MLP(3, 5, random.Random(0)).load_state_dict([1]), "state"),
-])
-def test_bad_input_names_the_parameter(call, name):
-    with pytest.raises(AudiollmError, match=name):
-        call()
+def test_load_state_dict_wants_a_dict():
+    with pytest.raises(AudiollmError, match="state"):
+        MLP(3, 5, random.Random(0)).load_state_dict([1])

@@ -13,6 +13,17 @@ MAX_ABS_SAMPLE = 1e150  # beyond this, squares and power spectra (|X|^2 of 400 s
 # Model inputs beyond this overflow inside the models (a squared norm of 1e155 is inf): real features are far
 # smaller (a power spectrum of 16-bit integer samples stays under 1e15).
 MAX_ABS = 1e100
+# Bounds on the models' sizes: a 7B LLM is 4096 wide with 32 layers; anything larger as Python lists of floats
+# takes gigabytes and minutes to initialise, so it is a typo here, not a model.
+MAX_WIDTH = 4096  # widths, heads, queries and mel bins
+MAX_LAYERS = 32
+MAX_CTX = 1 << 16  # positions: 1500 cover Whisper's 30 s
+SIZES = {  # a model size's name -> (minimum, maximum), for check_sizes
+    "d_model": (1, MAX_WIDTH), "d_audio": (1, MAX_WIDTH), "d_llm": (1, MAX_WIDTH), "n_heads": (1, MAX_WIDTH),
+    "n_queries": (1, MAX_WIDTH), "n_mels": (1, MAX_WIDTH), "n_bands": (1, MAX_WIDTH), "n_layers": (1, MAX_LAYERS),
+    "n_ctx": (1, MAX_CTX), "half_window": (1, MAX_CTX), "window": (1, MAX_CTX), "seed": (0, None),
+}
+DIVIDES = (("n_heads", "d_model"), ("n_bands", "n_mels"))  # (part, whole): heads split the width, bands the mels
 
 
 class AudiollmError(ValueError):
@@ -37,6 +48,20 @@ def check_int(name, value, minimum=1, maximum=None):
         bound = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
         raise AudiollmError(f"{name} must be an int {bound}, got {value!r}")
     return value
+
+
+def check_sizes(even=(), **sizes):
+    """A model constructor's sizes, checked at once: each an int within SIZES[name], each name in `even` even
+    and at least 4 (sin/cos position pairs), n_heads dividing d_model and n_bands n_mels; else AudiollmError
+    naming the size. The layers inside a model trust these."""
+    for name, value in sizes.items():
+        check_int(name, value, *SIZES[name])
+    for name in even:
+        if sizes[name] % 2 or sizes[name] < 4:
+            raise AudiollmError(f"{name} must be even and at least 4 (sin/cos position pairs), got {sizes[name]}")
+    for part, whole in DIVIDES:
+        if part in sizes and whole in sizes and sizes[whole] % sizes[part]:
+            raise AudiollmError(f"{whole}={sizes[whole]} must be divisible by {part}={sizes[part]}")
 
 
 def check_sample_rate(name, value):

@@ -22,7 +22,7 @@ with the same shape formulas that `n_params()` and `macs()` use on the toy bridg
 import math
 import random
 
-from ..base.errors import AudiollmError, check_choice, check_float, check_int, check_type
+from ..base.errors import AudiollmError, check_choice, check_float, check_int, check_sizes, check_type
 from . import nn
 from .autograd import avg_pool2, concat_rows, gather_rows, gelu
 
@@ -135,11 +135,8 @@ class QFormer(nn.Module):
     """
 
     def __init__(self, d_audio=64, d_model=64, n_heads=4, n_layers=1, n_queries=64, d_llm=128, seed=0):
-        for name, value in (("d_audio", d_audio), ("d_model", d_model), ("n_heads", n_heads),
-                            ("n_queries", n_queries), ("d_llm", d_llm)):
-            check_int(name, value, 1, nn.MAX_WIDTH)
-        check_int("n_layers", n_layers, 1, nn.MAX_LAYERS)
-        check_int("seed", seed, 0)  # n_heads dividing d_model: nn.MultiHeadAttention checks it
+        check_sizes(d_audio=d_audio, d_model=d_model, n_heads=n_heads, n_layers=n_layers, n_queries=n_queries,
+                    d_llm=d_llm, seed=seed)
         self.d_audio, self.d_model, self.n_heads = d_audio, d_model, n_heads
         self.n_layers, self.n_queries, self.d_llm = n_layers, n_queries, d_llm
         rng = random.Random(seed)
@@ -176,7 +173,6 @@ class QFormer(nn.Module):
 
     def macs(self, n_frames):
         """Multiply-adds of one forward over n_frames frames (matrix products only)."""
-        check_int("n_frames", n_frames)
         return _qformer_macs(n_frames, self.d_audio, self.d_model, self.n_layers, self.n_queries, self.d_llm)
 
 
@@ -189,7 +185,7 @@ class WindowQFormer(nn.Module):
 
     def __init__(self, d_audio=64, d_model=64, n_heads=4, n_layers=1, n_queries=1, d_llm=128, window=17,
                  seed=0):
-        check_int("window", window)
+        check_sizes(window=window)
         self.window = window
         self.qformer = QFormer(d_audio=d_audio, d_model=d_model, n_heads=n_heads, n_layers=n_layers,
                                n_queries=n_queries, d_llm=d_llm, seed=seed)
@@ -219,10 +215,7 @@ class WindowQFormer(nn.Module):
         return self.qformer.n_params()
 
     def macs(self, n_frames):
-        """Multiply-adds of one forward over n_frames frames: one Q-former pass per window."""
-        check_int("n_frames", n_frames)
-        if self.window > n_frames:
-            raise AudiollmError(f"window: {self.window} frames is longer than n_frames={n_frames}")
+        """Multiply-adds of one forward over n_frames >= window frames: one Q-former pass per window."""
         q = self.qformer
         return _window_qformer_macs(n_frames, self.window, q.d_audio, q.d_model, q.n_layers, q.n_queries,
                                     q.d_llm)
@@ -235,9 +228,7 @@ class PooledMLPAdapter(nn.Module):
     """
 
     def __init__(self, d_audio=64, d_llm=128, seed=0):
-        check_int("d_audio", d_audio, 1, nn.MAX_WIDTH)
-        check_int("d_llm", d_llm, 1, nn.MAX_WIDTH)
-        check_int("seed", seed, 0)
+        check_sizes(d_audio=d_audio, d_llm=d_llm, seed=seed)
         self.d_audio, self.d_llm = d_audio, d_llm
         rng = random.Random(seed)
         self.ln = nn.LayerNorm(d_audio)
@@ -267,7 +258,6 @@ class PooledMLPAdapter(nn.Module):
 
     def macs(self, n_frames):
         """Multiply-adds of one forward over n_frames frames (the two linear layers)."""
-        check_int("n_frames", n_frames, POOL)
         return _pooled_macs(n_frames, self.d_audio, self.d_llm)
 
 
