@@ -22,7 +22,7 @@ with the same shape formulas that `n_params()` and `macs()` use on the toy bridg
 import math
 import random
 
-from ..base.errors import AudiollmError, check_choice, check_float, check_int, check_sizes, check_type
+from ..base.errors import AudiollmError, check_args, check_choice, check_float, check_int, check_type
 from . import nn
 from .autograd import avg_pool2, concat_rows, gather_rows, gelu
 
@@ -135,7 +135,7 @@ class QFormer(nn.Module):
     """
 
     def __init__(self, d_audio=64, d_model=64, n_heads=4, n_layers=1, n_queries=64, d_llm=128, seed=0):
-        check_sizes(d_audio=d_audio, d_model=d_model, n_heads=n_heads, n_layers=n_layers, n_queries=n_queries,
+        check_args(d_audio=d_audio, d_model=d_model, n_heads=n_heads, n_layers=n_layers, n_queries=n_queries,
                     d_llm=d_llm, seed=seed)
         self.d_audio, self.d_model, self.n_heads = d_audio, d_model, n_heads
         self.n_layers, self.n_queries, self.d_llm = n_layers, n_queries, d_llm
@@ -185,7 +185,7 @@ class WindowQFormer(nn.Module):
 
     def __init__(self, d_audio=64, d_model=64, n_heads=4, n_layers=1, n_queries=1, d_llm=128, window=17,
                  seed=0):
-        check_sizes(window=window)
+        check_args(window=window)
         self.window = window
         self.qformer = QFormer(d_audio=d_audio, d_model=d_model, n_heads=n_heads, n_layers=n_layers,
                                n_queries=n_queries, d_llm=d_llm, seed=seed)
@@ -228,7 +228,7 @@ class PooledMLPAdapter(nn.Module):
     """
 
     def __init__(self, d_audio=64, d_llm=128, seed=0):
-        check_sizes(d_audio=d_audio, d_llm=d_llm, seed=seed)
+        check_args(d_audio=d_audio, d_llm=d_llm, seed=seed)
         self.d_audio, self.d_llm = d_audio, d_llm
         rng = random.Random(seed)
         self.ln = nn.LayerNorm(d_audio)
@@ -277,8 +277,7 @@ def tokens_per_clip(bridge, seconds, n_queries=64):
     30 s, 25 per second). n_queries is used by "qformer" only. 600 s: 1280, 1760, 15000 tokens.
     """
     check_choice("bridge", bridge, BRIDGE_DESIGNS)
-    check_float("seconds", seconds, above=0.0)
-    check_int("n_queries", n_queries)
+    check_args(seconds=seconds, n_queries=n_queries)
     full, last = _window_frames(seconds)
     if bridge == "qformer":
         return (full + (last > 0)) * n_queries

@@ -20,7 +20,7 @@ import random
 from math import sqrt
 from operator import add
 
-from ..base.errors import MAX_CTX, AudiollmError, check_int, check_matrix, check_sizes
+from ..base.errors import MAX_CTX, AudiollmError, check_args, check_int, check_matrix
 from .autograd import Tensor, concat_cols, concat_rows, gather_rows, gelu, linear, zeros
 from .nn import LayerNorm, Linear, Module, TransformerBlock, check_input, lists_in_lists_out, parameter, sinusoids
 
@@ -112,7 +112,7 @@ class FrameEncoder(Module):
     """
 
     def __init__(self, n_mels=80, d_model=64, n_heads=4, n_layers=1, n_ctx=N_CTX, seed=0):
-        check_sizes(("d_model",), n_mels=n_mels, d_model=d_model, n_heads=n_heads, n_layers=n_layers, n_ctx=n_ctx,
+        check_args(("d_model",), n_mels=n_mels, d_model=d_model, n_heads=n_heads, n_layers=n_layers, n_ctx=n_ctx,
                     seed=seed)
         rng = random.Random(seed)
         self.n_mels, self.d_model, self.n_layers, self.n_ctx = n_mels, d_model, n_layers, n_ctx
@@ -176,7 +176,7 @@ class AcousticEncoder(Module):
         if n_mels != BEATS_MELS:
             raise AudiollmError(f"n_mels must be {BEATS_MELS} (8 bands of 16-bin patches give 8 tokens per "
                                 f"16 frames, i.e. 50 Hz), got {n_mels!r}")
-        check_sizes(("d_model",), d_model=d_model, n_heads=n_heads, n_layers=n_layers, seed=seed)
+        check_args(("d_model",), d_model=d_model, n_heads=n_heads, n_layers=n_layers, seed=seed)
         rng = random.Random(seed)
         self.n_mels, self.d_model, self.n_layers = n_mels, d_model, n_layers
         self.n_bands = n_mels // PATCH
@@ -254,7 +254,7 @@ class SummaryEncoder:
     """
 
     def __init__(self, n_mels=80, n_bands=SUMMARY_BANDS, half_window=SUMMARY_HALF_WINDOW):
-        check_sizes(n_mels=n_mels, n_bands=n_bands, half_window=half_window)
+        check_args(n_mels=n_mels, n_bands=n_bands, half_window=half_window)
         self.n_mels, self.n_bands, self.half_window = n_mels, n_bands, half_window
         self.d_model = 3 * n_bands
 

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from itertools import chain
 from math import exp, isfinite, sqrt
 
-from ..base.errors import AudiollmError, WeightsFileError, check_matrix, check_type
+from ..base.errors import AudiollmError, WeightsFileError, check_matrix
 from ..base.files import write_atomic
 from .autograd import LN_EPS, Tensor, attention, gather_rows, gelu, layer_norm, linear, no_grad, softmax, tensor
 
@@ -66,7 +66,7 @@ class Module:
         """Set every parameter from {name: rows}. Names and shapes must match exactly and the values be finite;
         otherwise AudiollmError names the parameter, and no parameter has changed."""
         params = dict(self.named_parameters())
-        unknown = [name for name in check_type("state", state, dict, "a dict of parameter rows") if name not in params]
+        unknown = [name for name in state if name not in params]
         for name in unknown + list(params):
             if (name in params) != (name in state):
                 where = "missing" if name in params else f"not in this {type(self).__name__}"
@@ -247,8 +247,6 @@ def save_weights(path, model, meta=None):
     with each tensor's rows, concatenated, as little-endian float32 in base64 (about 5.3 bytes a number):
     a 50k-parameter Q-former takes about 270 kB. Values are rounded to float32 (7 significant digits).
     """
-    check_type("model", model, Module, "an audiollm Module")
-    meta = check_type("meta", {} if meta is None else meta, dict, "a dict")
     tensors = {}
     for name, p in model.named_parameters():
         values = array("f", chain.from_iterable(p.data))
@@ -257,29 +255,26 @@ def save_weights(path, model, meta=None):
         if sys.byteorder == "big":
             values.byteswap()
         tensors[name] = {"shape": list(p.shape), "float32": base64.b64encode(values.tobytes()).decode("ascii")}
-    try:
-        text = json.dumps({"format": WEIGHTS_FORMAT, "meta": meta, "tensors": tensors}, sort_keys=True,
-                          separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError) as error:
-        message = f"meta: must hold only JSON data (dicts, lists, strings, finite numbers): {error}"
-        raise AudiollmError(message) from None
+    text = json.dumps({"format": WEIGHTS_FORMAT, "meta": meta or {}, "tensors": tensors}, sort_keys=True,
+                      separators=(",", ":"), allow_nan=False)
     return write_atomic(path, text + "\n")
 
 
-def _decode_tensor(name, entry):
-    """One tensor entry of a weights file -> rows, or AudiollmError naming the tensor."""
+def _decode_tensor(path, name, entry):
+    """One tensor entry of the weights file `path` -> rows, or WeightsFileError naming the file and the tensor."""
     shape = entry.get("shape") if isinstance(entry, dict) else None
     if (not isinstance(shape, list) or len(shape) != 2
             or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape)):
-        raise AudiollmError(f"parameter {name!r}: shape must be [rows, columns], got {shape!r}")
+        raise WeightsFileError(f"weights file {path}: parameter {name!r}: shape must be [rows, columns], "
+                               f"got {shape!r}")
     try:
         raw = base64.b64decode(entry.get("float32"), validate=True)
     except (TypeError, ValueError, binascii.Error):
-        raise AudiollmError(f"parameter {name!r}: the float32 data is not base64") from None
+        raise WeightsFileError(f"weights file {path}: parameter {name!r}: the float32 data is not base64") from None
     rows, cols = shape
     if len(raw) != 4 * rows * cols:  # the real bytes bound the work, never the header's shape
-        raise AudiollmError(f"parameter {name!r}: {len(raw)} bytes of data, shape {rows} x {cols} needs "
-                            f"{4 * rows * cols} (truncated?)")
+        raise WeightsFileError(f"weights file {path}: parameter {name!r}: {len(raw)} bytes of data, shape {rows} x "
+                               f"{cols} needs {4 * rows * cols} (truncated?)")
     values = array("f")
     values.frombytes(raw)
     if sys.byteorder == "big":
@@ -306,15 +301,10 @@ def read_weights(path, trained_by=None):
         doc = json.loads(raw.decode("utf-8"))
     except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise WeightsFileError(f"weights file {path}: not JSON (truncated or corrupt)") from None
-    if not isinstance(doc, dict) or doc.get("format") != WEIGHTS_FORMAT:
-        raise WeightsFileError(f"weights file {path}: not an {WEIGHTS_FORMAT} file")
-    tensors, meta = doc.get("tensors"), doc.get("meta")
-    if not isinstance(tensors, dict) or not isinstance(meta, dict):
-        raise WeightsFileError(f"weights file {path}: 'tensors' and 'meta' must be JSON objects")
-    try:
-        return {name: _decode_tensor(name, entry) for name, entry in tensors.items()}, meta
-    except AudiollmError as error:
-        raise WeightsFileError(f"weights file {path}: {error}") from None
+    if not (isinstance(doc, dict) and doc.get("format") == WEIGHTS_FORMAT
+            and isinstance(doc.get("tensors"), dict) and isinstance(doc.get("meta"), dict)):
+        raise WeightsFileError(f"weights file {path}: not an {WEIGHTS_FORMAT} file (with 'tensors' and 'meta')")
+    return {name: _decode_tensor(path, name, entry) for name, entry in doc["tensors"].items()}, doc["meta"]
 
 
 def load_weights(path, model, weights=None):
@@ -324,7 +314,6 @@ def load_weights(path, model, weights=None):
     Any problem (those of read_weights, a parameter missing or unknown, a shape that differs, values that are
     not finite) raises WeightsFileError naming the file and the parameter, and leaves the model as it was.
     """
-    check_type("model", model, Module, "an audiollm Module")
     state, meta = read_weights(path) if weights is None else weights
     try:
         model.load_state_dict(state)
