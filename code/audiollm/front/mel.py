@@ -23,6 +23,7 @@ from functools import lru_cache
 from itertools import chain, repeat
 from operator import add, mul
 
+from ..base.dots import dot
 from ..base.errors import MAX_PAD_SAMPLES, AudiollmError, check_args, check_float, check_int, check_samples
 from .wav import open_wav
 from .resample import filter_half_width, load_audio, resample, resampled_length
@@ -159,7 +160,7 @@ def log_mel_literal(samples, n_mels=80):
     """
     power = power_spectrum(stft(samples, N_FFT, HOP_LENGTH))[:-1]  # steps 2-3: |STFT|^2, (n_frames, 201)
     filters = mel_filters(SAMPLE_RATE, N_FFT, n_mels)  # step 4: (n_mels, 201) triangles
-    mel = [[sum(map(mul, f, p)) for f in filters] for p in power]  # filters @ power, one frame at a time
+    mel = [[dot(f, p) for f in filters] for p in power]  # filters @ power, one frame at a time
     return log10_mel(mel)  # step 5
 
 

@@ -35,8 +35,9 @@ import math
 import random
 from dataclasses import dataclass
 from itertools import chain, groupby
-from operator import add, mul
+from operator import add
 
+from ..base.dots import dot
 from ..base.errors import AudiollmError, check_choice, check_float, check_int, check_matrix, check_type
 from ..base.files import write_atomic
 from ..front.mel import HOP_LENGTH, SAMPLE_RATE, log_mel_spectrogram
@@ -325,7 +326,7 @@ class Readout:
         """Index of the highest-scoring option for one feature vector."""
         check_matrix("features", [features], len(self.mean), "the width the readout was fitted on")
         z = [(v - m) / s for v, m, s in zip(features, self.mean, self.std)]
-        scores = [sum(map(mul, w, z)) + b for w, b in zip(self.weights, self.bias)]
+        scores = [dot(w, z) + b for w, b in zip(self.weights, self.bias)]
         return scores.index(max(scores))
 
 
@@ -349,11 +350,11 @@ def fit_readout(features, answers, n_options):
     weights = [[0.0] * len(mean) for _ in range(n_options)]
     bias = [0.0] * n_options
     for _ in range(READOUT_STEPS):
-        probabilities = softmax_rows([[sum(map(mul, w, x)) + b for w, b in zip(weights, bias)] for x in rows])
+        probabilities = softmax_rows([[dot(w, x) + b for w, b in zip(weights, bias)] for x in rows])
         errors = [[p - (k == answer) for k, p in enumerate(row)]  # d(cross-entropy) / d(score_k)
                   for row, answer in zip(probabilities, answers)]
         per_option = list(zip(*errors))
-        weights = [[w - READOUT_RATE * (sum(map(mul, e, column)) / n + READOUT_L2 * w)
+        weights = [[w - READOUT_RATE * (dot(e, column) / n + READOUT_L2 * w)
                     for w, column in zip(wk, columns)] for wk, e in zip(weights, per_option)]
         bias = [b - READOUT_RATE * sum(e) / n for b, e in zip(bias, per_option)]
     return Readout(mean, std, weights, bias)
