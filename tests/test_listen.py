@@ -93,12 +93,9 @@ def test_bad_weights_files_name_the_file(tmp_path):
         load_listener(str(mismatched))
 
 
-def test_load_listener_parses_its_weights_file_once(monkeypatch):
-    parses = []
-    loads = json.loads
-    monkeypatch.setattr(json, "loads", lambda text: parses.append(len(text)) or loads(text))
+def test_load_listener_parses_its_weights_file_once(json_parses):
     load_listener()
-    assert len(parses) == 1
+    assert len(json_parses) == 1
 
 
 def test_the_shipped_weights_are_small_and_say_how_they_were_made():
