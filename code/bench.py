@@ -32,8 +32,8 @@ from audiollm.front import mel, wav  # noqa: E402
 from audiollm.model.autograd import Adam, Tensor, cross_entropy, no_grad  # noqa: E402
 from audiollm.synthetic.corpus import make_split  # noqa: E402
 from audiollm.use.diarize import diarize  # noqa: E402
-from audiollm.use.experiment import ACOUSTIC, run_experiment, run_llm_experiment  # noqa: E402
-from audiollm.learn.instruct import scene_accuracy  # noqa: E402
+from audiollm.use.experiment import ACOUSTIC_TYPES, run_experiment, run_llm_experiment  # noqa: E402
+from audiollm.use.evaluate import scene_accuracy  # noqa: E402
 from audiollm.use.ask import load_models  # noqa: E402
 from audiollm.front.fft import fft_columns  # noqa: E402
 from audiollm.front.resample import resample  # noqa: E402
@@ -328,7 +328,7 @@ class Bench:
                  100 * scene_accuracy(model, listener, scenes), ">= 85 %", unit="%")
         llm = run_llm_experiment()
         for i, name in ((2, "cascaded LLM"), (3, "end-to-end LLM")):
-            rows = [r for r in llm.rows if r[0] in ACOUSTIC]
+            rows = [r for r in llm.rows if r[0] in ACOUSTIC_TYPES]
             self.row("llm", f"experiment rerun: {name}, acoustic types (chance "
                      f"{100 * sum(r[1] for r in rows) / len(rows):.0f} %)", f"{llm.n_test} test questions per type",
                      100 * sum(r[i] for r in rows) / len(rows), ">= 80 % end-to-end, chance cascaded", unit="%")

@@ -1,16 +1,14 @@
 """Train the Listener from scratch (the Q-former's alignment stage): python3 code/train.py
 
 Makes the corpus clips, trains with a progress line (step, loss, clips/s, ETA), prints the held-out table
-(retrieval recall against the untrained model and chance; timeline accuracy on held-out clips, on the
-espeak-ng / sox scenes and on the fresh scenes no design choice looked at) and writes the weights atomically. With the defaults it writes the committed file,
-code/audiollm/weights/listener.json; the same seed gives the same bytes.
+(retrieval recall against the untrained model and chance; timeline accuracy on held-out clips and on the lesson
+scene) and writes the weights atomically. With the defaults it writes the committed file,
+code/audiollm/weights/listener.json; the same seed gives the same bytes. Training reads nothing under tests/: the
+espeak-ng / sox scenes are scored by python3 code/evaluate.py.
 
     python3 code/train.py                            # the shipped weights, a few minutes on 2 cores
     python3 code/train.py --queries 32 --out /tmp/listener-32.json
     python3 code/train.py --clips 8 --steps 3 --val 10 --out /tmp/tiny.json   # seconds: a smoke test
-    python3 code/train.py --evaluate                 # no training: the shipped weights' held-out table
-
-Training to the committed file, or --evaluate, also writes the report outputs/align_report.md.
 
 The instruction stage (the micro audio-LLM on the frozen Listener, audiollm.learn.instruct) has its own options:
 
@@ -28,14 +26,8 @@ from audiollm.base.errors import AudiollmError, check_int  # noqa: E402
 from audiollm.learn.instruct import format_table as format_instruct_table, run_stage  # noqa: E402
 from audiollm.model.listener import DEFAULT_WEIGHTS, Listener  # noqa: E402
 from audiollm.model.decoder import BRIDGES, WEIGHTS_PATH as LM_WEIGHTS  # noqa: E402
-from audiollm.learn.align import (CANDIDATES, evaluate_weights, fit_normalisation, format_table,  # noqa: E402
-                                  held_out_table, lesson_item, prepare_all, prepare_dialogues, scene_items, train,
-                                  write, write_align_report)
-
-SCENES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "fixtures", "scenes",
-                      "scenes.json")
-FRESH = os.path.join(os.path.dirname(SCENES), "fresh", "scenes.json")  # held out from every design choice
-ALIGN_REPORT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "outputs", "align_report.md")
+from audiollm.learn.align import (CANDIDATES, fit_normalisation, format_table, held_out_table, lesson_item,  # noqa: E402
+                                  prepare_all, prepare_dialogues, train, write)
 
 
 STAGES = ("align", "instruct")
@@ -97,20 +89,11 @@ def parse_args(argv):
     parser.add_argument("--val", type=int, default=100, help="held-out clips (val split), groups of 10; default 100")
     parser.add_argument("--workers", type=int, default=2, help="processes making clips; default 2")
     parser.add_argument("--out", default=DEFAULT_WEIGHTS, help="weights file; default the committed one")
-    parser.add_argument("--evaluate", action="store_true", help="train nothing: measure the committed weights "
-                        "on --val clips and the scenes, and write outputs/align_report.md")
     return parser.parse_args(argv)
 
 
 def main_align(argv):
     args = parse_args(argv)
-    if args.evaluate:
-        check_counts(args, val=CANDIDATES, workers=1)
-        model, rows = evaluate_weights(DEFAULT_WEIGHTS, args.val, args.workers, scene_items(SCENES),
-                                       scene_items(FRESH))
-        print(format_table(rows))
-        print(f"wrote {write_align_report(ALIGN_REPORT, model, rows, 'python3 code/train.py --evaluate')}")
-        return 0
     untrained = Listener(args.queries, args.seed)  # bad sizes are refused before any clip is made
     check_counts(args, clips=2, steps=1, val=CANDIDATES, dialogues=0, workers=1)  # val: one group of candidates
     start = time.perf_counter()
@@ -122,7 +105,7 @@ def main_align(argv):
     model, history, _ = train(args.clips, args.steps, args.queries, args.seed, clips=clips,
                               dialogues=dialogues, log=lambda line: print(line, flush=True))
     fit_normalisation(untrained, clips)
-    rows = held_out_table(model, untrained, val, scene_items(SCENES), [lesson_item()], scene_items(FRESH))
+    rows = held_out_table(model, untrained, val, [lesson_item()])
     took = time.perf_counter() - start
     meta = {"n_queries": args.queries, "seed": args.seed, "clips": args.clips, "steps": args.steps,
             "command": f"python3 code/train.py --seed {args.seed} --clips {args.clips} --steps {args.steps} "
@@ -130,8 +113,6 @@ def main_align(argv):
             "held_out": {name: round(trained, 3) for name, _, trained, _ in rows}}
     write(model, args.out, meta)
     print(format_table(rows))
-    if args.out == DEFAULT_WEIGHTS:
-        print(f"wrote {write_align_report(ALIGN_REPORT, model, rows, 'python3 code/train.py')}")
     print(f"{model.n_params()} parameters; trained from scratch in {took:.0f} s; wrote {args.out}")
     return 0
 

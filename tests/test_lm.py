@@ -139,6 +139,11 @@ def test_weights_errors_name_the_file(tmp_path):
         load_lm(path, DEFAULT_WEIGHTS)
 
 
+def test_load_lm_parses_its_weights_file_once(json_parses):
+    load_lm()
+    assert len(json_parses) == 1
+
+
 def test_the_shipped_model_matches_the_shipped_listener():
     model, meta = load_lm(listener_path=DEFAULT_WEIGHTS)
     assert meta["listener_sha256"] == sha256_file(DEFAULT_WEIGHTS)

@@ -102,7 +102,7 @@ def test_the_alignment_report_measures_the_shipped_weights_without_training(tmp_
     assert names[-1] == "timeline frame accuracy, the lesson scene (lesson_scene(0))"
     lesson = rows[-1]
     assert lesson[2] > 0.85 > lesson[1]  # trained against untrained, on the lesson scene
-    path = write_align_report(tmp_path / "align.md", model, rows, "python3 code/train.py --evaluate")
+    path = write_align_report(tmp_path / "align.md", model, rows, "python3 code/evaluate.py")
     text = path.read_text(encoding="utf-8")
     assert f"| {lesson[0]} | {lesson[1]:.3f} | {lesson[2]:.3f} | 0.250 |" in text
     shipped = (ROOT / "outputs" / "align_report.md").read_text(encoding="utf-8")

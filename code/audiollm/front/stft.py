@@ -14,12 +14,11 @@ import math
 from itertools import repeat
 from operator import add, mul, sub
 
-from ..base.errors import AudiollmError, check_choice, check_int, check_samples
+from ..base.errors import MAX_N_FFT, AudiollmError, check_args, check_choice, check_int, check_samples
 from .fft import fft_columns, rfft
 
 WINDOWS = ("hann", "hamming", "rectangular")
 PAD_MODES = ("reflect", "constant")
-MAX_N_FFT = 1 << 16  # 1.4 s at 48 kHz; librosa's largest default is 2048
 MAX_VALUES = 1 << 24  # frames x bins of one STFT: 10 minutes at Whisper's settings are 12 M (about 0.5 GB)
 
 
@@ -62,8 +61,7 @@ def _pad(x, n_fft, center, pad_mode):
 
 def _padded_and_window(samples, n_fft, hop_length, win_length, window, center, pad_mode):
     """Checked arguments -> (padded samples, the window as n_fft floats): where both STFT paths start."""
-    check_int("n_fft", n_fft, 1, MAX_N_FFT)
-    check_int("hop_length", hop_length, 1)
+    check_args(n_fft=n_fft, hop_length=hop_length)
     x = _pad(check_samples("samples", samples), n_fft, center, pad_mode)
     win = _full_window(window, n_fft, win_length)
     if len(x) < n_fft:

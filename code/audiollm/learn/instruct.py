@@ -18,7 +18,6 @@ prompt suffix, "Please think and reason about the input audio before you respond
 Everything is drawn from random.Random(seed) in a fixed order and clips come back from the worker processes in
 seed order, so a seed gives the same weights. code/train.py --stage instruct is the command line.
 """
-import json
 import math
 import os
 import pickle
@@ -28,9 +27,7 @@ from dataclasses import replace
 from multiprocessing import Pool
 
 from ..base.errors import check_int
-from ..front.wav import read_wav
-from ..front.resample import resample
-from ..front.mel import SAMPLE_RATE, log_mel_spectrogram
+from ..front.mel import log_mel_spectrogram
 from ..model.autograd import Adam, clip_grad_norm, cross_entropy
 from ..model.nn import gc_paused, save_weights
 from ..model.encoder import SummaryEncoder
@@ -309,31 +306,3 @@ def run_stage(out, clips=600, steps=600, bridge="pooled", d_model=32, n_layers=2
     save_weights(out, model, meta)
     log(f"{model.n_params()} parameters; {steps} steps in {took:.0f} s; whole stage {time.perf_counter() - start:.0f} s")
     return model, rows, meta
-
-
-def scene_questions(scenes_json):
-    """The espeak-ng / sox scenes of a scenes.json as (path, question, true answer) for "is there speech /
-    music", every phrasing (training and held-out) of both."""
-    folder = os.path.dirname(scenes_json)
-    with open(scenes_json, encoding="utf-8") as stream:
-        doc = json.load(stream)
-    out = []
-    for scene in doc["scenes"]:
-        kinds = {s["kind"] for s in scene["segments"]}
-        for kind in ("speech", "music"):
-            train_phrasings, held = TEMPLATES[kind]
-            out += [(os.path.join(folder, scene["file"]), q, "yes" if kind in kinds else "no")
-                    for q in (*train_phrasings, held)]
-    return out
-
-
-def scene_accuracy(model, listener, scenes_jsons):
-    """Share of scene_questions answered right (the scenes are under 30 s: one window each)."""
-    right = total = 0
-    for scenes_json in scenes_jsons:
-        for path, question, truth in scene_questions(scenes_json):
-            samples, rate = read_wav(path)
-            log_mel = log_mel_spectrogram(resample(samples, rate, SAMPLE_RATE) if rate != SAMPLE_RATE else samples)
-            right += answer(model, listener, log_mel, question)[1] == truth
-            total += 1
-    return right / total

@@ -3,6 +3,7 @@ answered for each 30-s window of samples or of a WAV file, and the answers as te
 """
 from ..base.errors import check_samples, check_text
 from ..front.wav import open_wav
+from ..front.resample import resampled_length
 from ..front.mel import CHUNK_LENGTH, HOP_LENGTH, N_SAMPLES, SAMPLE_RATE, log_mel_spectrogram, log_mel_windows
 from ..model.listener import DEFAULT_WEIGHTS, load_listener
 from ..model.decoder import MAX_QUESTION, WEIGHTS_PATH
@@ -38,7 +39,7 @@ def ask_file(path, question, think=False, models=None):
     """Answer a question about a WAV file (any rate and format audiollm.wav reads), window by window as
     mel.log_mel_windows reads it, as ask_windows."""
     with open_wav(path) as reader:
-        total = -(-reader.n_frames * SAMPLE_RATE // reader.sample_rate)  # samples at 16 kHz
+        total = resampled_length(reader.n_frames, reader.sample_rate)  # samples at 16 kHz
     windows = ((k * CHUNK_LENGTH, min((k + 1) * N_SAMPLES, total) / SAMPLE_RATE,
                 log_mel[:(min(N_SAMPLES, total - k * N_SAMPLES)) // HOP_LENGTH])
                for k, log_mel in enumerate(log_mel_windows(path)))

@@ -59,11 +59,11 @@ from collections import Counter, namedtuple
 from functools import lru_cache
 from itertools import accumulate, groupby
 
+from ..base.dots import dot_given_norms, dots
 from ..base.errors import MAX_ABS_SAMPLE, AudiollmError, check_int, check_sample_rate, check_samples
 from ..front.wav import open_wav
-from ..front.resample import resample
+from ..front.resample import resample, resampled_length
 from ..front.mel import HOP_LENGTH, N_FFT, SAMPLE_RATE, log_mel_spectrogram, sample_windows
-from ..model.autograd import dots
 
 FRAME_S = HOP_LENGTH / SAMPLE_RATE  # 10 ms: one mel frame, the time unit of every decision here
 WINDOW_S = 10  # seconds read, resampled and featurised at a time (48-kHz stereo: about 60 MB while read)
@@ -135,7 +135,7 @@ def _windows(audio, sr):
     if isinstance(audio, (str, os.PathLike)):
         with open_wav(audio) as reader:
             name = reader.path
-            check_length(name, -(-reader.n_frames * SAMPLE_RATE // reader.sample_rate))
+            check_length(name, resampled_length(reader.n_frames, reader.sample_rate))
             for samples in sample_windows(reader, WINDOW_S * SAMPLE_RATE):
                 if not _within_range(samples):
                     raise AudiollmError(f"{name}: holds samples that are not finite or beyond +-{MAX_ABS_SAMPLE:g}; "
@@ -144,7 +144,7 @@ def _windows(audio, sr):
         return
     sr = check_sample_rate("sr", sr)
     if hasattr(audio, "__len__"):  # the length first: no work on a list longer than MAX_SECONDS
-        check_length("samples", -(-len(audio) * SAMPLE_RATE // sr))
+        check_length("samples", resampled_length(len(audio), sr))
     audio = check_samples("samples", audio)
     samples = resample(audio, sr, SAMPLE_RATE) if sr != SAMPLE_RATE else audio
     length = WINDOW_S * SAMPLE_RATE
@@ -177,8 +177,8 @@ def _pitch_octaves(decimated, t):
 
     Normalised autocorrelation: r(lag) = <x, x shifted by lag> / (|x| |x shifted|), near 1 when lag is a
     whole number of pitch periods. The smallest lag whose peak is within OCTAVE_GUARD of the best one is
-    the period (the best alone may be two periods: an octave too low). The dot product comes from
-    math.dist: <a, b> = (|a|^2 + |b|^2 - |a - b|^2) / 2, with |.|^2 from running sums (a C loop per lag).
+    the period (the best alone may be two periods: an octave too low). The dot product comes from the kernel
+    (base/dots.dot_given_norms), with |.|^2 from running sums: a C loop per lag.
     """
     low_lag, high_lag = int(PITCH_RATE / PITCH_HZ[1]), int(PITCH_RATE / PITCH_HZ[0]) + 1
     start = t * HOP_LENGTH * PITCH_RATE // SAMPLE_RATE
@@ -191,8 +191,7 @@ def _pitch_octaves(decimated, t):
     r = []
     for lag in range(low_lag, high_lag + 1):
         e1 = energy[lag + PITCH_FRAME] - energy[lag]
-        gap = math.dist(head, x[lag: lag + PITCH_FRAME])
-        r.append((e0 + e1 - gap * gap) / (2.0 * (math.sqrt(e0 * e1) or 1.0)))
+        r.append(dot_given_norms(head, x[lag: lag + PITCH_FRAME], e0, e1) / (math.sqrt(e0 * e1) or 1.0))
     best = max(r)
     if best < VOICING:
         return None
