@@ -6,8 +6,9 @@ For every music and sound segment of val clips 100-399 (the clips `train.py` rep
 Listener names the most probable family (timeline.family_probabilities) and the script records its
 probability and whether it is right; timeline.calibrated_threshold then gives, per field, the lowest
 probability at which named families were right at least DETAIL_TARGET of the time. It prints the two
-thresholds (rounded down to 3 decimals) to copy into DETAIL_THRESHOLDS, and the detail's accuracy on val clips 0-99 before (the nearest
-single instrument or sound, always named) and after (a family, named only above its threshold).
+thresholds (rounded down to 3 decimals) to copy into DETAIL_THRESHOLDS, and the detail's accuracy on val clips
+0-99 before (the nearest single instrument or sound, always named) and after (a family, named only above its
+threshold).
 Audio from other sources (tests/fixtures/other_sources) never enters: it is for evaluation only. Rerun after
 retraining the Listener: the thresholds belong to its weights.
 """
@@ -17,12 +18,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from audiollm.model.autograd import no_grad  # noqa: E402
 from audiollm.model.listener import ENCODER_HZ, POOL, load_listener  # noqa: E402
 from audiollm.model.vocab import FAMILIES, FAMILY_OF  # noqa: E402
 from audiollm.synthetic.corpus import make_split  # noqa: E402
-from audiollm.use.timeline import (DETAIL_FIELD, DETAIL_TARGET, DETAIL_THRESHOLDS, calibrated_threshold,  # noqa: E402
-                                   detail_confidences, prompt_embeddings)
+from audiollm.use.timeline import (DETAIL_TARGET, DETAIL_THRESHOLDS, calibrated_threshold,  # noqa: E402
+                                   detail_confidences, detail_segments, nearest_value)
 
 CALIBRATION = (100, 300)  # val clips 100-399
 REPORT = (0, 100)         # val clips 0-99: the clips train.py's held-out table uses
@@ -34,21 +34,12 @@ def items(start, n):
                             for s in clip.segments]) for clip in make_split("val", n, start)]
 
 
-def nearest_value(model, clips):
-    """Before: [(field, right)] for the nearest single value (the old detail), on the same segments."""
+def before(model, clips):
+    """[(field, right, right family)] for the nearest single value (the old detail), on the same segments."""
     out = []
-    for samples, segments in clips:
-        normalised = model.encode(samples)
-        for kind, start, end, value in segments:
-            first, stop = round(start * ENCODER_HZ), round(end * ENCODER_HZ)
-            if kind not in DETAIL_FIELD or stop - first < POOL:
-                continue
-            field = DETAIL_FIELD[kind]
-            with no_grad():
-                audio = model.embed_audio(model.pooled(normalised[first:stop]))[0].data[0]
-            prompts = prompt_embeddings(model, field)
-            guess = max(prompts, key=lambda v: sum(a * b for a, b in zip(audio, prompts[v])))
-            out.append((field, guess == value, FAMILY_OF[field][guess] == FAMILY_OF[field][value]))
+    for field, value, pooled in detail_segments(model, clips):
+        guess = nearest_value(model, pooled, field)
+        out.append((field, guess == value, FAMILY_OF[field][guess] == FAMILY_OF[field][value]))
     return out
 
 
@@ -64,15 +55,16 @@ def main():
         print(f"  {field}: {threshold!r}" + ("" if threshold == DETAIL_THRESHOLDS[field] else
                                              f"  (timeline.py has {DETAIL_THRESHOLDS[field]!r}: copy it there)"))
     report = items(*REPORT)
-    before = nearest_value(model, report)
+    old = before(model, report)
     after = detail_confidences(model, report)
-    print(f"val clips {REPORT[0]}-{sum(REPORT) - 1}, segments of at least {POOL / ENCODER_HZ:g} s at their true extent:")
+    print(f"val clips {REPORT[0]}-{sum(REPORT) - 1}, segments of at least {POOL / ENCODER_HZ:g} s at their true "
+          "extent:")
     for field in FAMILIES:
-        old = [(v, f) for g, v, f in before if g == field]
+        old_field = [(v, f) for g, v, f in old if g == field]
         new = [ok for g, p, ok in after if g == field and p >= thresholds[field]]
-        print(f"  {field}: before, the nearest {field} {sum(v for v, _ in old)}/{len(old)} right "
-              f"({sum(f for _, f in old)}/{len(old)} in the right family, always named); after, a family named "
-              f"{len(new)}/{len(old)} times, right {sum(new)}/{len(new)}")
+        print(f"  {field}: before, the nearest {field} {sum(v for v, _ in old_field)}/{len(old_field)} right "
+              f"({sum(f for _, f in old_field)}/{len(old_field)} in the right family, always named); after, a "
+              f"family named {len(new)}/{len(old_field)} times, right {sum(new)}/{len(new)}")
 
 
 if __name__ == "__main__":

@@ -65,21 +65,34 @@ def detail(model, pooled, field, threshold=None):
     return family if probabilities[family] >= threshold else None
 
 
-def detail_confidences(model, items):
-    """[(field, probability of the family named, whether it is the true family)] for every music and sound
-    segment of at least POOL encoder frames. items: (16-kHz samples, [(kind, start_s, end_s, true value)]) with
-    value a member of vocab.FAMILIES (an instrument or a sound), e.g. corpus clips' segments."""
-    out = []
+def nearest_value(model, pooled, field):
+    """The single value of `field` (a key of vocab.PROMPTS) whose prompts' mean text embedding is nearest the
+    audio embedding of `pooled`: the detail before families, which the measuring scripts compare against."""
+    with no_grad():
+        audio = model.embed_audio(pooled)[0].data[0]
+    prompts = prompt_embeddings(model, field)
+    return max(prompts, key=lambda value: sum(a * b for a, b in zip(audio, prompts[value])))
+
+
+def detail_segments(model, items):
+    """(field, true value, the Q-former's input) of every music and sound segment of at least POOL encoder
+    frames. items: (16-kHz samples, [(kind, start_s, end_s, true value)]) with value a member of
+    vocab.FAMILIES (an instrument or a sound), e.g. corpus clips' segments."""
     for samples, segments in items:
         normalised = model.encode(samples)
         for kind, start, end, value in segments:
             first, stop = round(start * ENCODER_HZ), round(end * ENCODER_HZ)
-            if kind not in DETAIL_FIELD or stop - first < POOL:
-                continue
-            field = DETAIL_FIELD[kind]
-            probabilities = family_probabilities(model, model.pooled(normalised[first:stop]), field)
-            family = max(probabilities, key=probabilities.get)
-            out.append((field, probabilities[family], family == FAMILY_OF[field][value]))
+            if kind in DETAIL_FIELD and stop - first >= POOL:
+                yield DETAIL_FIELD[kind], value, model.pooled(normalised[first:stop])
+
+
+def detail_confidences(model, items):
+    """[(field, probability of the family named, whether it is the true family)] for detail_segments(items)."""
+    out = []
+    for field, value, pooled in detail_segments(model, items):
+        probabilities = family_probabilities(model, pooled, field)
+        family = max(probabilities, key=probabilities.get)
+        out.append((field, probabilities[family], family == FAMILY_OF[field][value]))
     return out
 
 
