@@ -15,9 +15,9 @@ image-text contrastive loss) plus cross-entropy of the frame tagger against the 
 
 The timeline comes from the tagger, a head trained in this stage, not from zero-shot retrieval: frame labels
 need 20-ms resolution, and a Q-former run on every short sliding window costs a forward per window (the
-tagger is one small matrix product for a whole 30-s window). Detail ("music: organ", "sound: rain") is
-zero-shot: the Q-former embeds the segment's audio, and the nearest of the prompt texts in corpus.PROMPTS
-(embedded by the text encoder) names it.
+tagger is one small matrix product for a whole 30-s window). Detail ("music: keyboard", "sound: nature") is
+zero-shot: the Q-former embeds the segment's audio, and the family of vocab.FAMILIES whose prompt texts
+(vocab.PROMPTS, embedded by the text encoder) are nearest names it, when it is sure enough (use/timeline.py).
 """
 import json
 import math

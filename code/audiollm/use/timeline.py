@@ -113,9 +113,9 @@ def calibrated_threshold(confidences, target=DETAIL_TARGET, min_shown=MIN_SHOWN)
 
 
 def timeline(model, samples, offset_s=0.0, details=True):
-    """What the model heard in 16-kHz samples: [(start_s, end_s, label)], label "speech", "music: organ",
-    "sound: rain", "silence" ... Times are seconds from the start plus offset_s. details=False leaves the
-    zero-shot detail out."""
+    """What the model heard in 16-kHz samples: [(start_s, end_s, label)], label "speech", "music: keyboard",
+    "sound: alarm", "music" (no family sure enough), "silence" ... Times are seconds from the start plus
+    offset_s. details=False leaves the zero-shot detail out."""
     samples = check_samples("samples", samples)
     if not samples:
         raise AudiollmError("samples: empty")
