@@ -3,6 +3,7 @@ reader, checks its input once with these; internal helpers trust their callers. 
 raises for bad input is a ValueError subclass."""
 import math
 import os
+import signal
 from array import array
 from itertools import chain
 from math import isfinite
@@ -13,6 +14,13 @@ MAX_ABS_SAMPLE = 1e150  # beyond this, squares and power spectra (|X|^2 of 400 s
 # Model inputs beyond this overflow inside the models (a squared norm of 1e155 is inf): real features are far
 # smaller (a power spectrum of 16-bit integer samples stays under 1e15).
 MAX_ABS = 1e100
+
+
+def quiet_worker():
+    """A worker process' initializer (multiprocessing.Pool): Ctrl-C reaches every process of the group and the
+    parent alone answers it, in one line; the workers, ignoring it, print no traceback and are ended by the
+    pool."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class AudiollmError(ValueError):
