@@ -1,29 +1,17 @@
 """The lesson script (lesson sections "Use It" and "Ship It"): `python3 code/main.py` runs the whole arc.
 
-Read `arc` first: the lesson's arc on one screen, one 30-s window at a time, every stage a timed call,
-
-    WAV -> 16 kHz -> padded to 30 s -> STFT -> mel -> log-Mel (3000, 80) -> encoder (1500, d)
-    -> Q-former tokens (64, d_llm) -> LLM embeddings;
-
-then `print_window` shows each stage's shape, time and what it did, in the same order. Two kinds of model run:
-a Whisper-shaped FrameEncoder and 64-query QFormer with random (seeded) weights, toy-sized (the shapes, masking
-and cost of real ones, nothing learned), and the trained Listener (the committed weights; nothing trains here):
-what it heard beside the truth, and the micro audio-LLM's answers beside the true ones. Then the bridge cost
-table, the picker's plans for the lesson's five tasks, and the files: the skill markdown, log_mel.png and
-qformer_attention.png in outputs/ (committed), or outputs/runs/<name>/ (git-ignored) for your own audio or
-options. Options, run folders, Ctrl-C and escaping: audiollm/use/cli.py. No install needed; after
-`pip install .` this script is the `audiollm-lesson` command. The default clip is synth.lesson_scene().
-
-    python3 code/main.py                       # the default scene, every stage
-    python3 code/main.py --audio talk.wav      # any WAV; longer than 30 s goes window by window
-    python3 code/main.py --task "what emotion is the speaker expressing"
-    python3 code/main.py --diarize call.wav    # who spoke when, also written as RTTM
-    python3 code/main.py --diarize call.wav --n-speakers 2   # when you know how many spoke
-    python3 code/main.py --experiment          # the toy cascaded vs end-to-end experiment
-    python3 code/main.py --audio talk.wav --ask "is there music" --think   # the micro audio-LLM answers
+Read `arc` first, one 30-s window at a time, every stage a timed call; `print_window` shows each stage's shape,
+time and what it did, in the same order. A Whisper-shaped FrameEncoder and QFormer with random weights show the
+shapes, masking and cost of real ones; the trained Listener (committed weights; nothing trains here) says what it
+heard, beside the truth, and the micro audio-LLM answers, beside the true answers. Then the bridges' costs, the
+picker's plans, and the files: the skill, log_mel.png, qformer_attention.png, in outputs/ (committed) or the
+git-ignored outputs/runs/<name>/ for your own audio or options. The command line (options, run folders, Ctrl-C,
+escaping, --ask, --diarize, --experiment) is audiollm/use/cli.py; `python3 code/main.py --help` lists it. After
+`pip install .` this script is the `audiollm-lesson` command.
 """
 import os
 import sys
+from contextlib import nullcontext
 from types import SimpleNamespace
 
 try:  # Ctrl-C while the package imports (the first 0.1 s) is one line and status 130, as it is later
@@ -58,9 +46,7 @@ WINDOW_S = N_SAMPLES // SAMPLE_RATE  # Whisper hears 30-s windows
 # Toy sizes: a full 30-s window of self-attention over 1500 frames costs seconds in pure Python even at width 32;
 # Whisper-large is 32 blocks of width 1280, and a 7B LLM is 4096 wide.
 D_MODEL, N_HEADS, N_LAYERS, D_LLM = 32, 2, 1, 128
-WRAP = 120  # picker reasons are wrapped to this many columns
-PICTURE_PIXELS = 1000  # the pictures are scaled up to about this many pixels wide
-PREVIEW_WIDTH, PREVIEW_HEIGHT = 72, 12
+PICTURE_PIXELS, PREVIEW_WIDTH, PREVIEW_HEIGHT = 1000, 72, 12  # pictures scaled to about 1000 pixels wide
 LOG_MEL_PNG, ATTENTION_PNG = "log_mel.png", "qformer_attention.png"
 
 
@@ -105,22 +91,20 @@ def wav_file(path, reader):
     """An open WAV as arc's source: at most 30 s read whole, mixed to mono, resampled to 16 kHz; a longer one read
     and resampled window by window (mel.read_window), as Whisper and AF3 hear it."""
     n_windows = -(-reader.n_frames // (WINDOW_S * reader.sample_rate))
-    name = f"{cli.shown(os.path.basename(path))}: {reader.sample_rate} Hz"
-    mixed = "mono" if reader.channels == 1 else f"{reader.channels} channels mixed to mono"
-    seconds = f"{reader.n_frames / reader.sample_rate:.2f} s"
+    rate = f"{cli.shown(os.path.basename(path))}: {reader.sample_rate} Hz"
+    seconds, mixed = f"{reader.n_frames / reader.sample_rate:.2f} s", f"{reader.channels} channels mixed to mono"
+    resampled = "already 16 kHz (resample copies it)" if reader.sample_rate == SAMPLE_RATE else \
+        f"resample({reader.sample_rate} -> {SAMPLE_RATE}): Kaiser windowed sinc, zero delay"
 
     def load(k):
         if n_windows > 1:
             return None, cli.timed(read_window, reader, k, N_SAMPLES)
         waveform = cli.timed(reader.read, reader.n_frames)
         return waveform, cli.timed(resample, waveform.result, reader.sample_rate, SAMPLE_RATE)
-    if n_windows > 1:
-        return SimpleNamespace(n_windows=n_windows, load=load, truth=(), says=lambda w: (None, (
-            f"read {name}, {seconds}: {n_windows} windows of {WINDOW_S} s, each read and resampled on its own; this "
-            "is window 1 (the pictures show it)")))
-    return SimpleNamespace(n_windows=1, load=load, truth=(), says=lambda w: (f"read {name}, {mixed}, {seconds}", (
-        "already 16 kHz (resample copies it)" if reader.sample_rate == SAMPLE_RATE else
-        f"resample({reader.sample_rate} -> {SAMPLE_RATE}): Kaiser windowed sinc, zero delay")))
+    return SimpleNamespace(n_windows=n_windows, load=load, truth=(), says=lambda w: (None, (
+        f"read {rate}, {seconds}: {n_windows} windows of {WINDOW_S} s, each read and resampled on its own; this is "
+        "window 1 (the pictures show it)")) if n_windows > 1 else (
+        f"read {rate}, {'mono' if reader.channels == 1 else mixed}, {seconds}", resampled))
 
 
 def row(name, shape, timed, what):
@@ -167,13 +151,11 @@ def run_arc(source, n_mels, encoder, qformer, listener):
         print_window(w, source, qformer)
         heard_segments += w.heard.result
         heard_seconds += w.heard.seconds
-    embeddings = w.embeddings.result
-    if source.n_windows == 1:
-        row("LLM embeddings", cli.shape(embeddings), w.embeddings, f"the {len(embeddings)} tokens in time order: "
-            f"the LLM reads them as embeddings of its width ({qformer.d_llm} here; a 7B LLM: 4096)")
-    else:
-        row("all windows", cli.shape(embeddings), w.embeddings, f"LLM embeddings: {source.n_windows} windows x "
-            f"{qformer.n_queries} tokens, in time order: what the LLM reads for the whole file")
+    n, one = len(w.embeddings.result), source.n_windows == 1
+    row("LLM embeddings" if one else "all windows", cli.shape(w.embeddings.result), w.embeddings, f"the {n} tokens "
+        f"in time order: the LLM reads them as embeddings of its width ({qformer.d_llm} here; a 7B LLM: 4096)" if one
+        else f"LLM embeddings: {source.n_windows} windows x {qformer.n_queries} tokens, in time order: what the LLM "
+        "reads for the whole file")
     if listener is not None:
         print(f"{'':<16}trained: the Listener, its own SummaryEncoder and {listener.qformer.n_queries}-query "
               f"Q-former ({os.path.basename(DEFAULT_WEIGHTS)})")
@@ -187,7 +169,7 @@ def print_heard(heard_segments, truth, listener):
     if listener is None:
         return print("\nwhat the model heard: the Listener is trained on 80 mels; run with --n-mels 80")
     print(f"\nwhat the model heard (the trained Listener, {os.path.relpath(DEFAULT_WEIGHTS)}):")
-    truth = [(start, end, "sound" if name == "environment" else name) for name, start, end in truth]
+    truth = [(start, end, cli.kind(name)) for name, start, end in truth]
     print(cli.side_by_side(format_timeline(heard_segments).splitlines(), format_timeline(truth).splitlines(),
                            ("heard", "truth") if truth else None))
 
@@ -207,8 +189,7 @@ def print_answers(samples, truth):
 
 def true_answer(question, truth):
     """The lesson scene's true answer to one of LESSON_QUESTIONS, in the micro-LLM's words."""
-    kinds = ["sound" if name == "environment" else name for name, _, _ in truth]
-    music = [start for name, start, _ in truth if name == "music"]
+    kinds, music = [cli.kind(name) for name, _, _ in truth], [start for name, start, _ in truth if name == "music"]
     return {"what do you hear": " then ".join(kinds), "is there music": "yes" if music else "no",
             "when does the music start": f"{music[0]:g} seconds" if music else "no music"}[question]
 
@@ -239,7 +220,7 @@ def print_bridges_and_plans(n_queries):
           "from the shapes,\nnot measured, for Whisper-large frames into a 7B LLM (4096 wide, 32 layers)")
     print(format_cost_table(bridge_costs()))
     print("\npicker, the lesson's five tasks (every reason: python3 code/main.py --task NAME):")
-    print("\n".join(format_summary(pick(task), WRAP) for task in LESSON_TASKS))
+    print("\n".join(format_summary(pick(task)) for task in LESSON_TASKS))
 
 
 def lesson(args, out):
@@ -248,13 +229,9 @@ def lesson(args, out):
     listener = load_listener(DEFAULT_WEIGHTS) if args.n_mels == 80 else None  # trained on 80 mels
     encoder = FrameEncoder(args.n_mels, D_MODEL, N_HEADS, N_LAYERS, seed=args.seed)
     qformer = QFormer(D_MODEL, D_MODEL, N_HEADS, 1, args.queries, D_LLM, seed=args.seed)
-    if args.audio is None:
-        source = scene(args.seed)
+    with open_wav(args.audio) if args.audio is not None else nullcontext() as reader:  # a long file: window by window
+        source = scene(args.seed) if reader is None else wav_file(args.audio, reader)
         first, heard_segments = run_arc(source, args.n_mels, encoder, qformer, listener)
-    else:
-        with open_wav(args.audio) as reader:
-            source = wav_file(args.audio, reader)
-            first, heard_segments = run_arc(source, args.n_mels, encoder, qformer, listener)
     truth = source.truth
     print_heard(heard_segments, truth, listener)
     if args.audio is None and listener is not None:
@@ -275,8 +252,7 @@ def lesson(args, out):
 
 
 def main(argv=None):
-    """Run the lesson script; returns the exit status (0 ok, 2 bad input, 130 interrupted, 1 when stdout was
-    closed early or nothing could be written). The options and the other commands are in audiollm.use.cli."""
+    """Run the lesson script: the exit status (0 ok, 2 bad input, 130 interrupted, 1 when stdout was closed)."""
     return cli.run_command("main.py", lambda arguments: cli.dispatch(arguments, lesson, OUTPUTS), argv)
 
 

@@ -436,3 +436,21 @@ def test_experiment_prints_and_writes_the_report(lesson_main, tmp_path, monkeypa
     assert printed.startswith(report)
     assert all(f"| {kind} |" in report for kind in experiment.QUESTIONS)
     assert "## The same micro audio-LLM on both sides (seed 3)" in report
+
+
+def test_default_run_shows_the_truth_beside_the_micro_llms_answers(default_run):
+    """Issue 20 item 10: the answers were printed with no truth beside them."""
+    lines = default_run[0].stdout.splitlines()
+    start = next(k for k, line in enumerate(lines) if line.startswith("the micro audio-LLM answers"))
+    assert re.fullmatch(r"question\? answer +truth", lines[start + 1])
+    truth = {"what do you hear": "speech then music then sound", "is there music": "yes",
+             "when does the music start": "3.5 seconds"}
+    for line, (question, true) in zip(lines[start + 2:start + 5], truth.items()):
+        assert line.startswith(question + "? ") and line.endswith("  " + true)
+
+
+def test_main_is_the_lesson_in_about_250_lines():
+    """Issue 18 point 3: the arc and its printing, nothing else; no noqa, stages not string keys of a clock."""
+    text = MAIN.read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= 260
+    assert "noqa" not in text and "Clock" not in text and text.count('"16 kHz"') <= 1

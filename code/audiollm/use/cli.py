@@ -158,6 +158,11 @@ def shape(x, transposed=False):
     return f"({len(x[0])}, {len(x)})" if transposed else f"({len(x)}, {len(x[0])})"
 
 
+def kind(name):
+    """A lesson scene segment's name as the Listener's kind: its "environment" is a sound."""
+    return "sound" if name == "environment" else name
+
+
 def side_by_side(left, right, titles=None):
     """Two columns of lines, the right one starting 4 spaces after the longest left line; titles on top."""
     if titles is None:
@@ -271,7 +276,8 @@ def parse_lesson_args(argv):
                   "--experiment": args.experiment, "--out": args.out is not None, "--n-mels": args.n_mels != 80,
                   "--queries": args.queries != 64, "--no-images": not args.images}
         if any(others.values()):  # --ask prints its answers and writes nothing; the Listener hears 80 mels
-            parser.error(f"--ask goes with --audio, --seed and --think only, not {next(k for k, v in others.items() if v)}")
+            parser.error("--ask goes with --audio, --seed and --think only, not "
+                         + next(k for k, v in others.items() if v))
     if args.think and args.ask is None:
         parser.error("--think needs --ask")
     return args
