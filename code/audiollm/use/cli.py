@@ -1,14 +1,15 @@
-"""The command lines' shared door (lesson: "Ship It"): code/main.py and code/train.py parse their options here,
-check every path and option before any work, and run through `run_command`, which turns bad input into one line
-on stderr (exit 2), Ctrl-C into one line (exit 130) and a closed stdout into a quiet exit 1. Also here: where a
-run writes (the committed outputs/ or a git-ignored outputs/runs/<name>/), atomic sets of output files, and the
-escaping that keeps echoed input from driving the terminal. The lesson itself, the arc, is code/main.py.
+"""The command lines' shared door (lesson: "Ship It"): code/main.py, code/train.py and code/bench.py parse their
+options here, check every path and option before any work, and run through `run_command`, which turns bad input
+into one line on stderr (exit 2), Ctrl-C into one line (exit 130) and a closed stdout into a quiet exit 1. Also
+here: where a run writes (the committed outputs/ or a git-ignored outputs/runs/<name>/), atomic sets of output
+files, progress lines on stderr, the escaping that keeps echoed input from driving the terminal, the small text
+helpers of main.py's stage table (timed, shape, side_by_side, ruler) and the commands beside the lesson's arc
+(--ask, --diarize, --experiment). The lesson itself, the arc and the printing of its stages, is code/main.py.
 """
 import argparse
 import os
 import re
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -27,9 +28,8 @@ from .experiment import format_llm_report, format_report, run_experiment, run_ll
 from .picker import MAX_QUERIES, format_plan, pick
 
 CONTROL_CHARACTERS = {c: f"\\x{c:02x}" for c in [*range(32), *range(127, 160)] if c != 10}  # all but newline
-RESTORE = "git checkout code/audiollm/weights/"  # puts back the committed weights files (a checkout)
 REPORT_MD = "cascade_vs_e2e.md"
-LESSON_OPTIONS = {"seed": 0, "n_mels": 80, "queries": 64}  # the run whose outputs are committed under outputs/
+LESSON_OPTIONS = {"seed": 0, "n_mels": 80, "queries": 64}  # the run whose files are committed in outputs/
 
 
 def shown(text):
@@ -75,14 +75,21 @@ def make_out(out, option="--out"):
         raise AudiollmError(f"{option}: an empty folder name")
     if os.path.exists(out) and not os.path.isdir(out):
         raise AudiollmError(f"{option}: {out} is a file, not a folder")
+    return writable(out, option, make=True)
+
+
+def writable(folder, option, make=False):
+    """Check that files can be written in `folder` (creating it and its parents first when make): a probe file
+    made and removed; else AudiollmError naming the option. Returns folder."""
     try:
-        os.makedirs(out, exist_ok=True)
-        handle, probe = tempfile.mkstemp(dir=out, prefix=".tmp-probe-")
+        if make:
+            os.makedirs(folder, exist_ok=True)
+        handle, probe = tempfile.mkstemp(dir=folder, prefix=".tmp-probe-")
         os.close(handle)
         os.unlink(probe)
     except OSError as error:
-        raise AudiollmError(f"{option}: cannot write in {out} ({error.strerror or error})") from None
-    return out
+        raise AudiollmError(f"{option}: cannot write in {folder} ({error.strerror or error})") from None
+    return folder
 
 
 def check_out_file(path, option="--out"):
@@ -95,12 +102,7 @@ def check_out_file(path, option="--out"):
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise AudiollmError(f"{option}: the folder {os.path.dirname(path) or '.'} does not exist")
-    try:
-        handle, probe = tempfile.mkstemp(dir=folder, prefix=".tmp-probe-")
-        os.close(handle)
-        os.unlink(probe)
-    except OSError as error:
-        raise AudiollmError(f"{option}: cannot write in {folder} ({error.strerror or error})") from None
+    writable(folder, option)
     return path
 
 
@@ -186,12 +188,6 @@ def ruler(segments, seconds, width):
 def one_line_each(caught):
     """The distinct messages of caught warnings, each on one line (a file opened twice warns twice)."""
     return list(dict.fromkeys(" ".join(str(w.message).split()) for w in caught))
-
-
-def ignore_interrupts():
-    """A worker process' initializer: Ctrl-C reaches every process of the group, and the parent alone answers
-    it (one line, no traceback from the workers)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def run_command(prog, run, argv=None):
