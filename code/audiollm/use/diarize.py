@@ -252,9 +252,10 @@ class _Recording:
         n_frames = len(samples) // HOP_LENGTH
         log_mel = log_mel_spectrogram(samples[:max(n_frames * HOP_LENGTH, N_FFT // 2 + 1)])[:n_frames]
         energies = [_band_db(frame) for frame in log_mel]
-        listener = _listener()
-        self.heard_speech += sum(stop - start for start, stop, kind in frame_kinds(listener, listener.encoder(log_mel))
-                                 if KINDS[kind] == "speech") / ENCODER_HZ
+        if self.heard_speech < MIN_HEARD_S:  # once speech is heard, the Listener has answered: no more windows
+            listener = _listener()
+            runs = frame_kinds(listener, listener.encoder(log_mel))
+            self.heard_speech += sum(stop - start for start, stop, kind in runs if KINDS[kind] == "speech") / ENCODER_HZ
         first = len(self.energies)
         self.energies.extend(energies)
         threshold = _speech_threshold(self.energies[-round(HISTORY_S / FRAME_S):])
