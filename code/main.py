@@ -10,11 +10,13 @@ escaping, --ask, --diarize, --experiment) is audiollm/use/cli.py; `python3 code/
 `pip install .` this script is the `audiollm-lesson` command.
 """
 import os
+import signal
 import sys
 from contextlib import nullcontext
 from types import SimpleNamespace
 
 try:  # Ctrl-C while the package imports (the first 0.1 s) is one line and status 130, as it is later
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with it ignored (nohup)
     if not __package__:  # run as `python3 code/main.py`: the package is the folder beside this file
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from audiollm.base.errors import WeightsFileError
@@ -43,8 +45,7 @@ LESSON_TASKS = ("transcription", "music tagging", "emotion inference", "multi-sp
                 "environment classification")
 LESSON_QUESTIONS = ("what do you hear", "is there music", "when does the music start")
 WINDOW_S = N_SAMPLES // SAMPLE_RATE  # Whisper hears 30-s windows
-# Toy sizes: a full 30-s window of self-attention over 1500 frames costs seconds in pure Python even at width 32;
-# Whisper-large is 32 blocks of width 1280, and a 7B LLM is 4096 wide.
+# Toy sizes (Whisper-large: 32 blocks of width 1280; a 7B LLM: 4096 wide): 1500 frames cost seconds in Python.
 D_MODEL, N_HEADS, N_LAYERS, D_LLM = 32, 2, 1, 128
 PICTURE_PIXELS, PREVIEW_WIDTH, PREVIEW_HEIGHT = 1000, 72, 12  # pictures scaled to about 1000 pixels wide
 LOG_MEL_PNG, ATTENTION_PNG = "log_mel.png", "qformer_attention.png"
@@ -246,9 +247,8 @@ def lesson(args, out):
         written = write_pictures(folder, log_mel, n_valid, weights) if args.images else {}
         write_skill(os.path.join(folder, os.path.basename(SKILL_PATH)))
         return {**written, os.path.basename(SKILL_PATH): ""}
-    print()
-    for name, what in cli.write_as_set(out, write).items():
-        print(f"wrote {cli.shown(os.path.join(out, name))}{what}")
+    written = cli.write_as_set(out, write)
+    print("\n" + "\n".join(f"wrote {cli.shown(os.path.join(out, name))}{what}" for name, what in written.items()))
 
 
 def main(argv=None):

@@ -23,10 +23,13 @@ Weights that no longer belong together (lm.json trained on another listener.json
 """
 import argparse
 import os
+import signal
 import sys
 import time
 
 try:  # Ctrl-C while the package imports is one line and status 130, as it is later
+    if __name__ == "__main__":  # also when started with Ctrl-C ignored (nohup, a background job)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     if not __package__:  # run as `python3 code/train.py`: the package is the folder beside this file
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from audiollm.base.errors import check_int

@@ -10,6 +10,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -194,6 +195,7 @@ def run_command(prog, run, argv=None):
     """Run a command line, run(argv) -> exit status; returns the status to exit with: 2 for bad input (one line
     on stderr: "prog: error: ...", with the warnings that came before it folded in), 130 on Ctrl-C ("prog:
     interrupted"), 1 when stdout was closed early (| head)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C is KeyboardInterrupt, even if inherited ignored
     for stream in (sys.stdout, sys.stderr):  # a file name with non-UTF-8 bytes prints as \\udcNN, no traceback
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
