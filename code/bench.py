@@ -11,7 +11,6 @@ The literal rows (the STFT and the log-Mel as the lesson states them) take the m
 fast row under each computes the same numbers.
 Memory rows run in a fresh subprocess and report its peak resident set size (ru_maxrss).
 """
-import argparse
 import importlib
 import math
 import os
@@ -35,6 +34,7 @@ from audiollm.use.diarize import diarize  # noqa: E402
 from audiollm.use.experiment import ACOUSTIC_TYPES, run_experiment, run_llm_experiment  # noqa: E402
 from audiollm.use.evaluate import scene_accuracy  # noqa: E402
 from audiollm.use.ask import load_models  # noqa: E402
+from audiollm.use import cli  # noqa: E402
 from audiollm.front.fft import fft_columns  # noqa: E402
 from audiollm.front.resample import resample  # noqa: E402
 from audiollm.front.stft import power_columns, power_spectrum, stft  # noqa: E402
@@ -365,8 +365,8 @@ class Bench:
                  _median_time(step, runs), "-")
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv=None):
+    parser = cli.OneLineParser(prog="bench.py", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per row; the median is reported (default 5)")
     parser.add_argument("--only", nargs="*", default=[],
                         choices=["read", "resample", "fft", "stft", "mel", "log-mel", "model", "train", "main",
@@ -374,7 +374,7 @@ def main():
                                  "instruct-training"],
                         help="run only these rows")
     parser.add_argument("--report", action="store_true", help="write the table to outputs/bench_report.md")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
     machine = f"Python {sys.version.split()[0]}, {os.cpu_count()} cores, median of {args.runs}"
@@ -391,5 +391,5 @@ def main():
         print(f"wrote {write_report(path, 'Benchmark', command, body)}")
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # bad options: one line, exit 2; Ctrl-C: one line, exit 130
+    sys.exit(cli.run_command("bench.py", main))

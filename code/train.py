@@ -1,50 +1,61 @@
 """Train the Listener from scratch (the Q-former's alignment stage): python3 code/train.py
 
-Makes the corpus clips, trains with a progress line (step, loss, clips/s, ETA), prints the held-out table
-(retrieval recall against the untrained model and chance; timeline accuracy on held-out clips and on the lesson
-scene) and writes the weights atomically. With the defaults it writes the committed file,
-code/audiollm/weights/listener.json; the same seed gives the same bytes. Training reads nothing under tests/: the
-espeak-ng / sox scenes are scored by python3 code/evaluate.py.
+Makes the corpus clips (progress on stderr), trains with a progress line (step, loss, clips/s, ETA), prints the
+held-out table (retrieval recall against the untrained model and chance; timeline accuracy on held-out clips and
+on the lesson scene) and writes the weights atomically. Training reads nothing under tests/: the espeak-ng / sox
+scenes are scored by python3 code/evaluate.py.
 
-    python3 code/train.py                            # the shipped weights, a few minutes on 2 cores
-    python3 code/train.py --queries 32 --out /tmp/listener-32.json
+Training writes the shipped weights only when asked for them. With every option at its default it regenerates
+the committed file, code/audiollm/weights/listener.json, byte for byte (the same seed gives the same bytes); any
+other configuration writes to the git-ignored outputs/runs/ unless --out names a file. Every option and the
+--out path are checked before any clip is made; Ctrl-C stops in one line (status 130) and leaves no partial file.
+
+    python3 code/train.py                            # regenerates code/audiollm/weights/listener.json
+    python3 code/train.py --queries 32               # writes outputs/runs/listener-queries32.json
     python3 code/train.py --clips 8 --steps 3 --val 10 --out /tmp/tiny.json   # seconds: a smoke test
 
 The instruction stage (the micro audio-LLM on the frozen Listener, audiollm.learn.instruct) has its own options:
 
-    python3 code/train.py --stage instruct           # the shipped code/audiollm/weights/lm.json, under 10 minutes
+    python3 code/train.py --stage instruct           # regenerates code/audiollm/weights/lm.json, under 10 minutes
     python3 code/train.py --stage instruct --bridge qformer --out /tmp/lm-qformer.json --cache /tmp/lm-cache
+
+Weights that no longer belong together (lm.json trained on another listener.json) are put back with
+`git checkout code/audiollm/weights/`.
 """
 import argparse
 import os
+import signal
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+try:  # Ctrl-C while the package imports is one line and status 130, as it is later
+    if __name__ == "__main__":  # also when started with Ctrl-C ignored (nohup, a background job)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if not __package__:  # run as `python3 code/train.py`: the package is the folder beside this file
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from audiollm.base.errors import check_int
+    from audiollm.learn.align import (CANDIDATES, fit_normalisation, format_table, held_out_table, lesson_item,
+                                      prepare_all, prepare_dialogues, train, write)
+    from audiollm.learn.instruct import format_table as format_instruct_table, run_stage
+    from audiollm.model.decoder import BRIDGES, WEIGHTS_PATH as LM_WEIGHTS
+    from audiollm.model.listener import DEFAULT_WEIGHTS, Listener
+    from audiollm.model.nn import MAX_WIDTH
+    from audiollm.use import cli
+    from audiollm.use.ask import RESTORE
+except KeyboardInterrupt:
+    print("train.py: interrupted", file=sys.stderr)
+    sys.exit(130)
 
-from audiollm.base.errors import AudiollmError, check_int  # noqa: E402
-from audiollm.learn.instruct import format_table as format_instruct_table, run_stage  # noqa: E402
-from audiollm.model.listener import DEFAULT_WEIGHTS, Listener  # noqa: E402
-from audiollm.model.decoder import BRIDGES, WEIGHTS_PATH as LM_WEIGHTS  # noqa: E402
-from audiollm.learn.align import (CANDIDATES, fit_normalisation, format_table, held_out_table, lesson_item,  # noqa: E402
-                                  prepare_all, prepare_dialogues, train, write)
-
-
+RUNS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "outputs", "runs")  # git-ignored
 STAGES = ("align", "instruct")
 MAX_WORKERS = 64
-
-
-def stage_of(argv):
-    """(--stage, the other arguments): "align" (the Listener, the default) or "instruct" (the micro audio-LLM)."""
-    parser = argparse.ArgumentParser(prog="train.py", add_help=False)
-    parser.add_argument("--stage", choices=STAGES, default="align")
-    known, rest = parser.parse_known_args(argv)
-    return known.stage, rest
+NOT_IN_THE_WEIGHTS = ("stage", "out", "workers", "cache", "help")  # options that leave the weights' bytes alone
 
 
 def parse_instruct_args(argv):
-    parser = argparse.ArgumentParser(prog="train.py --stage instruct", description="Train the micro audio-LLM "
-                                     "(the instruction stage) on the frozen Listener.")
+    parser = cli.OneLineParser(prog="train.py --stage instruct", description="Train the micro audio-LLM "
+                               "(the instruction stage) on the frozen Listener.")
+    parser.add_argument("--stage", choices=STAGES, default="instruct", help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights and the batches; default 0")
     parser.add_argument("--clips", type=int, default=600, help="training clips (3-6 s); default 600")
     parser.add_argument("--steps", type=int, default=600, help="Adam steps of 16 examples; default 600")
@@ -55,29 +66,58 @@ def parse_instruct_args(argv):
     parser.add_argument("--val", type=int, default=50, help="held-out clips (test split); default 50")
     parser.add_argument("--workers", type=int, default=2, help="processes making clips; default 2")
     parser.add_argument("--cache", help="folder to keep the clips' encoder frames in and reuse; default none")
-    parser.add_argument("--out", default=LM_WEIGHTS, help="weights file; default the committed one")
-    return parser.parse_args(argv)
+    parser.add_argument("--out", help="weights file; default: with every other option at its default the shipped "
+                        "code/audiollm/weights/lm.json, else outputs/runs/lm-<options>.json")
+    return parser, parser.parse_args(argv)
 
 
 def check_counts(args, **minimums):
     """Each named integer option at least its minimum, and --workers at most MAX_WORKERS (AudiollmError naming
     the option): before any clip is made."""
     for name, minimum in minimums.items():
-        check_int(f"--{name}", getattr(args, name), minimum, MAX_WORKERS if name == "workers" else None)
+        check_int(f"--{name.replace('_', '-')}", getattr(args, name), minimum,
+                  MAX_WORKERS if name == "workers" else None)
+
+
+def out_path(parser, args, shipped, name):
+    """Where the weights go: --out if given; the shipped file when every option that shapes the weights is at
+    its default (the run regenerates it); else a git-ignored file under outputs/runs/ named by the options that
+    differ. Checked before any work: the folder must exist and take files."""
+    if args.out is not None:
+        return cli.check_out_file(args.out)
+    changed = [f"{key.replace('_', '-')}{value}" for key, value in sorted(vars(args).items())
+               if key not in NOT_IN_THE_WEIGHTS and value != parser.get_default(key)]
+    if not changed:
+        return cli.check_out_file(shipped)
+    os.makedirs(RUNS, exist_ok=True)
+    return cli.check_out_file(os.path.join(RUNS, cli.safe_name(f"{name}-{'-'.join(changed)}") + ".json"))
+
+
+def wrote_listener(path):
+    """The last line: where the Listener's weights went; over the shipped file, a note that lm.json was trained
+    on the file it replaced (the same bytes again unless the configuration or the machine's arithmetic differ)."""
+    print(f"wrote {path}")
+    if os.path.abspath(path) == os.path.abspath(DEFAULT_WEIGHTS):
+        print(f"train.py: note: {LM_WEIGHTS} belongs to the listener.json this run replaced; if the bytes "
+              f"changed, put the shipped pair back with {RESTORE}", file=sys.stderr)
 
 
 def main_instruct(argv):
-    args = parse_instruct_args(argv)
-    check_counts(args, clips=1, steps=1, val=1, workers=1)
-    _, rows, _ = run_stage(args.out, args.clips, args.steps, args.bridge, args.d_model, args.layers, args.seed,
-                           args.val, args.workers, args.cache, log=lambda line: print(line, flush=True))
+    parser, args = parse_instruct_args(argv)
+    check_counts(args, seed=0, clips=1, steps=1, val=1, workers=1, d_model=1, layers=1)
+    if args.cache is not None:
+        cli.make_out(args.cache, "--cache")
+    out = out_path(parser, args, LM_WEIGHTS, "lm")
+    _, rows, _ = run_stage(out, args.clips, args.steps, args.bridge, args.d_model, args.layers, args.seed,
+                           args.val, args.workers, args.cache, log=lambda line: print(line, flush=True),
+                           progress=cli.Progress)
     print(format_instruct_table(rows))
-    print(f"wrote {args.out}")
+    print(f"wrote {out}")
     return 0
 
 
-def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="train.py", description=__doc__.splitlines()[0])
+def parse_align_args(argv):
+    parser = cli.OneLineParser(prog="train.py", description=__doc__.splitlines()[0])
     parser.add_argument("--stage", choices=STAGES, default="align", help="align: the Listener (default); "
                         "instruct: the micro audio-LLM (see --stage instruct --help)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights and the batches; default 0")
@@ -88,19 +128,22 @@ def parse_args(argv):
     parser.add_argument("--queries", type=int, default=8, help="Q-former queries; default 8")
     parser.add_argument("--val", type=int, default=100, help="held-out clips (val split), groups of 10; default 100")
     parser.add_argument("--workers", type=int, default=2, help="processes making clips; default 2")
-    parser.add_argument("--out", default=DEFAULT_WEIGHTS, help="weights file; default the committed one")
-    return parser.parse_args(argv)
+    parser.add_argument("--out", help="weights file; default: with every other option at its default the shipped "
+                        "code/audiollm/weights/listener.json, else outputs/runs/listener-<options>.json")
+    return parser, parser.parse_args(argv)
 
 
 def main_align(argv):
-    args = parse_args(argv)
-    untrained = Listener(args.queries, args.seed)  # bad sizes are refused before any clip is made
-    check_counts(args, clips=2, steps=1, val=CANDIDATES, dialogues=0, workers=1)  # val: one group of candidates
+    parser, args = parse_align_args(argv)
+    check_counts(args, seed=0, clips=2, steps=1, val=CANDIDATES, dialogues=0, workers=1)  # val: one group
+    check_int("--queries", args.queries, 1, MAX_WIDTH)
+    untrained = Listener(args.queries, args.seed)
+    out = out_path(parser, args, DEFAULT_WEIGHTS, "listener")
     start = time.perf_counter()
     print(f"making {args.clips} training and {args.val} held-out clips ...", flush=True)
-    clips = prepare_all("train", args.clips, 4.0, args.workers)
-    val = prepare_all("val", args.val, 4.0, args.workers)
-    dialogues = prepare_dialogues(args.dialogues, args.workers) if args.dialogues else []
+    clips = prepare_all("train", args.clips, 4.0, args.workers, cli.Progress("align: training clips"))
+    val = prepare_all("val", args.val, 4.0, args.workers, cli.Progress("align: held-out clips"))
+    dialogues = prepare_dialogues(args.dialogues, args.workers, cli.Progress("align: dialogues"))
     print(f"clips ready in {time.perf_counter() - start:.0f} s", flush=True)
     model, history, _ = train(args.clips, args.steps, args.queries, args.seed, clips=clips,
                               dialogues=dialogues, log=lambda line: print(line, flush=True))
@@ -111,20 +154,24 @@ def main_align(argv):
             "command": f"python3 code/train.py --seed {args.seed} --clips {args.clips} --steps {args.steps} "
                        f"--queries {args.queries} --dialogues {args.dialogues}",
             "held_out": {name: round(trained, 3) for name, _, trained, _ in rows}}
-    write(model, args.out, meta)
+    write(model, out, meta)
     print(format_table(rows))
-    print(f"{model.n_params()} parameters; trained from scratch in {took:.0f} s; wrote {args.out}")
+    print(f"{model.n_params()} parameters; trained from scratch in {took:.0f} s")
+    wrote_listener(out)
     return 0
 
 
+def run(argv):
+    """Either stage: --stage instruct anywhere on the command line picks the instruction stage."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    instruct = any(a in ("--stage=instruct",) or (a == "--stage" and argv[k + 1:k + 2] == ["instruct"])
+                   for k, a in enumerate(argv))
+    return main_instruct(argv) if instruct else main_align(argv)
+
+
 def main(argv=None):
-    """Either stage; bad options or files are one line on stderr and exit status 2."""
-    stage, rest = stage_of(sys.argv[1:] if argv is None else argv)
-    try:
-        return main_instruct(rest) if stage == "instruct" else main_align(rest)
-    except AudiollmError as error:
-        print(f"train.py: error: {error}", file=sys.stderr)
-        return 2
+    """Either stage; bad options or files are one line on stderr and exit status 2, Ctrl-C one line and 130."""
+    return cli.run_command("train.py", run, argv)
 
 
 if __name__ == "__main__":

@@ -135,7 +135,7 @@ def test_timeline_lines_and_labels(listener):
         timeline(listener, [])
 
 
-@pytest.mark.parametrize("args, message", [(["--val", "5"], "--val"), (["--queries", "0"], "n_queries"),
+@pytest.mark.parametrize("args, message", [(["--val", "5"], "--val"), (["--queries", "0"], "--queries"),
                                            (["--clips", "1"], "--clips")])
 def test_train_cli_refuses_bad_options_in_one_line(args, message, tmp_path):
     import subprocess

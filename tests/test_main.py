@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from audiollm.use import experiment
+from audiollm.use import cli, experiment
 from audiollm.model.bridges import bridge_costs, format_cost_table
 from audiollm.model.listener import load_listener
 from audiollm.use.picker import SKILL_PATH, format_plan, pick, render_skill
@@ -338,7 +338,7 @@ def lesson_main():
 
 def test_only_the_lesson_run_writes_the_committed_outputs(lesson_main):
     def folder(*argv):
-        return lesson_main.run_folder(lesson_main.parse_args(list(argv)))
+        return cli.run_folder(cli.parse_lesson_args(list(argv)), lesson_main.OUTPUTS)
     outputs, runs = ROOT / "outputs", ROOT / "outputs" / "runs"
     assert folder() == folder("--no-images") == folder("--experiment") == str(outputs)
     assert folder("--audio", "recordings/my talk (take 2).wav") == str(runs / "my_talk_take_2")
@@ -368,21 +368,21 @@ def test_audio_without_out_writes_to_its_run_folder(tmp_path):
     assert sorted(os.listdir(folder)) == ["log_mel.png", "qformer_attention.png", Path(SKILL_PATH).name]
 
 
-def test_the_pictures_and_skill_are_moved_in_only_when_all_are_written(lesson_main, tmp_path):
+def test_the_pictures_and_skill_are_moved_in_only_when_all_are_written(tmp_path):
     (tmp_path / "log_mel.png").write_bytes(b"old")
 
     def fails_half_way(folder):
         (Path(folder) / "log_mel.png").write_bytes(b"new")
         raise KeyboardInterrupt
     with pytest.raises(KeyboardInterrupt):
-        lesson_main.write_as_set(str(tmp_path), fails_half_way)
+        cli.write_as_set(str(tmp_path), fails_half_way)
     assert os.listdir(tmp_path) == ["log_mel.png"] and (tmp_path / "log_mel.png").read_bytes() == b"old"
 
     def writes_two(folder):
         for name in ("log_mel.png", "qformer_attention.png"):
             (Path(folder) / name).write_bytes(b"new")
         return "done"
-    assert lesson_main.write_as_set(str(tmp_path), writes_two) == "done"
+    assert cli.write_as_set(str(tmp_path), writes_two) == "done"
     assert sorted(os.listdir(tmp_path)) == ["log_mel.png", "qformer_attention.png"]
     assert (tmp_path / "log_mel.png").read_bytes() == b"new"
 
@@ -425,10 +425,9 @@ def test_diarize_a_file_whose_name_is_not_utf8(tmp_path):
 
 def test_experiment_prints_and_writes_the_report(lesson_main, tmp_path, monkeypatch, capsys):
     """In-process with a 4 + 1 question split: the full default run is issue 5's 30-s benchmark."""
-    monkeypatch.setattr(lesson_main, "run_experiment", functools.partial(experiment.run_experiment, n_train=4,
-                                                                           n_test=1))
-    monkeypatch.setattr(lesson_main, "run_llm_experiment", functools.partial(experiment.run_llm_experiment,
-                                                                               n_train=1, n_test=1, steps=1))
+    monkeypatch.setattr(cli, "run_experiment", functools.partial(experiment.run_experiment, n_train=4, n_test=1))
+    monkeypatch.setattr(cli, "run_llm_experiment", functools.partial(experiment.run_llm_experiment, n_train=1,
+                                                                     n_test=1, steps=1))
     monkeypatch.setattr(warnings, "formatwarning", warnings.formatwarning)  # main() sets a one-line format
     assert lesson_main.main(["--experiment", "--seed", "3", "--out", str(tmp_path / "out")]) == 0
     printed = capsys.readouterr().out
@@ -437,3 +436,21 @@ def test_experiment_prints_and_writes_the_report(lesson_main, tmp_path, monkeypa
     assert printed.startswith(report)
     assert all(f"| {kind} |" in report for kind in experiment.QUESTIONS)
     assert "## The same micro audio-LLM on both sides (seed 3)" in report
+
+
+def test_default_run_shows_the_truth_beside_the_micro_llms_answers(default_run):
+    """Issue 20 item 10: the answers were printed with no truth beside them."""
+    lines = default_run[0].stdout.splitlines()
+    start = next(k for k, line in enumerate(lines) if line.startswith("the micro audio-LLM answers"))
+    assert re.fullmatch(r"question\? answer +truth", lines[start + 1])
+    truth = {"what do you hear": "speech then music then sound", "is there music": "yes",
+             "when does the music start": "3.5 seconds"}
+    for line, (question, true) in zip(lines[start + 2:start + 5], truth.items()):
+        assert line.startswith(question + "? ") and line.endswith("  " + true)
+
+
+def test_main_is_the_lesson_in_about_250_lines():
+    """Issue 18 point 3: the arc and its printing, nothing else; no noqa, stages not string keys of a clock."""
+    text = MAIN.read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= 260
+    assert "noqa" not in text and "Clock" not in text and text.count('"16 kHz"') <= 1

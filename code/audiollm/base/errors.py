@@ -3,6 +3,7 @@ reader, checks its input once with these; internal helpers trust their callers. 
 raises for bad input is a ValueError subclass."""
 import math
 import os
+import signal
 from array import array
 from itertools import chain
 from math import isfinite
@@ -42,6 +43,13 @@ ARGS = {  # an argument's name -> its check, for check_args: the bounds of every
     "window_s": _float(maximum=MAX_PAD_SAMPLES // 16000, above=0.0),
 }
 DIVIDES = (("n_heads", "d_model"), ("n_bands", "n_mels"))  # (part, whole): heads split the width, bands the mels
+
+
+def quiet_worker():
+    """A worker process' initializer (multiprocessing.Pool): Ctrl-C reaches every process of the group and the
+    parent alone answers it, in one line; the workers, ignoring it, print no traceback and are ended by the
+    pool."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class AudiollmError(ValueError):

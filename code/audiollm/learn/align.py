@@ -10,12 +10,14 @@
 Everything is drawn from random.Random(seed) in a fixed order, and clips are made in worker processes
 whose results come back in seed order, so a seed gives the same bytes. code/train.py is the command line.
 """
+import contextlib
+import functools
 import math
 import random
 import time
 from multiprocessing import Pool
 
-from ..base.errors import check_int
+from ..base.errors import check_int, quiet_worker
 from ..base.files import markdown_table, write_report
 from ..front.mel import log_mel_spectrogram
 from ..model.autograd import Adam, Tensor, concat_rows, cross_entropy, matmul_t, no_grad, scale
@@ -46,13 +48,26 @@ def prepare(seed, seconds):
     return SummaryEncoder()(log_mel), labels, captions
 
 
-def prepare_all(split, n, seconds, workers=WORKERS):
-    """prepare() for the first n clips of `split`, in seed order (worker processes when workers > 1)."""
+def prepare_all(split, n, seconds, workers=WORKERS, progress=None):
+    """prepare() for the first n clips of `split`, in seed order (worker processes when workers > 1).
+    progress(done, n): called after each clip, when given."""
     seeds = list(clip_seeds(split, n))
-    if workers > 1 and n > 1:
-        with Pool(workers) as pool:
-            return pool.starmap(prepare, [(s, seconds) for s in seeds], chunksize=4)
-    return [prepare(s, seconds) for s in seeds]
+    return in_order(functools.partial(prepare, seconds=seconds), seeds, workers, progress)
+
+
+def in_order(fn, seeds, workers, progress):
+    """[fn(seed) for seed in seeds], on `workers` processes when more than one (Ctrl-C: the parent answers)."""
+    out = []
+    with contextlib.ExitStack() as stack:
+        if workers > 1 and len(seeds) > 1:
+            mapped = stack.enter_context(Pool(workers, initializer=quiet_worker)).imap(fn, seeds, chunksize=4)
+        else:
+            mapped = map(fn, seeds)
+        for item in mapped:
+            out.append(item)
+            if progress is not None:
+                progress(len(out), len(seeds))
+    return out
 
 
 def prepare_dialogue(seed):
@@ -64,13 +79,9 @@ def prepare_dialogue(seed):
     return SummaryEncoder()(log_mel), truth_indices([(a, b, "speech") for a, b, _ in turns], len(log_mel)), None
 
 
-def prepare_dialogues(n, workers=WORKERS):
-    """prepare_dialogue for n seeds from DIALOGUE_SEED, in order."""
-    seeds = list(range(DIALOGUE_SEED, DIALOGUE_SEED + n))
-    if workers > 1 and n > 1:
-        with Pool(workers) as pool:
-            return pool.map(prepare_dialogue, seeds)
-    return [prepare_dialogue(s) for s in seeds]
+def prepare_dialogues(n, workers=WORKERS, progress=None):
+    """prepare_dialogue for n seeds from DIALOGUE_SEED, in order; progress(done, n) after each, when given."""
+    return in_order(prepare_dialogue, list(range(DIALOGUE_SEED, DIALOGUE_SEED + n)), workers, progress)
 
 
 def fit_normalisation(model, clips):

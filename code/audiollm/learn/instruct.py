@@ -24,7 +24,6 @@ import pickle
 import random
 import time
 from dataclasses import replace
-from multiprocessing import Pool
 
 from ..base.errors import check_int
 from ..front.mel import log_mel_spectrogram
@@ -36,6 +35,7 @@ from ..model.listener import DEFAULT_WEIGHTS, load_listener
 from ..model.decoder import EOS, SPECIALS, END_THINK, THINK, THINK_SUFFIX, MicroLM, split_answer, words_of
 from ..model.audio_llm import answer, audio_rows, bridge_width, sha256_file
 from ..synthetic.corpus import clip_seeds, make_clip
+from .align import in_order
 
 TEMPLATES = {  # question type -> (training phrasings, the held-out phrasing); {x} names a sound
     "hear": (("what do you hear", "what can you hear in this recording", "describe the sounds in order",
@@ -159,22 +159,18 @@ def prepare(seed):
     return replace(clip, samples=[]), SummaryEncoder()(log_mel_spectrogram(clip.samples))
 
 
-def prepare_all(split, n, workers=WORKERS, cache=None):
+def prepare_all(split, n, workers=WORKERS, cache=None, progress=None):
     """prepare() for the first n clips of `split`, in seed order. cache: a folder where the result is kept
     (a pickle named by split, n, SECONDS and the encoder's frame width) and reused: the frozen encoder's frames
-    do not change while its code does not (after changing the encoder's code, empty the folder)."""
+    do not change while its code does not (after changing the encoder's code, empty the folder).
+    progress(done, n): called after each clip made, when given."""
     lengths = "-".join(f"{s:g}" for s in SECONDS)
     name = f"instruct-{split}-{n}-{lengths}s-{SummaryEncoder().d_model}wide.pickle"
     path = os.path.join(cache, name) if cache else None
     if path and os.path.exists(path):
         with open(path, "rb") as stream:
             return pickle.load(stream)
-    seeds = list(clip_seeds(split, n))
-    if workers > 1 and n > 1:
-        with Pool(workers) as pool:
-            items = pool.map(prepare, seeds, chunksize=4)
-    else:
-        items = [prepare(s) for s in seeds]
+    items = in_order(prepare, list(clip_seeds(split, n)), workers, progress)
     if path:
         os.makedirs(cache, exist_ok=True)
         with open(path + ".tmp", "wb") as stream:
@@ -282,15 +278,17 @@ def format_table(rows):
 
 
 def run_stage(out, clips=600, steps=600, bridge="pooled", d_model=32, n_layers=2, seed=0, val=50,
-              workers=WORKERS, cache=None, listener_path=DEFAULT_WEIGHTS, log=print):
+              workers=WORKERS, cache=None, listener_path=DEFAULT_WEIGHTS, log=print, progress=None):
     """The whole instruction stage: make (or load from `cache`) the clips, train, measure the held-out table
-    against chance and the untrained model, write the weights to `out` atomically. Returns (model, rows, meta)."""
+    against chance and the untrained model, write the weights to `out` atomically. Returns (model, rows, meta).
+    progress: None, or progress(what) gives a function called with (done, total) after each clip made."""
     start = time.perf_counter()
     listener = load_listener(listener_path)
     d_audio = bridge_width(listener, bridge)
     untrained = MicroLM(vocabulary(), d_audio, bridge, d_model, N_HEADS, n_layers, seed)  # bad sizes: before work
     log(f"making {clips} training and {val} held-out clips (test split) ...")
-    items, test = prepare_all("train", clips, workers, cache), prepare_all("test", val, workers, cache)
+    items = prepare_all("train", clips, workers, cache, progress and progress("instruct: training clips"))
+    test = prepare_all("test", val, workers, cache, progress and progress("instruct: held-out clips"))
     data = dataset(items, listener, bridge)
     log(f"clips ready in {time.perf_counter() - start:.0f} s: {len(data)} examples (half with a thought)")
     trained_at = time.perf_counter()

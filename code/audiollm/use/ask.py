@@ -1,20 +1,32 @@
 """Ask the micro audio-LLM about a recording (lesson: "Use It"): the shipped models loaded together, a question
 answered for each 30-s window of samples or of a WAV file, and the answers as text.
 """
-from ..base.errors import check_samples, check_text
+from ..base.errors import WeightsFileError, check_samples, check_text
 from ..front.wav import open_wav
 from ..front.resample import resampled_length
 from ..front.mel import CHUNK_LENGTH, HOP_LENGTH, N_SAMPLES, SAMPLE_RATE, log_mel_spectrogram, log_mel_windows
 from ..model.listener import DEFAULT_WEIGHTS, load_listener
 from ..model.decoder import MAX_QUESTION, WEIGHTS_PATH
-from ..model.audio_llm import answer, load_lm
+from ..model.audio_llm import answer, load_lm, sha256_file
 
 
-def load_models(path=WEIGHTS_PATH):
+RESTORE = "git checkout code/audiollm/weights/"  # in a checkout: puts the shipped pair of weights files back
+
+
+def load_models(path=WEIGHTS_PATH, listener_path=DEFAULT_WEIGHTS):
     """(micro-LLM, its meta (with "path"), the Listener it was trained on): the shipped files, checked to
-    belong together."""
-    model, meta = load_lm(path, DEFAULT_WEIGHTS)
-    return model, {**meta, "path": path}, load_listener(DEFAULT_WEIGHTS)
+    belong together. The Listener is loaded first, so a problem in its file is named as the Listener's; two
+    files that do not belong together are both named, with the command that restores the shipped pair."""
+    try:
+        listener = load_listener(listener_path)
+        model, meta = load_lm(path)
+    except WeightsFileError as error:
+        raise WeightsFileError(f"{error}; the shipped files come back with {RESTORE}") from None
+    if meta.get("listener_sha256") != sha256_file(listener_path):
+        raise WeightsFileError(f"weights files {path} and {listener_path} do not belong together (the micro-LLM "
+                               "was trained on other Listener weights); restore the shipped pair: " + RESTORE +
+                               " (or retrain the micro-LLM: python3 code/train.py --stage instruct)")
+    return model, {**meta, "path": path}, listener
 
 
 def ask_windows(windows, question, think=False, models=None):
@@ -35,15 +47,21 @@ def ask(samples, question, think=False, models=None):
     return ask_windows(windows, question, think, models)
 
 
-def ask_file(path, question, think=False, models=None):
+def ask_file(path, question, think=False, models=None, progress=None):
     """Answer a question about a WAV file (any rate and format audiollm.wav reads), window by window as
-    mel.log_mel_windows reads it, as ask_windows."""
+    mel.log_mel_windows reads it, as ask_windows. progress(done, n_windows): called after each window."""
     with open_wav(path) as reader:
         total = resampled_length(reader.n_frames, reader.sample_rate)  # samples at 16 kHz
+    n_windows, models = -(-total // N_SAMPLES), models or load_models()
     windows = ((k * CHUNK_LENGTH, min((k + 1) * N_SAMPLES, total) / SAMPLE_RATE,
                 log_mel[:(min(N_SAMPLES, total - k * N_SAMPLES)) // HOP_LENGTH])
                for k, log_mel in enumerate(log_mel_windows(path)))
-    return ask_windows(windows, question, think, models)
+    results = []
+    for window in windows:
+        results += ask_windows([window], question, think, models)
+        if progress is not None:
+            progress(len(results), n_windows)
+    return results
 
 
 def format_answers(results):

@@ -44,7 +44,8 @@ kept, so a 10-minute call needs the memory of one window and an hour runs in tim
    blocks, one Gaussian per speaker and a price per change of speaker, was tried: it moved the mean DER
    of every evaluation set by under 0.01, so the turns are the pieces' labels as they are.)
 
-Limits, by design: energy cannot tell speech from music (a voice that sings is a voice); overlapping
+Limits, by design: energy cannot tell speech from music (a voice that sings is a voice; only a recording
+in which the trained Listener hears no speech at all is refused, as "no speech"); overlapping
 speech gets one label; a speaker with under MIN_SPEAKER_S of voiced speech joins another; the LDA was
 learned from synthetic espeak-ng voices, whose differences are cleaner than people's. der() scores a
 result as NIST's md-eval does: missed speech + false alarm + speaker confusion over the reference speech
@@ -64,6 +65,8 @@ from ..base.errors import MAX_ABS_SAMPLE, AudiollmError, check_int, check_sample
 from ..front.wav import open_wav
 from ..front.resample import resample, resampled_length
 from ..front.mel import HOP_LENGTH, N_FFT, SAMPLE_RATE, log_mel_spectrogram, sample_windows
+from ..model.listener import DEFAULT_WEIGHTS, ENCODER_HZ, frame_kinds, load_listener
+from ..model.vocab import KINDS
 
 FRAME_S = HOP_LENGTH / SAMPLE_RATE  # 10 ms: one mel frame, the time unit of every decision here
 WINDOW_S = 10  # seconds read, resampled and featurised at a time (48-kHz stereo: about 60 MB while read)
@@ -80,6 +83,7 @@ MARGIN_DB = 4.0  # speech is at least this far above the floor (pink noise frame
 RANGE_DB = 45.0  # ... and at most this far below the peak (breaths and echoes in a quiet room are not speech)
 MAX_GAP_S = 0.3  # pauses this short stay inside a stretch of speech (between words)
 MIN_SPEECH_S = 0.15  # stretches of "speech" shorter than this are clicks
+MIN_HEARD_S = 0.5  # a recording in which the trained Listener hears less speech than this has none
 
 # 2. frame features
 N_CEPS = 24  # cepstra c1..c24 per voiced frame
@@ -219,6 +223,12 @@ def _cepstra(log_mel_frames):
     return dots(rows, _dct_rows(len(rows[0])))
 
 
+@lru_cache(maxsize=1)
+def _listener():
+    """The trained Listener, loaded once: its frame tagger says whether a recording holds any speech at all."""
+    return load_listener(DEFAULT_WEIGHTS)
+
+
 class _Recording:
     """What diarize keeps of a recording, filled in window by window by add().
 
@@ -230,6 +240,7 @@ class _Recording:
     def __init__(self):
         self.energies = array("f")
         self.speech = bytearray()
+        self.heard_speech = 0.0  # seconds the trained Listener hears as speech (the energy gate cannot tell)
         self.voiced = array("I")
         self.cepstra = array("f")
         self.pitch = array("f")
@@ -241,6 +252,10 @@ class _Recording:
         n_frames = len(samples) // HOP_LENGTH
         log_mel = log_mel_spectrogram(samples[:max(n_frames * HOP_LENGTH, N_FFT // 2 + 1)])[:n_frames]
         energies = [_band_db(frame) for frame in log_mel]
+        if self.heard_speech < MIN_HEARD_S:  # once speech is heard, the Listener has answered: no more windows
+            listener = _listener()
+            runs = frame_kinds(listener, listener.encoder(log_mel))
+            self.heard_speech += sum(stop - start for start, stop, kind in runs if KINDS[kind] == "speech") / ENCODER_HZ
         first = len(self.energies)
         self.energies.extend(energies)
         threshold = _speech_threshold(self.energies[-round(HISTORY_S / FRAME_S):])
@@ -525,13 +540,16 @@ def diarize(audio, sr=SAMPLE_RATE, n_speakers=None, min_speakers=1, max_speakers
     samples at another rate are resampled to 16 kHz. Audio must last MIN_SECONDS to MAX_SECONDS.
     n_speakers: the number of voices if known: exactly that many speakers come out (fewer only if the
     audio has fewer pieces of voiced speech). Otherwise the clustering decides, between min_speakers
-    and max_speakers. Silence, or speech without a voiced frame, gives []. Speakers are numbered in
+    and max_speakers. Silence, speech without a voiced frame, or audio in which the trained Listener hears under
+    MIN_HEARD_S of speech (a chord, rain: energy alone cannot tell them from a voice) gives []. Speakers are numbered in
     order of first appearance; turns are in time order, to 0.01 s.
     """
     _check_counts(n_speakers, min_speakers, max_speakers)
     rec = _Recording()
     for samples in _windows(audio, sr):
         rec.add(samples)
+    if rec.heard_speech < MIN_HEARD_S:  # a chord or rain passes the energy gate; the Listener hears no voice
+        return []
     active = _active(rec.speech)
     n_blocks = -(-len(active) // BLOCK)
     blocks = _block_stats(_embeddings(rec, active), n_blocks)

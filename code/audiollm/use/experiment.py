@@ -362,24 +362,27 @@ def fit_readout(features, answers, n_options):
     return Readout(mean, std, weights, bias)
 
 
-def _features(questions, templates, encoder, bridges):
-    """Per clip: (transcript, tokens of each bridge). One log-Mel feeds both systems, one encoding every bridge."""
+def _features(questions, templates, encoder, bridges, progress=None, done=0, total=0):
+    """Per clip: (transcript, tokens of each bridge). One log-Mel feeds both systems, one encoding every bridge.
+    progress(done + k, total) after the k-th clip, when given."""
     out = []
     for q in questions:
         log_mel = log_mel_spectrogram(q.samples)
         frames = encoder.forward(log_mel)
         out.append((transcribe(log_mel, templates), [audio_tokens(frames, b) for b in bridges]))
+        if progress is not None:
+            progress(done + len(out), total)
     return out
 
 
-def run_experiment(seed=0, n_train=24, n_test=18):
+def run_experiment(seed=0, n_train=24, n_test=18, progress=None):
     """Score cascaded and end-to-end on n_test held-out questions per type, trained on n_train per type.
 
     seed fixes the clips and the random encoder and Q-former; the same seed gives the same result.
     n_train must be at least 4 (one of each content option). Returns an ExperimentResult whose rows
     hold, per question type: chance (1 / options), the accuracy of the cascade and of the end-to-end
     readouts on each bridge (qformer, window_qformer), and one example transcript.
-    The defaults (210 clips) take about 30 s on a 2-core machine.
+    The defaults (210 clips) take about 30 s on a 2-core machine. progress(done, total): called after each clip.
     """
     check_int("seed", seed, 0)
     n_options = max(len(options) for _, options in QUESTIONS.values())
@@ -392,8 +395,9 @@ def run_experiment(seed=0, n_train=24, n_test=18):
     bridges = (QFormer(n_queries=N_QUERIES, **shape), WindowQFormer(n_queries=1, window=SALMONN_WINDOW, **shape))
     train = make_questions(n_train, seed, "train")
     test = make_questions(n_test, seed, "test")
-    train_features = _features(train, templates, encoder, bridges)
-    test_features = _features(test, templates, encoder, bridges)
+    total = len(train) + len(test)
+    train_features = _features(train, templates, encoder, bridges, progress, 0, total)
+    test_features = _features(test, templates, encoder, bridges, progress, len(train), total)
     rows = []
     for kind, (question, options) in QUESTIONS.items():
         fit = [(q.answer, f) for q, f in zip(train, train_features) if q.kind == kind]
@@ -488,31 +492,42 @@ def _llm_data(questions, prepared, cascade):
     return out
 
 
-def run_llm_experiment(seed=0, n_train=LLM_TRAIN, n_test=18, steps=LLM_STEPS, listener=None):
+def run_llm_experiment(seed=0, n_train=LLM_TRAIN, n_test=18, steps=LLM_STEPS, listener=None, progress=None):
     """The experiment with the same micro-LLM architecture on both sides: one trained on the toy recogniser's
     transcripts (cascaded: text in, no audio tokens), one on the audio (end-to-end: the Listener's frozen
     encoder frames through the pooled MLP adaptor into <sound> placeholders). Both learn every question type
     at once from n_train questions per type and answer the held-out ones by greedy decoding; an answer counts
-    when it is the right option's words exactly. Returns an LLMResult."""
+    when it is the right option's words exactly. Returns an LLMResult. progress(done, total): called after each
+    clip, each 10 training steps and each answered test split, counted as one part each."""
     check_int("n_train", n_train, 1, MAX_PER_TYPE)
     check_int("n_test", n_test, 1, MAX_PER_TYPE)
     check_int("steps", steps, 1)
     listener = listener or load_listener()
     templates = vowel_templates()
-    splits = []
-    for questions in (make_questions(n_train, seed, "train"), make_questions(n_test, seed, "test")):
+    splits, done = [], 0
+    questions_of = (make_questions(n_train, seed, "train"), make_questions(n_test, seed, "test"))
+    total = sum(map(len, questions_of)) + 2 * (-(-steps // 10) + 1)
+
+    def tick(*_):
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+    for questions in questions_of:
         prepared = []
         for q in questions:
             log_mel = log_mel_spectrogram(q.samples)
             prepared.append((transcribe(log_mel, templates), audio_rows(listener, listener.encoder(log_mel), "pooled")))
+            tick()
         splits.append((questions, prepared))
     texts = [*FORMANTS_HZ, *(q for q, _ in QUESTIONS.values()), *(o for _, options in QUESTIONS.values() for o in options)]
     words = [*SPECIALS, *sorted({w for t in texts for w in words_of(t)} - set(SPECIALS))]
     scores = []
     for cascade in (True, False):
         data = _llm_data(*splits[0], cascade)
-        model, _ = train_llm(data, words, bridge_width(listener, "pooled"), "pooled", steps, seed)
+        model, _ = train_llm(data, words, bridge_width(listener, "pooled"), "pooled", steps, seed, log=tick)
         scores.append(llm_accuracy(model, _llm_data(*splits[1], cascade)))
+        tick()
     rows = tuple((kind, 1 / len(options), scores[0][kind], scores[1][kind]) for kind, (_, options) in QUESTIONS.items())
     return LLMResult(seed, n_train, n_test, rows)
 

@@ -20,6 +20,7 @@ included. Bad arguments (unknown constraint, bad value, empty task) raise Audiol
 """
 
 import os
+import textwrap
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
@@ -538,6 +539,17 @@ def format_plan(plan):
         lines.append("ignored: " + "; ".join(f"'{words}' ({why})" for words, why in plan.ignored))
     lines.append("why:")
     lines.extend(f"  {r}" for r in plan.reasons)
+    return "\n".join(lines)
+
+
+def format_summary(plan, wrap=120):
+    """A plan in one line (pipeline; encoders -> bridge -> LLM; thinking), then the rules that struck an option
+    or chose the pipeline, each wrapped to `wrap` columns: the default run's lines for the lesson's tasks."""
+    bridge = f"{plan.bridge} ({plan.audio_tokens} tokens / 30 s)" if plan.bridge else "transcript"
+    lines = [f"- {plan.task}: {plan.pipeline}; {' + '.join(plan.encoders)} -> {bridge} -> {plan.llm}; "
+             f"thinking {'on' if plan.thinking else 'off'}"]
+    lines += [textwrap.fill(f"{rule.name}: {rule.then}", wrap, initial_indent="    ", subsequent_indent="      ")
+              for rule in RULES if rule.name in plan.fired and (rule.kind != "choose" or "pipeline" in dict(rule.sets))]
     return "\n".join(lines)
 
 
