@@ -51,7 +51,8 @@ import warnings  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from audiollm.model.bridges import QFormer, bridge_costs, format_cost_table  # noqa: E402
-from audiollm.use.diarize import MAX_SPEAKERS, check_length, diarize, format_turns, to_rttm  # noqa: E402
+from audiollm.use.diarize import (MAX_SPEAKERS, check_length, der, diarize, format_turns,  # noqa: E402
+                                  reference_turns, to_rttm)
 from audiollm.model.encoder import FrameEncoder, frame_mask, output_length  # noqa: E402
 from audiollm.base.errors import AudiollmError, check_text  # noqa: E402
 from audiollm.use.experiment import (format_llm_report, format_report, run_experiment,  # noqa: E402
@@ -64,7 +65,8 @@ from audiollm.use.ask import ask, ask_file, format_answers, load_models  # noqa:
 from audiollm.front.mel import (HOP_LENGTH, N_FFT, N_SAMPLES, SAMPLE_RATE, filter_power,  # noqa: E402
                                 pad_or_trim, read_window, time_major_log)
 from audiollm.use.picker import MAX_QUERIES, RULES, SKILL_PATH, format_plan, pick, write_skill  # noqa: E402
-from audiollm.base.png import heatmap_png, text_preview  # noqa: E402
+from audiollm.base.png import text_preview  # noqa: E402
+from audiollm.use.pictures import attention_png, log_mel_png, who_spoke_when_png  # noqa: E402
 from audiollm.front.resample import resample  # noqa: E402
 from audiollm.front.stft import power_columns  # noqa: E402
 from audiollm.synthetic.synth import lesson_scene  # noqa: E402
@@ -85,10 +87,10 @@ N_LAYERS = 1
 D_LLM = 128
 
 WRAP = 120  # picker reasons are wrapped to this many columns
-PICTURE_PIXELS = 1000  # the pictures are scaled up to about this many pixels wide
 PREVIEW_WIDTH, PREVIEW_HEIGHT = 72, 12
 LOG_MEL_PNG = "log_mel.png"
 ATTENTION_PNG = "qformer_attention.png"
+WHO_SPOKE_PNG = "_who_spoke_when.png"  # --diarize's picture: <name>_who_spoke_when.png beside <name>.rttm
 REPORT_MD = "cascade_vs_e2e.md"
 CONTROL_CHARACTERS = {c: f"\\x{c:02x}" for c in [*range(32), *range(127, 160)] if c != 10}  # all but newline
 
@@ -310,8 +312,10 @@ def print_heard(heard_segments, truth, listener):
         print(f"{left:<{width}}{truth_lines[k] if k < len(truth_lines) else ''}".rstrip())
 
 
-def show_pictures(log_mel, n_valid, weights, segments, folder, images):
-    """Text preview of the real frames; the two PNGs into `folder` unless images is False.
+def show_pictures(log_mel, n_valid, attention_map, segments, heard_segments, clip, folder, images):
+    """Text preview of the real frames; the two figures into `folder` unless images is False, each with the
+    truth (segments) and what the Listener heard under it. attention_map: (weights (queries, frames), seconds
+    between frames, trained or not).
 
     Returns {file name: what it shows} for the "wrote" lines.
     """
@@ -322,13 +326,12 @@ def show_pictures(log_mel, n_valid, weights, segments, folder, images):
     print(timeline(segments, n_valid / 100, width))
     if not images:
         return {}
-    heatmap_png(os.path.join(folder, LOG_MEL_PNG), real, max(1, PICTURE_PIXELS // n_valid), 3)
-    attention = list(zip(*weights))  # (frames, queries): frames along x, query 0 at the bottom
-    heatmap_png(os.path.join(folder, ATTENTION_PNG), attention, max(1, PICTURE_PIXELS // len(attention)),
-                max(1, 256 // len(weights)))
-    padding = max(0, len(attention) - output_length(n_valid))
+    weights, step_s, trained = attention_map
+    log_mel_png(os.path.join(folder, LOG_MEL_PNG), real, clip, segments, heard_segments)
+    attention_png(os.path.join(folder, ATTENTION_PNG), weights, step_s, clip, segments, heard_segments, trained)
+    padding = max(0, len(weights[0]) - output_length(n_valid))
     masked = f"; the {padding} masked padding frames are dark, weight exactly 0" if padding else ""
-    return {LOG_MEL_PNG: "", ATTENTION_PNG: f" (queries x {len(attention)} frames{masked})"}
+    return {LOG_MEL_PNG: "", ATTENTION_PNG: f" (queries x {len(weights[0])} frames{masked})"}
 
 
 def print_bridges(n_queries):
@@ -357,8 +360,15 @@ def printable(path):
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
-def run_diarize(path, out, n_speakers=None, min_speakers=1, max_speakers=MAX_SPEAKERS):
-    """Who spoke when in a WAV: print the turns, write them as RTTM to out/<name>.rttm.
+def file_id(path):
+    """The name a WAV's RTTM lines and output files go by: its file name without extension, spaces as _."""
+    return "_".join(printable(os.path.splitext(os.path.basename(path))[0]).split()) or "audio"
+
+
+def run_diarize(path, out, n_speakers=None, min_speakers=1, max_speakers=MAX_SPEAKERS, reference=None, images=True):
+    """Who spoke when in a WAV: print the turns, write them as RTTM to out/<name>.rttm and, unless images is
+    False, draw them in out/<name>_who_spoke_when.png. reference: (RTTM path, its turns for this file) or None;
+    when given, its DER is printed and its turns are drawn under the ones found.
 
     The header gives the length before any sample is read; diarize then reads the file 10 s at a time.
     """
@@ -370,8 +380,17 @@ def run_diarize(path, out, n_speakers=None, min_speakers=1, max_speakers=MAX_SPE
     print(f"who spoke when in {printable(path)} ({seconds:.2f} s): {len(speakers)} speaker"
           f"{'s' * (len(speakers) != 1)}, {len(turns)} turn{'s' * (len(turns) != 1)}, found in {took:.1f} s")
     print(format_turns(turns) if turns else "no speech found")
-    name = "_".join(printable(os.path.splitext(os.path.basename(path))[0]).split()) or "audio"
+    name = file_id(path)
     print(f"wrote {printable(write_atomic(os.path.join(out, name + '.rttm'), to_rttm(turns, name)))}")
+    truth, truth_name = (reference[1], printable(os.path.basename(reference[0]))) if reference else (None, "")
+    if images:
+        picture = who_spoke_when_png(os.path.join(out, name + WHO_SPOKE_PNG), turns, seconds,
+                                     printable(os.path.basename(path)), truth, truth_name)
+        print(f"wrote {printable(picture)}")
+    if truth is not None:
+        scores = der(truth, turns)
+        print(f"against {printable(reference[0])}: DER {scores['der']:.3f} (missed {scores['missed']:.3f}, false "
+              f"alarm {scores['false_alarm']:.3f}, confusion {scores['confusion']:.3f}; 0.25-s collar)")
 
 
 def run_toy_experiment(seed, out):
@@ -471,9 +490,11 @@ def run(args):
                 raise AudiollmError(f"{option}: {source} holds no samples")
             if args.diarize is not None:  # too short or too long to diarize, from the header alone
                 check_length(reader.path, -(-reader.n_frames * SAMPLE_RATE // reader.sample_rate))
+    reference = None if args.reference is None else (args.reference, reference_turns(args.reference,
+                                                                                     file_id(args.diarize)))
     out = make_out(args.out if args.out is not None else run_folder(args))
     if args.diarize is not None:
-        run_diarize(args.diarize, out, args.n_speakers, args.min_speakers, args.max_speakers)
+        run_diarize(args.diarize, out, args.n_speakers, args.min_speakers, args.max_speakers, reference, args.images)
         return
     if args.experiment:
         run_toy_experiment(args.seed, out)
@@ -483,20 +504,23 @@ def run(args):
     qformer = QFormer(D_MODEL, D_MODEL, N_HEADS, 1, args.queries, D_LLM, seed=args.seed)
     if args.audio is None:
         first, heard_segments = run_arc(*scene(args.seed), args.n_mels, encoder, qformer, listener)
-        truth = first["waveform"][1]
+        truth, clip = first["waveform"][1], "the lesson scene"
     else:
         with open_wav(args.audio) as reader:
             first, heard_segments = run_arc(*wav_file(args.audio, reader), args.n_mels, encoder, qformer, listener)
-        truth = ()
+            seconds = reader.n_frames / reader.sample_rate
+        truth, clip = (), printable(os.path.basename(args.audio))
+        clip += f" (its first {WINDOW_S} s of {seconds:.0f})" if seconds > WINDOW_S else ""
     print_heard(heard_segments, truth, listener)
     if args.audio is None and listener is not None:
         print_answers(first["16 kHz"])
     log_mel, n_valid = first["log-Mel"], real_frames(len(first["16 kHz"]))
     # the attention picture: the trained Listener's queries over the real audio, else the random Q-former's
-    weights = attention(listener, log_mel[:n_valid])[0] if listener is not None else first["Q-former tokens"][1]
+    attention_map = ((*attention(listener, log_mel[:n_valid]), True) if listener is not None else
+                     (first["Q-former tokens"][1], 2 * HOP_LENGTH / SAMPLE_RATE, False))  # encoder frames: 20 ms
 
     def write(folder):
-        pictures = show_pictures(log_mel, n_valid, weights, truth, folder, args.images)
+        pictures = show_pictures(log_mel, n_valid, attention_map, truth, heard_segments, clip, folder, args.images)
         print_bridges(args.queries)
         print_plans()
         write_skill(os.path.join(folder, os.path.basename(SKILL_PATH)))
@@ -548,6 +572,8 @@ def parse_args(argv):
                         help="with --diarize: at least K speakers when the count is found (default 1)")
     parser.add_argument("--max-speakers", metavar="K", type=int_in(1, MAX_SPEAKERS), default=MAX_SPEAKERS,
                         help=f"with --diarize: at most K speakers when the count is found (default {MAX_SPEAKERS})")
+    parser.add_argument("--reference", metavar="RTTM", help="with --diarize: the true turns (an RTTM file), "
+                        "printed as a DER and drawn under the turns found")
     parser.add_argument("--ask", metavar="QUESTION", help="only answer this question about --audio (default: the "
                         "lesson scene) with the micro audio-LLM, one 'answer:' line per 30-s window")
     parser.add_argument("--think", action="store_true", help="with --ask: a thought (the heard timeline) first")
@@ -563,10 +589,10 @@ def parse_args(argv):
                         "created if missing; default: outputs/ beside code/ for the lesson run (whose files are "
                         "committed), else the git-ignored outputs/runs/<file name or options>/")
     parser.add_argument("--no-images", dest="images", action="store_false",
-                        help="skip the two PNG pictures (the text preview is still printed)")
+                        help="skip the PNG pictures (the text preview is still printed)")
     args = parser.parse_args(argv)
     counts = {"--n-speakers": args.n_speakers is not None, "--min-speakers": args.min_speakers != 1,
-              "--max-speakers": args.max_speakers != MAX_SPEAKERS}
+              "--max-speakers": args.max_speakers != MAX_SPEAKERS, "--reference": args.reference is not None}
     if any(counts.values()) and args.diarize is None:
         parser.error(f"{next(k for k, v in counts.items() if v)} goes with --diarize")
     if counts["--n-speakers"] and (counts["--min-speakers"] or counts["--max-speakers"]):
