@@ -34,6 +34,8 @@ PLOT_WIDTH, PLOT_HEIGHT = 1000, 256  # the heatmap is scaled (by an integer) or 
 STRIP_HEIGHT, STRIP_GAP = 24, 4
 BAR_WIDTH = 20  # the colour bar
 MIN_TICK_GAP = 90  # pixels between time ticks at least: room for a label such as "1200"
+MAX_NAME = 240  # pixels: longer strip names and tick labels are cut short ("...")
+MIN_SECONDS, MAX_SECONDS = 1e-3, 1e7  # a figure spans a millisecond to about four months
 
 WHITE, INK, GREY, FRAME, LANE = (255, 255, 255), (20, 20, 20), (100, 100, 100), (120, 120, 120), (238, 238, 238)
 PALETTE = ((230, 159, 0), (86, 180, 233), (0, 158, 115), (213, 94, 0), (0, 114, 178), (204, 121, 167),
@@ -90,25 +92,29 @@ class Canvas:
 
 def nice_ticks(low, high, max_count):
     """Round values from low to high: every multiple of the smallest step of 1, 2 or 5 times a power of ten
-    that gives at most max_count of them. Returns (values, decimals needed to print them)."""
+    that gives at most max_count of them. Returns [(value, label)], labels with the decimals the step needs
+    (three significant digits beyond a million or below a millionth)."""
     if not high > low:
-        return [low], 0
-    exponent = math.floor(math.log10((high - low) / max(max_count, 1)))
+        return [(low, f"{low:.3g}")]
+    half_span = high / 2 - low / 2  # halves: high - low may overflow (1e308 - -1e308)
+    exponent = math.floor(math.log10(half_span) + math.log10(2 / max(max_count, 1)))
     while True:
         for mantissa in (1, 2, 5):
             step = mantissa * 10.0 ** exponent
             first, last = math.ceil(low / step - 1e-9), math.floor(high / step + 1e-9)
             if last - first + 1 <= max_count:
                 decimals = max(0, -exponent)
-                return [round(k * step, decimals) for k in range(first, last + 1)], decimals
+                values = [round(k * step, decimals) for k in range(first, last + 1)]
+                plain = decimals <= 6 and max(abs(low), abs(high)) < 1e6
+                return [(v, f"{v:.{decimals}f}" if plain else f"{v:.3g}") for v in values]
         exponent += 1
 
 
 def time_ticks(seconds, length):
     """The time axis of a figure `length` pixels wide showing 0..seconds: [(pixel, label)], round values at
     least MIN_TICK_GAP pixels apart, pixel = round(t / seconds * length)."""
-    values, decimals = nice_ticks(0.0, seconds, max(2, length // MIN_TICK_GAP + 1))
-    return [(round(t / seconds * length), f"{t:.{decimals}f}") for t in values]
+    return [(round(t / seconds * length), label)
+            for t, label in nice_ticks(0.0, seconds, max(2, length // MIN_TICK_GAP + 1))]
 
 
 def _wrap(text, width):
@@ -148,7 +154,7 @@ def _check_strips(strips):
             continue
         if not isinstance(item, tuple) or len(item) not in (2, 3) or not isinstance(item[0], str):
             raise AudiollmError(f"strips[{k}] must be a Strip(name, segments) or a heading str, got {item!r:.60}")
-        strip = Strip(*item)
+        strip = Strip(_fit(item[0], MAX_NAME), *item[1:])
         for segment in check_type(f"strips[{k}].segments", strip.segments, (list, tuple), "a list"):
             if not (isinstance(segment, (list, tuple)) and len(segment) == 3 and isinstance(segment[2], str)):
                 raise AudiollmError(f"strips[{k}]: a segment must be (start_s, end_s, label), got {segment!r:.60}")
@@ -182,7 +188,7 @@ def figure_png(path, title, seconds, matrix=None, y_label="", y_ticks=(), colour
     set of colours (each label key takes the next PALETTE colour at its first appearance in the set).
     """
     title = check_type("title", title, str, "text")
-    seconds = check_float("seconds", seconds, above=0.0)
+    seconds = check_float("seconds", seconds, MIN_SECONDS, MAX_SECONDS)
     strips = _check_strips(strips)
     if matrix is not None:
         check_matrix("matrix", matrix, limit=math.inf)
@@ -192,12 +198,11 @@ def figure_png(path, title, seconds, matrix=None, y_label="", y_ticks=(), colour
             raise AudiollmError(f"vmax ({high}) must not be below vmin ({low})")
         plot_levels, x_scale, y_scale = _plot_levels(matrix, low, high)
         plot_w, plot_h = len(plot_levels) * x_scale, len(plot_levels[0]) * y_scale
-        values, decimals = nice_ticks(low, high, max(2, plot_h // (LINE + GAP)))
-        bar_ticks = [(v, f"{v:.{decimals}f}") for v in values]
+        bar_ticks = nice_ticks(low, high, max(2, plot_h // (LINE + GAP)))
     else:
         plot_w, plot_h, bar_ticks = PLOT_WIDTH, 0, []
-    y_ticks = [(check_float("y_ticks: fraction", f, 0.0, 1.0), check_type("y_ticks: label", t, str, "text"))
-               for f, t in y_ticks]
+    y_ticks = [(check_float("y_ticks: fraction", f, 0.0, 1.0),
+                _fit(check_type("y_ticks: label", t, str, "text"), MAX_NAME)) for f, t in y_ticks]
     widest = max([text_size(t, SCALE)[0] for _, t in y_ticks]
                  + [text_size(s.name, SCALE)[0] for s in strips if isinstance(s, Strip)] + [0])
     ticks = time_ticks(seconds, plot_w)
@@ -229,23 +234,32 @@ def figure_png(path, title, seconds, matrix=None, y_label="", y_ticks=(), colour
         canvas.frame(left, plot_top, left + plot_w, plot_top + plot_h)
         _draw_colour_bar(canvas, bar_x, plot_top, plot_h, low, high, bar_ticks)
         canvas.text(bar_x, label_y, colour_label, GREY)
-    free = plot_top + plot_h + LINE  # labels go bottom up, each clear of the one under it
-    for fraction, label in sorted(y_ticks):
-        y = plot_top + plot_h - round(fraction * plot_h)
-        y = min(max(y, plot_top), plot_top + plot_h - 1)
+    _draw_y_ticks(canvas, y_ticks, left, plot_top, plot_h)
+    _draw_strips(canvas, strips, left, plot_top + plot_h + (GAP if plot_h and strips else 0), plot_w, seconds)
+    _draw_time_axis(canvas, ticks, left, axis_y, plot_w, x_label)
+    write_atomic(path, canvas.png())
+
+
+def _draw_y_ticks(canvas, ticks, left, top, height):
+    """Ticks at the left of the plot, [(fraction from the bottom, label)]; a label that would touch the one
+    under it is left out (its tick stays)."""
+    free = top + height + LINE  # labels go bottom up, each clear of the one under it
+    for fraction, label in sorted(ticks):
+        y = min(max(top + height - round(fraction * height), top), top + height - 1)
         canvas.fill(left - TICK - 1, y, left - 1, y + 1, FRAME)
         if y + CAP // 2 + 4 <= free:
             canvas.text(left - TICK - 4, y - CAP // 2, label, INK, "right")
             free = y - CAP // 2
-    _draw_strips(canvas, strips, left, plot_top + plot_h + (GAP if plot_h and strips else 0), plot_w, seconds)
 
-    canvas.fill(left, axis_y, left + plot_w, axis_y + 1, FRAME)
-    for x, label in ticks:
-        x = left + min(x, plot_w - 1)
-        canvas.fill(x, axis_y, x + 1, axis_y + TICK + 1, FRAME)
-        canvas.text(x, axis_y + TICK + 4, label, INK, "centre")
-    canvas.text(left + plot_w // 2, axis_y + TICK + 4 + LINE + 4, x_label, GREY, "centre")
-    write_atomic(path, canvas.png())
+
+def _draw_time_axis(canvas, ticks, left, y, width, label):
+    """The time axis at row y: a line, the ticks [(pixel from the left, label)] and the axis label."""
+    canvas.fill(left, y, left + width, y + 1, FRAME)
+    for x, text in ticks:
+        x = left + min(x, width - 1)
+        canvas.fill(x, y, x + 1, y + TICK + 1, FRAME)
+        canvas.text(x, y + TICK + 4, text, INK, "centre")
+    canvas.text(left + width // 2, y + TICK + 4 + LINE + 4, label, GREY, "centre")
 
 
 def _draw_colour_bar(canvas, x, top, height, low, high, ticks):
@@ -255,7 +269,7 @@ def _draw_colour_bar(canvas, x, top, height, low, high, ticks):
         canvas.fill(x, top + row, x + BAR_WIDTH, top + row + 1, VIRIDIS_BYTES[level])
     canvas.frame(x, top, x + BAR_WIDTH, top + height)
     for value, text in ticks:
-        fraction = (value - low) / (high - low) if high > low else 0.5
+        fraction = (value / 2 - low / 2) / (high / 2 - low / 2) if high > low else 0.5  # halves: no overflow
         y = top + height - 1 - round(fraction * (height - 1))
         canvas.fill(x + BAR_WIDTH, y, x + BAR_WIDTH + TICK, y + 1, FRAME)
         canvas.text(x + BAR_WIDTH + TICK + 4, y - CAP // 2, text)

@@ -33,7 +33,7 @@ def mel_ticks(n_mels, sample_rate=SAMPLE_RATE):
 
 def query_ticks(n_queries, most=9):
     """Ticks for one row per query, query 0 at the bottom: [(fraction, label)], at most `most` round numbers."""
-    return [((q + 0.5) / n_queries, f"{q:g}") for q in nice_ticks(0, n_queries - 1, most)[0]]
+    return [((q + 0.5) / n_queries, label) for q, label in nice_ticks(0, n_queries - 1, most)]
 
 
 def lesson_strips(truth, heard):
