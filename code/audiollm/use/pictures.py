@@ -91,7 +91,9 @@ def who_spoke_when_png(path, turns, seconds, clip, reference=None, reference_nam
     n_speakers = len({speaker for _, _, speaker in turns})
     title = (f"Who spoke when in {clip}: {n_speakers} speaker{'s' * (n_speakers != 1)} found, "
              f"{len(turns)} turn{'s' * (len(turns) != 1)}\nOne lane per speaker, a bar per turn.")
-    strips = ["found by the diarizer (SPEAKER_n in the order they first speak)", *_lanes(turns)]
+    heading = ("found by the diarizer (SPEAKER_n in the order they first speak)" if turns else
+               "found by the diarizer: no speech")
+    strips = [heading, *_lanes(turns)]
     if reference is not None:
         try:
             score = f" Diarization error rate: {der(reference, turns)['der']:.3f} (0.25-s collar)."
