@@ -14,14 +14,15 @@ Two kinds of model run in it, and the stage table says which row is which:
   beside the truth for the lesson scene.
 Then the bridge cost table and the picker's plans for the lesson's five tasks; it writes the skill
 markdown, outputs/log_mel.png and outputs/qformer_attention.png (the trained Q-former's queries over the
-clip), the committed copies. A run on your own file or with other options writes to the git-ignored
+clip; both figures with axes, a colour bar, the truth and what the Listener heard), the committed copies. A run on your own file or with other options writes to the git-ignored
 outputs/runs/<name>/ unless --out says where. It needs no install: it puts its own folder on sys.path.
 The default clip is synth.lesson_scene(): speech, then music, then rain and door knocks, 10 s.
 
     python3 code/main.py                       # the default scene, every stage
     python3 code/main.py --audio talk.wav      # any WAV; longer than 30 s goes window by window
     python3 code/main.py --task "what emotion is the speaker expressing"
-    python3 code/main.py --diarize call.wav    # who spoke when, also written as RTTM
+    python3 code/main.py --diarize call.wav    # who spoke when, also written as RTTM and drawn as a picture
+    python3 code/main.py --diarize call.wav --reference call.rttm   # its DER, the true turns drawn too
     python3 code/main.py --diarize call.wav --n-speakers 2   # when you know how many spoke
     python3 code/main.py --experiment          # the toy cascaded vs end-to-end experiment
     python3 code/main.py --audio talk.wav --ask "is there music" --think   # the micro audio-LLM answers

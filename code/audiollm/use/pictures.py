@@ -69,8 +69,9 @@ def log_mel_png(path, log_mel, clip, truth=(), heard=()):
 def attention_png(path, weights, step_s, clip, truth=(), heard=(), trained=True):
     """A Q-former's cross-attention over `clip`: weights (n_queries, n_frames), the frames step_s apart."""
     n_queries, n_frames = len(weights), len(weights[0])
-    model, frames = (("the trained Listener's", "pooled encoder frames") if trained else
-                     ("a random (untrained) Q-former's", "encoder frames"))
+    model, frames = (("the trained Listener's", "pooled encoder frame") if trained else
+                     ("a random (untrained) Q-former's", "encoder frame"))
+    frames += "s" * (n_frames != 1)
     title = (f"Where each of {model} {n_queries} queries looks in {clip}\n"
              f"One row per query: its cross-attention weights over {n_frames} {frames} ({step_s * 1000:g} ms "
              "apart), summing to 1." + strips_note(truth, heard))
