@@ -1,6 +1,6 @@
 """Figures a learner can read without a caption: one layout for every picture the lesson draws.
 
-    title (and a grey second line)
+    title, then grey lines on how to read the figure
     y label                                             colour bar label
     y ticks |  heatmap: time left to right, the         | colour bar, its ticks
             |  second axis bottom to top (optional)     |

@@ -14,7 +14,7 @@ from ..front.mel import FRAMES_PER_SECOND, SAMPLE_RATE, hz_to_mel
 from .diarize import der
 
 MEL_TICKS_HZ = (0, 500, 1000, 2000, 4000, 8000)  # librosa's specshow marks a mel axis at about these
-LOG_MEL_UNIT = "log-Mel value"  # Whisper's (log10(power) + 4) / 4: 1 is 10^0, each 0.25 is ten times the power
+LOG_MEL_UNIT = "log-Mel value"  # Whisper's (log10(power) + 4) / 4: 1 is a power of 1, each 0.25 ten times more
 ATTENTION_UNIT = "attention weight"
 
 
