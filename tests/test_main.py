@@ -417,6 +417,10 @@ def test_diarize_against_a_reference_prints_its_der_and_draws_it_under_the_turns
     result = run_main(tmp_path, *args, "--reference", fixtures / "diarize_two_voices.rttm")
     assert result.returncode == 0, result.stderr
     assert f"against {fixtures / 'diarize_two_voices.rttm'}: DER 0.000 (missed 0.000, " in result.stdout
+    for name in ("diarize_two_voices.rttm", "diarize_two_voices_who_spoke_when.png"):  # the README's example
+        assert (tmp_path / "out" / name).read_bytes() == (ROOT / "outputs" / name).read_bytes(), (
+            "run `python3 code/main.py --diarize tests/fixtures/diarize_two_voices.wav --reference "
+            "tests/fixtures/diarize_two_voices.rttm --out outputs` to refresh the committed outputs/")
     with_reference = read_png(tmp_path / "out" / "diarize_two_voices_who_spoke_when.png")
     assert run_main(tmp_path, *args).returncode == 0
     alone = read_png(tmp_path / "out" / "diarize_two_voices_who_spoke_when.png")

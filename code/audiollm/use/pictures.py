@@ -97,10 +97,10 @@ def who_spoke_when_png(path, turns, seconds, clip, reference=None, reference_nam
     strips = [heading, *_lanes(turns)]
     if reference is not None:
         try:
-            score = f" Diarization error rate: {der(reference, turns)['der']:.3f} (0.25-s collar)."
+            score = f"; diarization error rate (DER) {der(reference, turns)['der']:.3f}, 0.25-s collar"
         except AudiollmError:  # nothing left to score outside the collars
             score = ""
-        title += f" Under them, the true turns from {reference_name}.{score}"
+        title += f"\nUnder them: the true turns{score}."
         strips += [f"reference: {reference_name}", *_lanes(reference)]
     figure_png(path, title, seconds, strips=strips)
     return path
