@@ -41,6 +41,12 @@ def test_query_ticks_are_round_and_few():
     assert pictures.query_ticks(1) == [(0.5, "0")]
 
 
+def test_the_masked_padding_is_counted_from_the_end():
+    assert pictures.masked_frames([[0.5, 0.5, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0]]) == 2
+    assert pictures.masked_frames([[0.0, 0.0, 1.0]]) == 0  # a quiet start is not padding
+    assert pictures.masked_frames([[0.0, 0.0]]) == 2
+
+
 def test_lesson_strips_show_the_truth_and_what_was_heard():
     truth = [("speech", 0.0, 3.5), ("music", 3.5, 7.0), ("environment", 7.0, 10.0)]
     heard = [(0.0, 3.3, "speech"), (3.3, 3.8, "silence"), (3.8, 6.7, "music: square"), (7.1, 10.0, "sound: rain")]

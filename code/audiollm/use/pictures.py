@@ -66,15 +66,23 @@ def log_mel_png(path, log_mel, clip, truth=(), heard=()):
     return path
 
 
+def masked_frames(weights):
+    """How many frames at the end of weights (n_queries, n_frames) no query looks at: Whisper's padding, masked."""
+    n_frames = len(weights[0])
+    return next((k for k in range(n_frames) if any(row[n_frames - 1 - k] for row in weights)), n_frames)
+
+
 def attention_png(path, weights, step_s, clip, truth=(), heard=(), trained=True):
     """A Q-former's cross-attention over `clip`: weights (n_queries, n_frames), the frames step_s apart."""
     n_queries, n_frames = len(weights), len(weights[0])
     model, frames = (("the trained Listener's", "pooled encoder frame") if trained else
                      ("a random (untrained) Q-former's", "encoder frame"))
     frames += "s" * (n_frames != 1)
+    padding = masked_frames(weights)
+    masked = f" The last {padding * step_s:g} s are padding, masked: weight 0." if padding else ""
     title = (f"Where each of {model} {n_queries} queries looks in {clip}\n"
-             f"One row per query: its cross-attention weights over {n_frames} {frames} ({step_s * 1000:g} ms "
-             "apart), summing to 1." + strips_note(truth, heard))
+             f"A row per query: its attention weights (summing to 1) over {n_frames} {frames}, {step_s * 1000:g} ms "
+             f"apart.{masked}" + strips_note(truth, heard))
     figure_png(path, title, n_frames * step_s, [list(column) for column in zip(*weights)], "query",
                query_ticks(n_queries), ATTENTION_UNIT, vmin=0.0, strips=lesson_strips(truth, heard))
     return path
