@@ -408,7 +408,7 @@ def test_diarize_prints_the_turns_and_writes_rttm(tmp_path):
     assert sorted(os.listdir(tmp_path / "out")) == ["diarize_two_voices.rttm", "diarize_two_voices_who_spoke_when.png"]
     width, height, _ = read_png(tmp_path / "out" / "diarize_two_voices_who_spoke_when.png")
     assert width <= 1400 and height <= 600
-    assert f"wrote out/diarize_two_voices_who_spoke_when.png\n" in result.stdout
+    assert "wrote out/diarize_two_voices_who_spoke_when.png\n" in result.stdout
 
 
 def test_diarize_against_a_reference_prints_its_der_and_draws_it_under_the_turns(tmp_path):
