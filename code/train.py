@@ -33,13 +33,12 @@ try:  # Ctrl-C while the package imports is one line and status 130, as it is la
         signal.signal(signal.SIGINT, signal.default_int_handler)
     if not __package__:  # run as `python3 code/train.py`: the package is the folder beside this file
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from audiollm.base.errors import check_int
+    from audiollm.base.errors import MAX_WIDTH, check_int
     from audiollm.learn.align import (CANDIDATES, fit_normalisation, format_table, held_out_table, lesson_item,
                                       prepare_all, prepare_dialogues, train, write)
     from audiollm.learn.instruct import format_table as format_instruct_table, run_stage
     from audiollm.model.decoder import BRIDGES, WEIGHTS_PATH as LM_WEIGHTS
     from audiollm.model.listener import DEFAULT_WEIGHTS, Listener
-    from audiollm.model.nn import MAX_WIDTH
     from audiollm.use import cli
     from audiollm.use.ask import RESTORE
 except KeyboardInterrupt:
