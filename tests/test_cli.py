@@ -125,7 +125,7 @@ def test_a_broken_lm_json_costs_only_the_answers(checkout):
     assert result.returncode == 0
     [line] = result.stderr.splitlines()
     assert line.startswith("main.py: warning: the micro audio-LLM cannot answer: weights file ")
-    assert "lm.json: not an audiollm micro-LLM weights file" in line and "git checkout code/audiollm/weights/" in line
+    assert "lm.json: not JSON (truncated or corrupt)" in line and "git checkout code/audiollm/weights/" in line
     assert "what the model heard" in result.stdout and "micro audio-LLM answers" not in result.stdout
     assert sorted(os.listdir(checkout / "out")) == ["log_mel.png", "qformer_attention.png",
                                                     "skill-audio-llm-pipeline-picker.md"]
