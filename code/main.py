@@ -4,10 +4,10 @@ Read `arc` first, one 30-s window at a time, every stage a timed call; `print_wi
 time and what it did, in the same order. A Whisper-shaped FrameEncoder and QFormer with random weights show the
 shapes, masking and cost of real ones; the trained Listener (committed weights; nothing trains here) says what it
 heard, beside the truth, and the micro audio-LLM answers, beside the true answers. Then the bridges' costs, the
-picker's plans, and the files: the skill, log_mel.png, qformer_attention.png, in outputs/ (committed) or the
-git-ignored outputs/runs/<name>/ for your own audio or options. The command line (options, run folders, Ctrl-C,
-escaping, --ask, --diarize, --experiment) is audiollm/use/cli.py; `python3 code/main.py --help` lists it. After
-`pip install .` this script is the `audiollm-lesson` command.
+picker's plans, and the files: the skill and two labelled figures (log_mel.png, qformer_attention.png), in
+outputs/ (committed) or the git-ignored outputs/runs/<name>/ for your own audio or options. The command line
+(options, run folders, Ctrl-C, escaping, --ask, --diarize, --experiment) is audiollm/use/cli.py; `python3
+code/main.py --help` lists it. After `pip install .` this script is the `audiollm-lesson` command.
 """
 import os
 import signal
@@ -20,7 +20,7 @@ try:  # Ctrl-C while the package imports (the first 0.1 s) is one line and statu
     if not __package__:  # run as `python3 code/main.py`: the package is the folder beside this file
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from audiollm.base.errors import WeightsFileError
-    from audiollm.base.png import heatmap_png, text_preview
+    from audiollm.base.png import text_preview
     from audiollm.front.mel import (HOP_LENGTH, N_FFT, N_SAMPLES, SAMPLE_RATE, filter_power, pad_or_trim,
                                     read_window, time_major_log)
     from audiollm.front.resample import resample
@@ -32,6 +32,7 @@ try:  # Ctrl-C while the package imports (the first 0.1 s) is one line and statu
     from audiollm.synthetic.synth import lesson_scene
     from audiollm.use import cli
     from audiollm.use.ask import ask, load_models
+    from audiollm.use.pictures import attention_png, log_mel_png
     from audiollm.use.picker import SKILL_PATH, format_summary, pick, write_skill
     from audiollm.use.timeline import format_timeline, heard, query_attention
 except KeyboardInterrupt:
@@ -47,8 +48,7 @@ LESSON_QUESTIONS = ("what do you hear", "is there music", "when does the music s
 WINDOW_S = N_SAMPLES // SAMPLE_RATE  # Whisper hears 30-s windows
 # Toy sizes (Whisper-large: 32 blocks of width 1280; a 7B LLM: 4096 wide): 1500 frames cost seconds in Python.
 D_MODEL, N_HEADS, N_LAYERS, D_LLM = 32, 2, 1, 128
-PICTURE_PIXELS, PREVIEW_WIDTH, PREVIEW_HEIGHT = 1000, 72, 12  # pictures scaled to about 1000 pixels wide
-LOG_MEL_PNG, ATTENTION_PNG = "log_mel.png", "qformer_attention.png"
+PREVIEW_WIDTH, PREVIEW_HEIGHT, LOG_MEL_PNG, ATTENTION_PNG = 72, 12, "log_mel.png", "qformer_attention.png"
 
 
 def arc(source, n_mels, encoder, qformer, listener):
@@ -82,7 +82,7 @@ def scene(seed):
         made = cli.timed(lesson_scene, seed)
         source.truth = made.result[1]
         return cli.Timed(made.result[0], made.seconds), cli.timed(resample, made.result[0], SAMPLE_RATE, SAMPLE_RATE)
-    source = SimpleNamespace(n_windows=1, load=load, truth=(), says=lambda w: (
+    source = SimpleNamespace(n_windows=1, load=load, truth=(), clip="the lesson scene", says=lambda w: (
         f"lesson_scene(seed={seed}): {len(w.at_16k.result) / SAMPLE_RATE:g} s synthesised at {SAMPLE_RATE // 1000} "
         "kHz", "already 16 kHz (resample copies it); a file at another rate is resampled"))
     return source
@@ -91,9 +91,9 @@ def scene(seed):
 def wav_file(path, reader):
     """An open WAV as arc's source: at most 30 s read whole, mixed to mono, resampled to 16 kHz; a longer one read
     and resampled window by window (mel.read_window), as Whisper and AF3 hear it."""
-    n_windows = -(-reader.n_frames // (WINDOW_S * reader.sample_rate))
+    n_windows, total = -(-reader.n_frames // (WINDOW_S * reader.sample_rate)), reader.n_frames / reader.sample_rate
     rate = f"{cli.shown(os.path.basename(path))}: {reader.sample_rate} Hz"
-    seconds, mixed = f"{reader.n_frames / reader.sample_rate:.2f} s", f"{reader.channels} channels mixed to mono"
+    seconds, mixed = f"{total:.2f} s", f"{reader.channels} channels mixed to mono"
     resampled = "already 16 kHz (resample copies it)" if reader.sample_rate == SAMPLE_RATE else \
         f"resample({reader.sample_rate} -> {SAMPLE_RATE}): Kaiser windowed sinc, zero delay"
 
@@ -102,7 +102,8 @@ def wav_file(path, reader):
             return None, cli.timed(read_window, reader, k, N_SAMPLES)
         waveform = cli.timed(reader.read, reader.n_frames)
         return waveform, cli.timed(resample, waveform.result, reader.sample_rate, SAMPLE_RATE)
-    return SimpleNamespace(n_windows=n_windows, load=load, truth=(), says=lambda w: (None, (
+    clip = cli.printable(os.path.basename(path)) + f" (its first {WINDOW_S} s of {total:.0f})" * (n_windows > 1)
+    return SimpleNamespace(n_windows=n_windows, load=load, truth=(), clip=clip, says=lambda w: (None, (
         f"read {rate}, {seconds}: {n_windows} windows of {WINDOW_S} s, each read and resampled on its own; this is "
         "window 1 (the pictures show it)")) if n_windows > 1 else (
         f"read {rate}, {'mono' if reader.channels == 1 else mixed}, {seconds}", resampled))
@@ -138,9 +139,8 @@ def print_window(w, source, qformer):
     print(f"{'':<16}random weights: a Whisper-shaped FrameEncoder and QFormer, the shapes and cost of real ones")
     row("encoder", shape(w.encoder.result), w.encoder, f"FrameEncoder: 2 convs (stride 2: 100 -> 50 Hz), "
         f"{N_LAYERS} block of width {D_MODEL}; {len(w.encoder.result) - n_real} padding frames masked")
-    row("Q-former tokens", shape(w.tokens.result[0]), w.tokens, f"QFormer: {qformer.n_queries} queries "
-        f"cross-attend over the {n_real} real frames, then Linear({qformer.d_model} -> {qformer.d_llm}) to the "
-        "LLM's width")
+    row("Q-former tokens", shape(w.tokens.result[0]), w.tokens, f"QFormer: {qformer.n_queries} queries cross-attend "
+        f"over the {n_real} real frames, then Linear({qformer.d_model} -> {qformer.d_llm}) to the LLM's width")
 
 
 def run_arc(source, n_mels, encoder, qformer, listener):
@@ -204,16 +204,14 @@ def print_preview(log_mel, n_valid, segments):
     print(text_preview(log_mel[:n_valid], width, PREVIEW_HEIGHT) + "\n" + cli.ruler(segments, n_valid / 100, width))
 
 
-def write_pictures(folder, log_mel, n_valid, weights):
-    """The two PNGs into `folder`: the log-Mel's real frames, and the attention weights (queries, frames).
-    Returns {file name: what it shows} for the "wrote" lines."""
-    heatmap_png(os.path.join(folder, LOG_MEL_PNG), log_mel[:n_valid], max(1, PICTURE_PIXELS // n_valid), 3)
-    frames = list(zip(*weights))  # (frames, queries): frames along x, query 0 at the bottom
-    heatmap_png(os.path.join(folder, ATTENTION_PNG), frames, max(1, PICTURE_PIXELS // len(frames)),
-                max(1, 256 // len(weights)))
-    padding = max(0, len(frames) - output_length(n_valid))
+def write_pictures(folder, log_mel, n_valid, attention, source, heard):
+    """The two figures of source.clip into `folder`, source.truth and heard under each: {file name: what it shows}."""
+    weights, step_s, trained = attention
+    log_mel_png(os.path.join(folder, LOG_MEL_PNG), log_mel[:n_valid], source.clip, source.truth, heard)
+    attention_png(os.path.join(folder, ATTENTION_PNG), weights, step_s, source.clip, source.truth, heard, trained)
+    padding = max(0, len(weights[0]) - output_length(n_valid))
     masked = f"; the {padding} masked padding frames are dark, weight exactly 0" if padding else ""
-    return {LOG_MEL_PNG: "", ATTENTION_PNG: f" (queries x {len(frames)} frames{masked})"}
+    return {LOG_MEL_PNG: "", ATTENTION_PNG: f" (queries x {len(weights[0])} frames{masked})"}
 
 
 def print_bridges_and_plans(n_queries):
@@ -235,18 +233,18 @@ def lesson(args, out):
     with open_wav(args.audio) if args.audio is not None else nullcontext() as reader:  # a long file: window by window
         source = scene(args.seed) if reader is None else wav_file(args.audio, reader)
         first, heard_segments = run_arc(source, args.n_mels, encoder, qformer, listener)
-    truth = source.truth
-    print_heard(heard_segments, truth, listener)
+    print_heard(heard_segments, source.truth, listener)
     if args.audio is None and listener is not None:
-        print_answers(first.at_16k.result, truth)
+        print_answers(first.at_16k.result, source.truth)
     log_mel, n_valid = first.log_mel.result, first.n_valid
-    print_preview(log_mel, n_valid, truth)
+    print_preview(log_mel, n_valid, source.truth)
     print_bridges_and_plans(args.queries)
     # the attention picture: the trained Listener's queries over the real audio, else the random Q-former's
-    weights = query_attention(listener, log_mel[:n_valid])[0] if listener is not None else first.tokens.result[1]
+    attention = ((*query_attention(listener, log_mel[:n_valid]), True) if listener is not None else
+                 (first.tokens.result[1], 2 * HOP_LENGTH / SAMPLE_RATE, False))  # (weights, seconds apart, trained)
 
     def write(folder):  # the files of the run, written into a fresh folder and moved into `out` as a set
-        written = write_pictures(folder, log_mel, n_valid, weights) if args.images else {}
+        written = write_pictures(folder, log_mel, n_valid, attention, source, heard_segments) if args.images else {}
         write_skill(os.path.join(folder, os.path.basename(SKILL_PATH)))
         return {**written, os.path.basename(SKILL_PATH): ""}
     written = cli.write_as_set(out, write)

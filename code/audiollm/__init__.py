@@ -2,13 +2,13 @@
 
 The layers are sub-packages, in the order a clip travels (nothing imports from a later layer):
 
-    base/       errors (the shared checkers), files (atomic writes), png
+    base/       errors (the shared checkers), files (atomic writes), png, font and figure (the pictures)
     front/      wav -> resample -> fft -> stft -> mel (Whisper's log-Mel)
     model/      autograd <- nn <- encoder, bridges, vocab, listener (the trained Listener), decoder (micro LLM),
                 audio_llm (the two put together)
     synthetic/  synth (pure-Python audio), corpus (captioned clips, split by seed)
     learn/      align (the Listener's stage), instruct (the LLM's stage)
-    use/        timeline, ask, needs, picker, diarize, experiment
+    use/        timeline, ask, needs, picker, diarize, experiment, pictures (the lesson's figures)
 
 A module is reached by its layer (`import audiollm.front.fft as F`, `from audiollm.use.diarize import diarize`);
 the names below are also exported here. Data is plain lists, time-major: a log-Mel is n_frames mel frames of

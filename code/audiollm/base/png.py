@@ -48,7 +48,7 @@ def _chunk(kind, data):
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def _encode(width, height, scanlines):
+def encode_png(width, height, scanlines):
     """The bytes of an 8-bit RGB PNG whose pixel rows (top first) are `scanlines`."""
     if width * height > MAX_PIXELS:
         raise AudiollmError(f"image of {width}x{height} pixels is over the {MAX_PIXELS} pixel limit")
@@ -73,7 +73,7 @@ def write_png(path, rows):
             scanlines.append(bytes(chain.from_iterable(row)))
         except (TypeError, ValueError):
             raise AudiollmError(f"rows: row {y} has a colour value that is not an int from 0 to 255") from None
-    write_atomic(path, _encode(width, len(rows), scanlines))
+    write_atomic(path, encode_png(width, len(rows), scanlines))
 
 
 def heatmap_png(path, matrix, x_scale=1, y_scale=1, vmin=None, vmax=None):
@@ -97,18 +97,29 @@ def heatmap_png(path, matrix, x_scale=1, y_scale=1, vmin=None, vmax=None):
     if n_frames * x_scale * n_bins * y_scale > MAX_PIXELS:
         size = f"{n_frames * x_scale}x{n_bins * y_scale}"
         raise AudiollmError(f"x_scale, y_scale: a {size} image is over the {MAX_PIXELS} pixel limit")
+    write_atomic(path, encode_png(n_frames * x_scale, n_bins * y_scale,
+                                  heatmap_lines(levels(matrix, low, high), x_scale, y_scale)))
+
+
+def levels(matrix, low, high):
+    """Each value of `matrix` as a colour level 0-255: low (and below) is 0, high (and above) is 255."""
     # Halves, so that high - low cannot overflow (1e308 - -1e308); halving is exact, the levels are unchanged.
     half_low, half_span = low / 2, high / 2 - low / 2
     gain = 255.0 / half_span if half_span > 0 else 0.0
-    levels = [[int(min(max((v / 2 - half_low) * gain, 0.0), 255.0)) for v in row] for row in matrix]
-    scanlines = []
-    for column in reversed(list(zip(*levels))):  # one mel bin across all frames, highest bin first
+    return [[int(min(max((v / 2 - half_low) * gain, 0.0), 255.0)) for v in row] for row in matrix]
+
+
+def heatmap_lines(level_rows, x_scale, y_scale):
+    """The viridis pixel rows (bytes, top first) of time-major levels (T, F): time left to right, F bottom to
+    top, each cell x_scale x y_scale pixels."""
+    lines = []
+    for column in reversed(list(zip(*level_rows))):  # one bin across all frames, highest bin first
         line = b"".join([VIRIDIS_BYTES[level] * x_scale for level in column])
-        scanlines.extend([line] * y_scale)
-    write_atomic(path, _encode(n_frames * x_scale, n_bins * y_scale, scanlines))
+        lines.extend([line] * y_scale)
+    return lines
 
 
-def _block_means(values, n_blocks):
+def block_means(values, n_blocks):
     """Average consecutive runs of `values` into n_blocks nearly equal blocks."""
     size = len(values)
     edges = [b * size // n_blocks for b in range(n_blocks + 1)]
@@ -128,8 +139,8 @@ def text_preview(matrix, width=72, height=12):
     half_low = min(map(min, matrix)) / 2
     half_span = max(map(max, matrix)) / 2 - half_low or 1.0
     unit = [[(v / 2 - half_low) / half_span for v in row] for row in matrix]
-    per_column = [_block_means(col, width) for col in zip(*unit)]  # (F, width): time averaged
-    grid = [_block_means(col, height) for col in zip(*per_column)]  # (width, height): both averaged
+    per_column = [block_means(col, width) for col in zip(*unit)]  # (F, width): time averaged
+    grid = [block_means(col, height) for col in zip(*per_column)]  # (width, height): both averaged
     low = min(map(min, grid))
     high = max(map(max, grid))
     gain = (len(TEXT_RAMP) - 1) / (high - low) if high > low else 0.0

@@ -24,12 +24,14 @@ from ..front.wav import open_wav
 from ..model.decoder import MAX_QUESTION
 from ..synthetic.synth import lesson_scene
 from .ask import ask, ask_file, format_answers
-from .diarize import MAX_SPEAKERS, check_length, diarize, format_turns, to_rttm
+from .diarize import MAX_SPEAKERS, check_length, der, diarize, format_turns, reference_turns, to_rttm
 from .experiment import format_llm_report, format_report, run_experiment, run_llm_experiment, write_report
 from .picker import MAX_QUERIES, format_plan, pick
+from .pictures import who_spoke_when_png
 
 CONTROL_CHARACTERS = {c: f"\\x{c:02x}" for c in [*range(32), *range(127, 160)] if c != 10}  # all but newline
 REPORT_MD = "cascade_vs_e2e.md"
+WHO_SPOKE_PNG = "_who_spoke_when.png"  # --diarize's picture: <name>_who_spoke_when.png beside <name>.rttm
 LESSON_OPTIONS = {"seed": 0, "n_mels": 80, "queries": 64}  # the run whose files are committed in outputs/
 
 
@@ -233,7 +235,7 @@ def parse_lesson_args(argv):
                       "in it and the words behind each, then the pipeline; a question such as 'is there glass "
                       "breaking in this recording' or a profile name")
     only.add_argument("--diarize", metavar="PATH", help="only diarize this WAV (who spoke when): print the speaker "
-                      "turns and write them to OUT/<name>.rttm")
+                      "turns, write them to OUT/<name>.rttm and draw them in OUT/<name>" + WHO_SPOKE_PNG)
     only.add_argument("--experiment", action="store_true", help="only run the toy cascaded vs end-to-end "
                       "experiment (about 2 minutes, progress on stderr): print its accuracy table, write it to "
                       "OUT/" + REPORT_MD)
@@ -244,6 +246,8 @@ def parse_lesson_args(argv):
                         help="with --diarize: at least K speakers when the count is found (default 1)")
     parser.add_argument("--max-speakers", metavar="K", type=int_in(1, MAX_SPEAKERS), default=MAX_SPEAKERS,
                         help=f"with --diarize: at most K speakers when the count is found (default {MAX_SPEAKERS})")
+    parser.add_argument("--reference", metavar="RTTM", help="with --diarize: the true turns (an RTTM file), "
+                        "printed as a DER and drawn under the turns found")
     parser.add_argument("--ask", metavar="QUESTION", help="only answer this question about --audio (default: the "
                         "lesson scene) with the micro audio-LLM, one 'answer:' line per 30-s window")
     parser.add_argument("--think", action="store_true", help="with --ask: a thought (the heard timeline) first")
@@ -259,10 +263,10 @@ def parse_lesson_args(argv):
                         "created if missing; default: outputs/ beside code/ for the lesson run (whose files are "
                         "committed), else the git-ignored outputs/runs/<file name or options>/")
     parser.add_argument("--no-images", dest="images", action="store_false",
-                        help="skip the two PNG pictures (the text preview is still printed)")
+                        help="skip the PNG pictures (the text preview is still printed)")
     args = parser.parse_args(argv)
     counts = {"--n-speakers": args.n_speakers is not None, "--min-speakers": args.min_speakers != 1,
-              "--max-speakers": args.max_speakers != MAX_SPEAKERS}
+              "--max-speakers": args.max_speakers != MAX_SPEAKERS, "--reference": args.reference is not None}
     if any(counts.values()) and args.diarize is None:
         parser.error(f"{next(k for k, v in counts.items() if v)} goes with --diarize")
     if counts["--n-speakers"] and (counts["--min-speakers"] or counts["--max-speakers"]):
@@ -307,9 +311,12 @@ def dispatch(argv, lesson, outputs):
         return run_ask(args)
     if args.audio is not None or args.diarize is not None:
         check_source(args)  # a missing, broken or empty file is reported before any folder is made
+    reference = None if args.reference is None else (args.reference, reference_turns(args.reference,
+                                                                                     file_id(args.diarize)))
     out = make_out(args.out if args.out is not None else run_folder(args, outputs))
     if args.diarize is not None:
-        return run_diarize(args.diarize, out, args.n_speakers, args.min_speakers, args.max_speakers)
+        return run_diarize(args.diarize, out, args.n_speakers, args.min_speakers, args.max_speakers, reference,
+                           args.images)
     if args.experiment:
         return run_toy_experiment(args.seed, out)
     return lesson(args, out)
@@ -336,9 +343,16 @@ def run_ask(args):
         print(format_answers(ask(lesson_scene(args.seed)[0], question, args.think)))
 
 
-def run_diarize(path, out, n_speakers=None, min_speakers=1, max_speakers=MAX_SPEAKERS):
-    """Who spoke when in a WAV: print the turns, write them as RTTM to out/<name>.rttm. With n_speakers given
-    and fewer found, one line on stderr says why."""
+def file_id(path):
+    """The name a WAV's RTTM lines and output files go by: its file name without extension, spaces as _."""
+    return "_".join(printable(os.path.splitext(os.path.basename(path))[0]).split()) or "audio"
+
+
+def run_diarize(path, out, n_speakers=None, min_speakers=1, max_speakers=MAX_SPEAKERS, reference=None, images=True):
+    """Who spoke when in a WAV: print the turns, write them as RTTM to out/<name>.rttm and, unless images is
+    False, draw them in out/<name>_who_spoke_when.png. reference: (RTTM path, its turns for this file) or None;
+    when given, its DER is printed and its turns are drawn under the ones found. With n_speakers given and fewer
+    found, one line on stderr says why."""
     with open_wav(path) as reader:
         seconds = reader.n_frames / reader.sample_rate
     start = time.perf_counter()
@@ -355,8 +369,17 @@ def run_diarize(path, out, n_speakers=None, min_speakers=1, max_speakers=MAX_SPE
         print(f"main.py: note: --n-speakers {n_speakers}: only {len(speakers)} found, because the recording has "
               f"only {len(speakers)} piece{'s' * (len(speakers) != 1)} of voiced speech long enough to tell voices "
               "apart", file=sys.stderr)
-    name = "_".join(printable(os.path.splitext(os.path.basename(path))[0]).split()) or "audio"
+    name = file_id(path)
     print(f"wrote {printable(write_atomic(os.path.join(out, name + '.rttm'), to_rttm(turns, name)))}")
+    truth, truth_name = (reference[1], printable(os.path.basename(reference[0]))) if reference else (None, "")
+    if images:
+        picture = who_spoke_when_png(os.path.join(out, name + WHO_SPOKE_PNG), turns, seconds,
+                                     printable(os.path.basename(path)), truth, truth_name)
+        print(f"wrote {printable(picture)}")
+    if truth is not None:
+        scores = der(truth, turns)
+        print(f"against {printable(reference[0])}: DER {scores['der']:.3f} (missed {scores['missed']:.3f}, false "
+              f"alarm {scores['false_alarm']:.3f}, confusion {scores['confusion']:.3f}; 0.25-s collar)")
 
 
 def run_toy_experiment(seed, out):

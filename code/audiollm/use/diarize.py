@@ -672,6 +672,18 @@ def read_rttm(path):
     return files
 
 
+def reference_turns(path, file_id):
+    """The turns an RTTM file gives for `file_id`, or for its only file when it names one file; else
+    AudiollmError naming the file ids it has."""
+    files = read_rttm(path)
+    if file_id in files:
+        return files[file_id]
+    if len(files) == 1:
+        return next(iter(files.values()))
+    held = ", ".join(sorted(files)) if files else "no SPEAKER lines"
+    raise AudiollmError(f"{os.fsdecode(path)}: no turns for {file_id!r} (it has {held})")
+
+
 def _best_mapping(overlap, references, hypotheses):
     """The one-to-one reference -> hypothesis speaker mapping with the most overlapping time.
 
