@@ -415,3 +415,13 @@ def test_lda_training_math_on_a_tiny_problem():
     assert sum(x * y for x, y in zip(v, w_v)) == pytest.approx(1.0)
     assert all(b == pytest.approx(values[0] * w, abs=1e-9) for b, w in zip(b_v, w_v))
     assert values[1] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_diarize_reports_progress_window_by_window(tmp_path):
+    """Issue 20 item 4: a long file read 10 s at a time says how far it is (the CLI prints it on stderr)."""
+    samples, _ = synth.two_speaker_dialogue(seed=3)
+    calls = []
+    turns = diarize(samples * 3, progress=lambda done, total: calls.append((done, total)))
+    n = -(-len(samples) * 3 // (D.WINDOW_S * SR))
+    assert n > 1 and calls == [(k, n) for k in range(1, n + 1)]
+    assert turns == diarize(samples * 3)  # the progress calls change nothing

@@ -89,7 +89,7 @@ def add_noise(samples, speech, snr_db, rng):
 def frame_features(audio):
     """diarize's front end on a path or 16-kHz samples -> [(N_CEPS cepstra, pitch)] of its voiced speech."""
     rec = D._Recording()
-    for samples in D._windows(audio, SR):
+    for samples, _ in D._windows(audio, SR):
         rec.add(samples)
     active = D._active(rec.speech)
     return [(list(rec.cepstra[i * D.N_CEPS:(i + 1) * D.N_CEPS]), rec.pitch[i])

@@ -356,7 +356,8 @@ def run_diarize(path, out, n_speakers=None, min_speakers=1, max_speakers=MAX_SPE
     with open_wav(path) as reader:
         seconds = reader.n_frames / reader.sample_rate
     start = time.perf_counter()
-    turns = diarize(path, n_speakers=n_speakers, min_speakers=min_speakers, max_speakers=max_speakers)
+    turns = diarize(path, n_speakers=n_speakers, min_speakers=min_speakers, max_speakers=max_speakers,
+                    progress=Progress("--diarize: 10-s windows"))
     took = time.perf_counter() - start
     speakers = sorted({turn.speaker for turn in turns})
     if not turns:

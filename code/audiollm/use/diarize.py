@@ -131,29 +131,31 @@ def _within_range(samples):
 
 
 def _windows(audio, sr):
-    """Yield the audio as 16-kHz windows of WINDOW_S seconds, after checking its length.
+    """Yield the audio as (16-kHz window of WINDOW_S seconds, how many windows there are), after checking its
+    length.
 
     A path is opened and its length read from the header before any sample is read; the samples then come
     window by window (mel.sample_windows). A list is checked whole, resampled if needed, then cut.
     """
+    length = WINDOW_S * SAMPLE_RATE
     if isinstance(audio, (str, os.PathLike)):
         with open_wav(audio) as reader:
             name = reader.path
-            check_length(name, resampled_length(reader.n_frames, reader.sample_rate))
-            for samples in sample_windows(reader, WINDOW_S * SAMPLE_RATE):
+            n_samples = resampled_length(reader.n_frames, reader.sample_rate)
+            check_length(name, n_samples)
+            for samples in sample_windows(reader, length):
                 if not _within_range(samples):
                     raise AudiollmError(f"{name}: holds samples that are not finite or beyond +-{MAX_ABS_SAMPLE:g}; "
                                         "their power is not a finite number")
-                yield samples
+                yield samples, -(-n_samples // length)
         return
     sr = check_sample_rate("sr", sr)
     if hasattr(audio, "__len__"):  # the length first: no work on a list longer than MAX_SECONDS
         check_length("samples", resampled_length(len(audio), sr))
     audio = check_samples("samples", audio)
     samples = resample(audio, sr, SAMPLE_RATE) if sr != SAMPLE_RATE else audio
-    length = WINDOW_S * SAMPLE_RATE
     for start in range(0, len(samples), length):
-        yield samples[start:start + length]
+        yield samples[start:start + length], -(-len(samples) // length)
 
 
 def _band_db(log_mel_frame):
@@ -533,7 +535,7 @@ def _check_counts(n_speakers, min_speakers, max_speakers):
         raise AudiollmError(f"min_speakers ({min_speakers}) must not exceed max_speakers ({max_speakers})")
 
 
-def diarize(audio, sr=SAMPLE_RATE, n_speakers=None, min_speakers=1, max_speakers=MAX_SPEAKERS):
+def diarize(audio, sr=SAMPLE_RATE, n_speakers=None, min_speakers=1, max_speakers=MAX_SPEAKERS, progress=None):
     """Who spoke when. audio: a WAV path, or mono samples at `sr` Hz -> [Turn(start_s, end_s, "SPEAKER_1"), ...].
 
     A path is read window by window (its length checked from the header first; `sr` is then ignored);
@@ -542,12 +544,15 @@ def diarize(audio, sr=SAMPLE_RATE, n_speakers=None, min_speakers=1, max_speakers
     audio has fewer pieces of voiced speech). Otherwise the clustering decides, between min_speakers
     and max_speakers. Silence, speech without a voiced frame, or audio in which the trained Listener hears under
     MIN_HEARD_S of speech (a chord, rain: energy alone cannot tell them from a voice) gives []. Speakers are numbered in
-    order of first appearance; turns are in time order, to 0.01 s.
+    order of first appearance; turns are in time order, to 0.01 s. progress: called (windows read, windows in
+    all) after each WINDOW_S window (a long file takes about 3 s a minute), or None.
     """
     _check_counts(n_speakers, min_speakers, max_speakers)
     rec = _Recording()
-    for samples in _windows(audio, sr):
+    for k, (samples, n_windows) in enumerate(_windows(audio, sr), 1):
         rec.add(samples)
+        if progress is not None:
+            progress(k, n_windows)
     if rec.heard_speech < MIN_HEARD_S:  # a chord or rain passes the energy gate; the Listener hears no voice
         return []
     active = _active(rec.speech)
