@@ -147,7 +147,7 @@ def main_align(argv):
     model, history, _ = train(args.clips, args.steps, args.queries, args.seed, clips=clips,
                               dialogues=dialogues, log=lambda line: print(line, flush=True))
     fit_normalisation(untrained, clips)
-    rows = held_out_table(model, untrained, val, [lesson_item()])
+    rows = held_out_table(model, untrained, val, [lesson_item()], cli.Progress("align: held-out table"))
     took = time.perf_counter() - start
     meta = {"n_queries": args.queries, "seed": args.seed, "clips": args.clips, "steps": args.steps,
             "command": f"python3 code/train.py --seed {args.seed} --clips {args.clips} --steps {args.steps} "

@@ -13,7 +13,8 @@ from audiollm.use.timeline import format_timeline, timeline
 from audiollm.front.mel import log_mel_spectrogram
 from audiollm.model.nn import save_weights
 from audiollm.synthetic.synth import lesson_scene
-from audiollm.learn.align import audio_item, contrastive_loss, frame_accuracy, prepare_all, train
+from audiollm.learn.align import (audio_item, contrastive_loss, frame_accuracy, held_out_table, lesson_item, prepare_all,
+                                  train)
 from audiollm.use.evaluate import scene_items, scene_questions, timeline_table, untrained_twin
 
 SCENES = os.path.join(os.path.dirname(__file__), "fixtures", "scenes", "scenes.json")
@@ -145,3 +146,15 @@ def test_train_cli_refuses_bad_options_in_one_line(args, message, tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and message in result.stderr and len(result.stderr.splitlines()) == 1
     assert not (tmp_path / "w.json").exists()
+
+
+def test_the_held_out_table_reports_progress_and_the_same_rows():
+    """Issue 20 item 4: the align stage's held-out table (tens of seconds) says how far it is."""
+    model = load_listener()
+    val = prepare_all("val", 10, 4.0, workers=1)
+    lesson = [lesson_item()]
+    calls = []
+    rows = held_out_table(model, model, val, lesson, lambda done, total: calls.append((done, total)))
+    assert calls == [(k, 6) for k in range(1, 7)]
+    assert rows == held_out_table(model, model, val, lesson)
+    assert rows[0][1] == rows[0][2] and rows[-1][0].startswith("timeline frame accuracy, the lesson scene")

@@ -188,21 +188,26 @@ def audio_item(samples, segments):
     return SummaryEncoder()(log_mel), truth_indices(segments, len(log_mel))
 
 
-def held_out_table(model, untrained, val_clips, lesson=None):
+def held_out_table(model, untrained, val_clips, lesson=None, progress=None):
     """The held-out rows: (name, untrained, trained, chance) for retrieval and timeline accuracy on the val
     clips and, given lesson (lesson_item()), the lesson scene. The espeak-ng / sox scenes are scored apart from
-    training, by use.evaluate."""
+    training, by use.evaluate. progress: called (measurements done, measurements in all) after each, or None."""
+    steps = [lambda: retrieval(model, val_clips), lambda: retrieval(untrained, val_clips)]
     val_audio = [(f, labels) for f, labels, _ in val_clips]
-    r1, r5 = retrieval(model, val_clips)
-    u1, u5 = retrieval(untrained, val_clips)
+    for items in [val_audio] + ([lesson] if lesson else []):
+        steps += [lambda items=items, m=m: frame_accuracy(m, items) for m in (untrained, model)]
+    done = []
+    for step in steps:
+        done.append(step())
+        if progress is not None:
+            progress(len(done), len(steps))
+    (r1, r5), (u1, u5), *accuracies = done
     n = CANDIDATES
     rows = [(f"retrieval recall@1 ({len(val_clips)} val clips, {n} candidates)", u1, r1, 1 / n),
             (f"retrieval recall@5 ({n} candidates)", u5, r5, 5 / n),
-            (f"timeline frame accuracy, {len(val_audio)} val clips", frame_accuracy(untrained, val_audio),
-             frame_accuracy(model, val_audio), 1 / len(KINDS))]
+            (f"timeline frame accuracy, {len(val_audio)} val clips", *accuracies[:2], 1 / len(KINDS))]
     if lesson:
-        rows.append(("timeline frame accuracy, the lesson scene (lesson_scene(0))", frame_accuracy(untrained, lesson),
-                     frame_accuracy(model, lesson), 1 / len(KINDS)))
+        rows.append(("timeline frame accuracy, the lesson scene (lesson_scene(0))", *accuracies[2:], 1 / len(KINDS)))
     return rows
 
 
