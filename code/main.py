@@ -391,15 +391,16 @@ def run_ask(args):
     """--ask: the micro audio-LLM's answer for each 30-s window of --audio (default: the lesson scene)."""
     question = check_text("--ask", args.ask, MAX_QUESTION)
     if args.audio is not None:
-        print(format_answers(ask_file(args.audio, question, args.think)))
+        print(format_answers(ask_file(args.audio, question, args.think, hybrid=not args.end_to_end)))
     else:
-        print(format_answers(ask(lesson_scene(args.seed)[0], question, args.think)))
+        print(format_answers(ask(lesson_scene(args.seed)[0], question, args.think, hybrid=not args.end_to_end)))
 
 
 def print_answers(samples):
     """The micro audio-LLM's answers to LESSON_QUESTIONS about the lesson scene."""
     models = load_models()
-    print(f"\nthe micro audio-LLM answers ({os.path.relpath(models[1]['path'])}; ask your own: --ask):")
+    print(f"\nthe micro audio-LLM answers ({os.path.relpath(models[1]['path'])}, hearing the audio tokens and the "
+          "timeline above as words; ask your own: --ask):")
     for question in LESSON_QUESTIONS:
         print(f"{question}? {format_answers(ask(samples, question, models=models))}")
 
@@ -551,6 +552,8 @@ def parse_args(argv):
     parser.add_argument("--ask", metavar="QUESTION", help="only answer this question about --audio (default: the "
                         "lesson scene) with the micro audio-LLM, one 'answer:' line per 30-s window")
     parser.add_argument("--think", action="store_true", help="with --ask: a thought (the heard timeline) first")
+    parser.add_argument("--end-to-end", action="store_true", help="with --ask: audio tokens only (by default the "
+                        "Listener's timeline also goes into the prompt as words: a hybrid)")
     parser.add_argument("--n-mels", type=int, choices=(80, 128), default=80,
                         help="mel bins: 80 (Whisper) or 128 (Whisper large-v3, AF3); default 80")
     parser.add_argument("--queries", metavar="N", type=int_in(1, MAX_QUERIES), default=64,
@@ -575,8 +578,8 @@ def parse_args(argv):
         parser.error(f"--min-speakers ({args.min_speakers}) is more than --max-speakers ({args.max_speakers})")
     if args.ask is not None and (args.task is not None or args.diarize is not None or args.experiment):
         parser.error("--ask goes with --audio only")
-    if args.think and args.ask is None:
-        parser.error("--think needs --ask")
+    if (args.think or args.end_to_end) and args.ask is None:
+        parser.error("--think and --end-to-end need --ask")
     return args
 
 

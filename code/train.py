@@ -11,8 +11,9 @@ code/audiollm/weights/listener.json; the same seed gives the same bytes.
 
 The instruction stage (the micro audio-LLM on the frozen Listener, audiollm.learn.instruct) has its own options:
 
-    python3 code/train.py --stage instruct           # the shipped code/audiollm/weights/lm.json, under 10 minutes
-    python3 code/train.py --stage instruct --bridge qformer --out /tmp/lm-qformer.json --cache /tmp/lm-cache
+    python3 code/train.py --stage instruct           # the shipped code/audiollm/weights/lm.json and
+                                                     # outputs/instruct_report.md, under 40 minutes on 2 cores
+    python3 code/train.py --stage instruct --clips 40 --steps 30 --val 8 --out /tmp/lm.json --report /tmp/r.md
 """
 import argparse
 import os
@@ -22,15 +23,18 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from audiollm.base.errors import AudiollmError, check_int  # noqa: E402
-from audiollm.learn.instruct import format_table as format_instruct_table, run_stage  # noqa: E402
+from audiollm.learn.instruct import STEPS, format_table as format_instruct_table, run_stage  # noqa: E402
 from audiollm.model.listener import DEFAULT_WEIGHTS, Listener  # noqa: E402
-from audiollm.model.decoder import BRIDGES, WEIGHTS_PATH as LM_WEIGHTS  # noqa: E402
+from audiollm.model.decoder import WEIGHTS_PATH as LM_WEIGHTS  # noqa: E402
 from audiollm.learn.align import (CANDIDATES, fit_normalisation, format_table, held_out_table, lesson_item,  # noqa: E402
                                   prepare_all, prepare_dialogues, scene_items, train, write)
 
 SCENES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "fixtures", "scenes",
                       "scenes.json")
 FRESH = os.path.join(os.path.dirname(SCENES), "fresh", "scenes.json")  # held out from every design choice
+SCENES_LLM = os.path.join(os.path.dirname(os.path.dirname(SCENES)), "scenes_llm", "scenes.json")
+PHRASINGS = os.path.join(os.path.dirname(os.path.dirname(SCENES)), "llm_phrasings.tsv")  # a learner's questions
+REPORT = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(SCENES))), "outputs", "instruct_report.md")
 
 
 STAGES = ("align", "instruct")
@@ -49,16 +53,16 @@ def parse_instruct_args(argv):
     parser = argparse.ArgumentParser(prog="train.py --stage instruct", description="Train the micro audio-LLM "
                                      "(the instruction stage) on the frozen Listener.")
     parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights and the batches; default 0")
-    parser.add_argument("--clips", type=int, default=600, help="training clips (3-6 s); default 600")
-    parser.add_argument("--steps", type=int, default=600, help="Adam steps of 16 examples; default 600")
-    parser.add_argument("--bridge", choices=BRIDGES, default="pooled", help="audio into the LLM: the Q-former's "
-                        "query tokens or AF3's pooled MLP adaptor over encoder frames; default pooled")
+    parser.add_argument("--clips", type=int, default=600, help="training clips (3-30 s); default 600")
+    parser.add_argument("--steps", type=int, default=STEPS, help=f"Adam steps of 16 examples; default {STEPS}")
     parser.add_argument("--d-model", type=int, default=32, help="the LLM's width; default 32")
     parser.add_argument("--layers", type=int, default=2, help="the LLM's transformer blocks; default 2")
-    parser.add_argument("--val", type=int, default=50, help="held-out clips (test split); default 50")
-    parser.add_argument("--workers", type=int, default=2, help="processes making clips; default 2")
-    parser.add_argument("--cache", help="folder to keep the clips' encoder frames in and reuse; default none")
+    parser.add_argument("--val", type=int, default=60, help="held-out clips (test split); default 60")
+    parser.add_argument("--workers", type=int, default=2, help="processes making clips and training; default 2")
+    parser.add_argument("--cache", help="folder to keep the clips' audio rows in and reuse; default none")
     parser.add_argument("--out", default=LM_WEIGHTS, help="weights file; default the committed one")
+    parser.add_argument("--report", default=REPORT, help="the training report (markdown); default "
+                        "outputs/instruct_report.md")
     return parser.parse_args(argv)
 
 
@@ -72,10 +76,11 @@ def check_counts(args, **minimums):
 def main_instruct(argv):
     args = parse_instruct_args(argv)
     check_counts(args, clips=1, steps=1, val=1, workers=1)
-    _, rows, _ = run_stage(args.out, args.clips, args.steps, args.bridge, args.d_model, args.layers, args.seed,
-                           args.val, args.workers, args.cache, log=lambda line: print(line, flush=True))
-    print(format_instruct_table(rows))
-    print(f"wrote {args.out}")
+    _, result = run_stage(args.out, args.clips, args.steps, args.d_model, args.layers, args.seed, args.val,
+                          args.workers, args.cache, log=lambda line: print(line, file=sys.stderr, flush=True),
+                          report=args.report, phrasings=PHRASINGS, scenes=(SCENES, FRESH, SCENES_LLM))
+    print(format_instruct_table(result))
+    print(f"wrote {args.out} and {args.report}")
     return 0
 
 

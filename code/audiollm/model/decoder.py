@@ -2,18 +2,27 @@
 thinking): a decoder-only transformer, microgpt-sized, that reads audio tokens and a question and answers in
 words by greedy decoding.
 
-    prompt:  <sound> x n_audio   question words   [think before you answer]   <sep>
-    answer:  [<think> the heard timeline </think>]   answer words   <eos>
+    prompt:  <sound> x n_audio   [<heard> the Listener's timeline as words]   question words   <sep>   [<think>]
+    answer:  [the heard timeline </think>]   answer words   <eos>
 
 The audio enters the AF3 way: the question's token ids hold n_audio `<sound>` placeholders, and the embedding
-row of each placeholder is replaced, in place, by the next projected audio vector. Two bridges bring the audio
-to the LLM's width:
+row of each placeholder is replaced, in place, by the next projected audio vector. The bridge
+(bridges.PooledMLPAdapter: average pairs, LayerNorm, Linear, GELU, Linear; AF3, Qwen-Audio) reads, every 160 ms,
+the Listener's normalised encoder frames (240 wide, 50 Hz) with its frame tagger's 4 probabilities (speech,
+music, sound, silence) averaged over ROWS_PER_STEP encoder frames, and the music encoder's summary of the window
+(music.music_summary, 77 values) beside them (SALMONN's two encoders, side by side): 321 values a row, one audio
+token per 320 ms, 12 for a 4-s clip, 93 for 30 s.
 
-    "qformer": the Listener's 8 Q-former query tokens (32 wide; BLIP-2, SALMONN) -> Linear(32 -> d)
-    "pooled":  the Listener's normalised encoder frames (60 wide, 50 Hz) with its frame tagger's 4 probabilities
-               (speech, music, sound, silence) appended, averaged over 8 (160 ms) -> bridges.PooledMLPAdapter:
-               average pairs, LayerNorm, Linear, GELU, Linear (AF3, Qwen-Audio): one token per 320 ms, 12 for a
-               4-s clip, 93 for 30 s
+Two ways to ask, one set of weights (the instruction stage trains both):
+    end-to-end: audio tokens and the question, nothing else;
+    hybrid:     the Listener's timeline also goes in as words after <heard> ("speech 0 4 music 4 7": each
+                stretch's kind, first and last second), the way a cascade's caption would; the audio tokens
+                still carry what the timeline does not say (instrument, mode, voices).
+
+The question is text and never control: its words are looked up in the vocabulary (lexicon.known_words first maps
+other words to known ones), and only the caller's think flag puts <think> in the prompt; no typed word can open
+or close a thought. The answer's form follows the question's (lexicon.answer_form): a yes/no question is
+answered yes or no, a count by a count, a time by seconds (grammar-constrained greedy decoding).
 
 Then the LLM proper: fixed sinusoidal positions (so a 30-s window's longer prompt still has positions), causal
 pre-LN transformer blocks (nn.TransformerBlock, the same code as the encoder's), a final LayerNorm and a linear
@@ -26,24 +35,26 @@ import random
 from operator import add
 
 from ..base.errors import AudiollmError, WeightsFileError, check_int, check_text
+from ..front.mel import log_mel_spectrogram
 from .autograd import Tensor, attention, concat_rows, gather_rows, no_grad, softmax
 from .nn import Embedding, LayerNorm, Linear, Module, TransformerBlock, gc_paused, load_weights, sinusoids
 from .bridges import PooledMLPAdapter
 from .vocab import KINDS
-from .listener import WEIGHTS_DIR
+from .listener import ENCODER_HZ, WEIGHTS_DIR, smooth
+from .music import D_MUSIC, music_summary
+from .lexicon import answer_form, answer_grammar, known_words, placed, words_of
 
 WEIGHTS_PATH = os.path.join(WEIGHTS_DIR, "lm.json")
-UNK, SOUND, SEP, THINK, END_THINK, EOS = "<unk>", "<sound>", "<sep>", "<think>", "</think>", "<eos>"
-SPECIALS = (UNK, SOUND, SEP, THINK, END_THINK, EOS)
-BRIDGES = ("qformer", "pooled")
-THINK_SUFFIX = "think before you answer"  # the switch for a thought first (AF3-Think's prompt suffix)
-THINK_WORDS = THINK_SUFFIX.split()
+UNK, SOUND, SEP, THINK, END_THINK, EOS, HEARD = "<unk>", "<sound>", "<sep>", "<think>", "</think>", "<eos>", "<heard>"
+SPECIALS = (UNK, SOUND, SEP, THINK, END_THINK, EOS, HEARD)
 MAX_QUESTION = 200      # characters of a question
 OUTSIDE = "that question is outside what i was trained on"
-FRAMES_PER_STEP = 8     # the pooled bridge averages 8 encoder frames (160 ms) before the adaptor pools pairs
-MAX_LEN = 256           # positions: 93 audio tokens of a 30-s window, the question and the answer
+ROWS_PER_STEP = 8       # encoder frames (20 ms each) averaged into one row the bridge reads: 160 ms
+MIN_HEARD_S = 1.0       # a stretch of the Listener's timeline under 1 s is left out of the <heard> words
+MAX_LEN = 320           # positions: 93 audio tokens of a 30-s window, the timeline, the question and the answer
 POSITION_SCALE = 0.25   # sinusoids of norm 1, not 4: the adaptor's audio tokens start at norm 1-2
 MAX_ANSWER = 40         # tokens greedy decoding writes at most (a thought and an answer)
+MAX_THOUGHT = 30        # a thought longer than this is closed: the answer always comes
 
 
 def sha256_file(path):
@@ -53,41 +64,36 @@ def sha256_file(path):
 
 
 class MicroLM(Module):
-    """A decoder-only transformer over a word vocabulary, with one audio bridge.
+    """A decoder-only transformer over a word vocabulary, with the pooled audio bridge.
 
-    words: the vocabulary (SPECIALS first); d_audio: the width of the bridge's input rows (32 for the Q-former
-    tokens, 64 for encoder frames and tags: bridge_width); bridge: "qformer" or "pooled"; d_model, n_heads,
-    n_layers: the LLM's size.
+    words: the vocabulary (SPECIALS first); d_audio: the width of the rows the bridge reads (bridge_width:
+    321); d_model, n_heads, n_layers: the LLM's size.
     """
 
-    def __init__(self, words, d_audio, bridge="pooled", d_model=32, n_heads=4, n_layers=1, seed=0):
-        if bridge not in BRIDGES:
-            raise AudiollmError(f"bridge must be one of {BRIDGES}, got {bridge!r}")
+    def __init__(self, words, d_audio, d_model=32, n_heads=4, n_layers=1, seed=0):
         if tuple(words[:len(SPECIALS)]) != SPECIALS:
             raise AudiollmError(f"words must start with {SPECIALS}")
         check_int("d_model", d_model, 4, 512)
         check_int("n_layers", n_layers, 1, 8)
         rng = random.Random(seed)
-        self.words, self.bridge_name = list(words), bridge
+        self.words = list(words)
         self.ids = {w: i for i, w in enumerate(self.words)}
         self.wte = Embedding(len(words), d_model, rng)  # the word table: (V, d_model), one row per word
-        self.bridge = (Linear(d_audio, d_model, rng) if bridge == "qformer"
-                       else PooledMLPAdapter(d_audio, d_model, seed=seed))
+        self.bridge = PooledMLPAdapter(d_audio, d_model, seed=seed)
         self.blocks = [TransformerBlock(d_model, n_heads, rng) for _ in range(n_layers)]
         self.ln_f = LayerNorm(d_model)
         self.head = Linear(d_model, len(words), rng)
         self.positions = [[POSITION_SCALE * v for v in row] for row in sinusoids(MAX_LEN, d_model)]
 
-    def n_audio(self, audio_in):
+    @staticmethod
+    def n_audio(audio_in):
         """How many <sound> placeholders the prompt needs for these audio rows (the adaptor pools pairs)."""
-        n = len(audio_in.data if isinstance(audio_in, Tensor) else audio_in)
-        return n if self.bridge_name == "qformer" else n // 2
+        return len(audio_in.data if isinstance(audio_in, Tensor) else audio_in) // 2
 
     def audio_tokens(self, audio_in):
-        """The bridge: audio rows (n, d_audio) (lists or Tensor) -> audio tokens (n_audio, d_model) Tensor.
-        For the pooled bridge n must be even (pairs are pooled; a packed batch joins whole clips)."""
-        out = self.bridge(audio_in if isinstance(audio_in, Tensor) else Tensor(audio_in))
-        return out if self.bridge_name == "qformer" else out[0]  # the adaptor also returns its pooling weights
+        """The bridge: audio rows (n, d_audio) (lists or Tensor), n even (pairs are pooled; a packed batch joins
+        whole clips) -> audio tokens (n // 2, d_model) Tensor."""
+        return self.bridge(audio_in if isinstance(audio_in, Tensor) else Tensor(audio_in))[0]  # [1]: pool weights
 
     def embed(self, ids, audio):
         """Token ids (n,) and audio tokens (n_audio, d) (None: no audio, a text-only prompt) -> input rows (n, d),
@@ -130,27 +136,32 @@ class MicroLM(Module):
             x = _block(block, x, spans)
         return self.head(self.ln_f(gather_rows(x, picks)))
 
-    def encode(self, text):
-        """Words of a text -> ids (an unknown word is <unk>)."""
-        return [self.ids.get(w, 0) for w in words_of(text)]
+    def encode(self, words):
+        """Words -> ids (an unknown word is <unk>)."""
+        return [self.ids.get(w, 0) for w in words]
 
-    def prompt_ids(self, n_audio, question):
-        """<sound> x n_audio, the question's ids, <sep>."""
-        return [self.ids[SOUND]] * n_audio + self.encode(question) + [self.ids[SEP]]
+    def prompt_ids(self, n_audio, question, heard=None, think=False):
+        """<sound> x n_audio, [<heard> and the heard words], the question's ids, <sep>, [<think>].
+        question and heard are lists of words: only `think` can put <think> into a prompt."""
+        context = [] if heard is None else [self.ids[HEARD], *self.encode(heard)]
+        return [self.ids[SOUND]] * n_audio + context + self.encode(question) + [self.ids[SEP]] + \
+            ([self.ids[THINK]] if think else [])
 
-    def generate(self, audio_in, question, max_new=MAX_ANSWER):
-        """Greedy decoding: the highest-scoring next word, again and again, until <eos>. Returns the words.
+    def generate(self, audio_in, prompt, grammar=None, max_new=MAX_ANSWER):
+        """Greedy decoding after the token ids `prompt` (prompt_ids; its <sound> placeholders take audio_in's
+        tokens): the highest-scoring allowed next word, again and again, until <eos>. Returns the words.
+
+        A prompt that ends in <think> gets a thought first, closed by </think> after at most MAX_THOUGHT words;
+        no other prompt can open one. grammar: None, or a function of the answer words so far (after any
+        thought) giving the words allowed next (the answer's form; lexicon.answer_grammar).
 
         Literally, each step reruns forward() on the whole sequence so far and reads its last row. The same
         words, about 10x faster, because a causal model's earlier rows never change: each block keeps the keys
         and values of the rows it has seen (a key-value cache) and a step runs only the new row through it
         (tests/test_lm.py holds this to the literal loop)."""
-        ids = self.prompt_ids(self.n_audio(audio_in), question)
-        # A thought only when the prompt asks for one (AF3's switch): unasked, a model that drifts into a thought
-        # on a new phrasing could use up its words before the answer.
-        asked = words_of(question)[-len(THINK_WORDS):] == THINK_WORDS
-        banned = (UNK, SOUND, SEP) if asked else (UNK, SOUND, SEP, THINK, END_THINK)
-        allowed = [i for i, w in enumerate(self.words) if w not in banned]  # words an answer may hold
+        ids = list(prompt)
+        thinking = ids[-1] == self.ids[THINK]
+        free = [i for i, w in enumerate(self.words) if w not in SPECIALS or w == EOS]
         out = []
         with no_grad(), gc_paused():
             caches = [[[], []] for _ in self.blocks]
@@ -159,10 +170,17 @@ class MicroLM(Module):
                 for block, cache in zip(self.blocks, caches):
                     x = _block_step(block, x, cache)
                 row = self.head(self.ln_f(gather_rows(x, [len(x.data) - 1]))).data[0]
+                if thinking:  # the thought: any word, then </think>; never <eos> or a second <think>
+                    allowed = [self.ids[END_THINK]] if len(out) >= MAX_THOUGHT else \
+                        [i for i in free if i != self.ids[EOS]] + [self.ids[END_THINK]]
+                else:
+                    answer = out[out.index(END_THINK) + 1:] if END_THINK in out else out
+                    allowed = free if grammar is None else [self.ids[w] for w in grammar(answer) if w in self.ids]
                 best = max(allowed, key=row.__getitem__)
                 if best == self.ids[EOS]:
                     break
                 out.append(self.words[best])
+                thinking = thinking and best != self.ids[END_THINK]
                 x = Tensor([list(map(add, self.wte.weight.data[best], self.positions[len(ids)]))])
                 ids.append(best)
         return out
@@ -194,45 +212,46 @@ def _block_step(block, x, cache):
     return x + block.mlp(block.mlp_ln(x))
 
 
-def bridge_width(listener, bridge):
-    """The width of the rows a bridge reads: the Q-former's token width or the encoder's frame width plus
-    the tagger's probabilities."""
-    return listener.qformer.d_llm if bridge == "qformer" else listener.encoder.d_model + len(KINDS)
+def bridge_width(listener):
+    """The width of the rows the bridge reads: the encoder's frame width, the tagger's probabilities and the
+    music encoder's summary (240 + 4 + 77 = 321)."""
+    return listener.encoder.d_model + len(KINDS) + D_MUSIC
 
 
-def audio_rows(listener, frames, bridge):
-    """What a bridge reads, from raw encoder frames (n, 60) of the Listener's frozen encoder (plain lists):
-    "qformer": the trained Q-former's query tokens (n_queries, 32); "pooled": each normalised frame with the
-    Listener's frame-tag probabilities (speech, music, sound, silence: the alignment stage's trained head on the
-    encoder) appended, averaged over FRAMES_PER_STEP, an even number of rows (n // 16 * 2, 64)."""
+def listen(listener, samples, log_mel, frames=None):
+    """One window of audio as the micro-LLM takes it: 16-kHz samples and their log-Mel (n_frames, 80) (frames:
+    the Listener's raw encoder frames of that log-Mel, when already made) -> (audio rows (n // 16 * 2, 321),
+    heard words).
+
+    Each row is ROWS_PER_STEP normalised encoder frames with the tagger's probabilities appended, averaged
+    (160 ms), then the window's music summary; an even number of rows, whole pairs for the adaptor. The heard
+    words are the tagger's smoothed timeline (listener.smooth), each stretch of MIN_HEARD_S or more that is not
+    silence as its kind, first and last second."""
+    frames = listener.encoder(log_mel) if frames is None else frames
     normalised = listener.normalise(frames)
     with no_grad():
-        if bridge == "qformer":
-            return listener.qformer(listener.pooled(normalised))[0]
         tags = softmax(listener.tag_logits(normalised)).data
-    frames = [row + tag for row, tag in zip(normalised, tags)]
-    step = FRAMES_PER_STEP
-    rows = [[sum(col) / step for col in zip(*frames[i:i + step])] for i in range(0, len(frames) - step + 1, step)]
-    return rows[:len(rows) // 2 * 2]  # whole pairs for the adaptor
-
-
-def words_of(text):
-    """Lower-case words and numbers of a text, punctuation dropped: "Is there MUSIC?" -> ["is", "there", "music"]."""
-    return "".join(c if c.isalnum() else " " for c in text.lower()).split()
+    summary = music_summary(samples, log_mel, tags)
+    step = ROWS_PER_STEP
+    rows = [[sum(col) / step for col in zip(*(a + b for a, b in zip(normalised[i:i + step], tags[i:i + step])))]
+            + summary for i in range(0, len(frames) - step + 1, step)]
+    heard = []
+    for first, stop, label in smooth([max(range(len(KINDS)), key=row.__getitem__) for row in tags]):
+        if KINDS[label] != "silence" and stop - first >= MIN_HEARD_S * ENCODER_HZ:
+            heard += [KINDS[label], str(round(first / ENCODER_HZ)), str(round(stop / ENCODER_HZ))]
+    return rows[:len(rows) // 2 * 2], heard
 
 
 def split_answer(words):
-    """Generated words -> (thought words or None, answer words)."""
-    if THINK in words and END_THINK in words:
-        start, end = words.index(THINK), words.index(END_THINK)
-        return words[start + 1:end], words[end + 1:]
-    if THINK in words:  # the thought never closed: no answer
-        return words[words.index(THINK) + 1:], []
+    """Generated words -> (thought words or None, answer words): a thought ends at </think>."""
+    if END_THINK in words:
+        end = words.index(END_THINK)
+        return words[:end], words[end + 1:]
     return None, words
 
 
 def load_lm(path=WEIGHTS_PATH, listener_path=None):
-    """The trained micro audio-LLM from its weights file; meta says its vocabulary, bridge and size.
+    """The trained micro audio-LLM from its weights file; meta says its vocabulary and size.
 
     listener_path: the Listener weights the audio comes from; their sha256 must be the one the LLM was trained
     on (meta["listener_sha256"]), else WeightsFileError says to rerun the instruction stage."""
@@ -249,26 +268,48 @@ def load_lm(path=WEIGHTS_PATH, listener_path=None):
         raise WeightsFileError(f"weights file {path}: trained on other Listener weights than {listener_path}; "
                                "rerun the instruction stage: python3 code/train.py --stage instruct")
     try:
-        model = MicroLM(words, config["d_audio"], config["bridge"], config["d_model"], config["n_heads"],
-                        config["n_layers"])
+        model = MicroLM(words, config["d_audio"], config["d_model"], config["n_heads"], config["n_layers"])
     except (KeyError, TypeError, AudiollmError) as error:
         raise WeightsFileError(f"weights file {path}: bad config in meta ({error})") from None
     load_weights(path, model)
     return model, meta
 
 
-def answer(model, listener, log_mel, question, think=False):
-    """Ask one window: its real log-Mel (n_frames, 80) and a question -> (thought words or None, answer text).
-
-    A question whose words are mostly unknown to the model (more than half map to <unk>) gets OUTSIDE and the
-    unknown words, rather than an invented answer; audio under 0.32 s (one adaptor token) gets "too short"."""
+def read_question(model, question, lexicon=True):
+    """A question -> (the words the model reads, the answer's form), or (None, the refusal) when the question
+    names nothing the model was trained to answer about (lexicon.placed). lexicon=False (for measuring what the
+    lexicon adds): the words as typed, an unknown one read as <unk>, refused when more than half are unknown."""
     question = check_text("question", question, MAX_QUESTION)
-    words = words_of(question)
-    unknown = [w for w in words if w not in model.ids]
-    if not words or 2 * len(unknown) > len(words):
-        return None, f"{OUTSIDE} (unknown words: {' '.join(unknown) or question})"
-    rows = audio_rows(listener, listener.encoder(log_mel), model.bridge_name)
+    typed = words_of(question)
+    if lexicon:
+        words, dropped = known_words(typed, model.ids)
+        refuse = not placed(words)
+    else:
+        words, dropped = typed, [w for w in typed if w not in model.ids]
+        refuse = not words or 2 * len(dropped) > len(words)
+    if refuse:
+        return None, f"{OUTSIDE} (unknown words: {' '.join(dropped) or question})"
+    return words, answer_form(words, typed)
+
+
+def reply(model, rows, heard, question, think=False, hybrid=True, lexicon=True):
+    """The answer to a question about audio already through listen(): (thought words or None, answer text).
+    hybrid: the heard words go into the prompt (False: audio tokens only, end to end); think: a thought first."""
+    words, form = read_question(model, question, lexicon)
+    if words is None:
+        return None, form
     if model.n_audio(rows) == 0:
         return None, "the audio is too short to answer (under 0.32 s)"
-    thought, words = split_answer(model.generate(rows, f"{question} {THINK_SUFFIX}" if think else question))
-    return thought, " ".join(words) or "(no answer)"
+    prompt = model.prompt_ids(model.n_audio(rows), words, heard if hybrid else None, think)
+    thought, out = split_answer(model.generate(rows, prompt, answer_grammar(form)))
+    return thought, " ".join(out) or "(no answer)"
+
+
+def answer(model, listener, samples, question, think=False, hybrid=True):
+    """Ask one window: its 16-kHz samples and a question -> (thought words or None, answer text), as reply().
+
+    A question that names nothing the model knows gets OUTSIDE and the words it did not know, rather than an
+    invented answer; audio under 0.32 s (one adaptor token) gets "too short"."""
+    if read_question(model, question)[0] is None:
+        return reply(model, [], [], question)
+    return reply(model, *listen(listener, samples, log_mel_spectrogram(samples)), question, think, hybrid)
