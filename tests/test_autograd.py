@@ -251,6 +251,34 @@ def test_causal_attention_never_reads_the_future():
         ag.attention(x, x, x, 2, key_mask=[False, True, True, True, True], causal=True)
 
 
+@pytest.mark.parametrize("causal", [False, True])
+def test_packed_sequences_give_what_the_literal_block_diagonal_mask_gives(causal):
+    """attention(lengths=...) attends within each sequence alone (the optimisation); literally, each query scores
+    every key with those of other sequences (and, causal, of its future) masked out. Outputs, weights and the
+    gradients of q, k and v agree."""
+    rng = random.Random(6)
+    lengths, n = [3, 1, 4], 8
+    sequence = [s for s, length in enumerate(lengths) for _ in range(length)]  # each row's sequence
+    rows = {name: matrix(rng, n, 4) for name in "qkv"}
+    grad_out = matrix(rng, n, 4)
+    packed = {name: Tensor(r, requires_grad=True) for name, r in rows.items()}
+    out, weights = ag.attention(packed["q"], packed["k"], packed["v"], 2, causal=causal, lengths=lengths)
+    out.backward(grad_out)
+    literal = {name: Tensor(r, requires_grad=True) for name, r in rows.items()}
+    per_query = [ag.attention(ag.gather_rows(literal["q"], [i]), literal["k"], literal["v"], 2,
+                              key_mask=[sequence[j] == sequence[i] and (j <= i or not causal) for j in range(n)])
+                 for i in range(n)]
+    ag.concat_rows([o for o, _ in per_query]).backward(grad_out)
+    assert_close(out.data, ag.concat_rows([o for o, _ in per_query]).data, 1e-13)
+    assert_close(weights, [w[0] for _, w in per_query], 1e-13)
+    assert [[j for j, w in enumerate(row) if w] for row in weights][:4] == (
+        [[0], [0, 1], [0, 1, 2], [3]] if causal else [[0, 1, 2]] * 3 + [[3]])
+    for name in "qkv":
+        assert_close(packed[name].grad, literal[name].grad, 1e-13)
+    with pytest.raises(AudiollmError, match="lengths add up to 7"):
+        ag.attention(rows["q"], rows["k"], rows["v"], 2, lengths=[3, 4])
+
+
 @pytest.mark.parametrize("call, word", [
     (lambda: ag.matmul([[1.0, 2.0]], [[1.0, 2.0]]), "matmul"),
     (lambda: ag.matmul_t([[1.0, 2.0]], [[1.0]]), "matmul_t"),

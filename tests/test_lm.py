@@ -1,5 +1,5 @@
-"""The micro audio-LLM (audiollm.model.decoder, its lexicon, audiollm.use.ask) and its instruction data and stage
-(audiollm.learn.instruct)."""
+"""The micro audio-LLM (audiollm.model.decoder and .audio_llm, its lexicon, audiollm.use.ask) and its instruction
+data and stage (audiollm.learn.instruct)."""
 import glob
 import json
 import os
@@ -14,8 +14,8 @@ from audiollm.synthetic.corpus import make_clip
 from audiollm.base.errors import AudiollmError, WeightsFileError
 from audiollm.learn.instruct import (FORMS, TEMPLATES, TYPES, loss_of, phrase, qa_pairs, read_phrasings, read_samples,
                                      thought, train, vocabulary)
-from audiollm.model.decoder import (END_THINK, OUTSIDE, SOUND, SPECIALS, THINK, MicroLM, answer, listen, load_lm,
-                                    read_question, reply, sha256_file, split_answer)
+from audiollm.model.decoder import END_THINK, SOUND, SPECIALS, THINK, MicroLM, split_answer
+from audiollm.model.audio_llm import OUTSIDE, answer, listen, load_lm, read_question, reply, sha256_file
 from audiollm.model.lexicon import answer_form, answer_grammar, known_words, read_synonyms, words_of
 from audiollm.model.listener import DEFAULT_WEIGHTS, load_listener
 from audiollm.front.mel import log_mel_spectrogram
@@ -110,6 +110,18 @@ def test_the_key_value_cache_gives_the_words_of_the_literal_loop():
         literal.append(WORDS[best])
         ids.append(best)
     assert model.generate(rows, prompt, max_new=8) == literal
+
+
+def test_forward_with_the_key_value_cache_gives_the_logits_of_the_whole_forward():
+    model = MicroLM(WORDS, 6, d_model=8, n_heads=2, n_layers=2, seed=5)
+    rows = toy_data()["music"][0][0]
+    prompt = model.prompt_ids(model.n_audio(rows), ["is", "there", "music"])
+    ids = prompt + [model.ids[w] for w in ("yes", "no", "music")]
+    whole = model([(ids, rows, range(len(ids)))]).data
+    kv_cache = [[[], []] for _ in model.blocks]
+    steps = model([(prompt, rows, range(len(prompt)))], kv_cache).data
+    steps += [model([([i], [], [0])], kv_cache).data[0] for i in ids[len(prompt):]]
+    assert max(abs(a - b) for r, s in zip(steps, whole) for a, b in zip(r, s)) < 1e-12
 
 
 def test_instruction_data_follows_the_clip_truth():

@@ -136,6 +136,18 @@ def test_causal_block_output_at_a_position_ignores_later_positions():
     assert max(abs(u - w) for u, w in zip(a[3], b[3])) > 1e-3
 
 
+def test_a_causal_block_step_by_step_with_a_key_value_cache_equals_its_whole_forward():
+    block = TransformerBlock(8, 2, random.Random(7))
+    x = rand_matrix(random.Random(8), 6, 8)
+    whole = block(x, causal=True).data
+    kv_cache = [[], []]
+    steps = block(x[:3], causal=True, kv_cache=kv_cache).data  # a prompt of 3 rows, then one row at a time
+    for row in x[3:]:
+        steps += block([row], causal=True, kv_cache=kv_cache).data
+    assert_close(steps, whole, 1e-12)
+    assert len(kv_cache[0]) == len(kv_cache[1]) == 6
+
+
 def test_embedding_looks_up_rows_and_sends_gradients_back_to_them():
     emb = Embedding(5, 3, random.Random(0))
     out = emb([4, 1, 4])

@@ -4,7 +4,8 @@ The layers are sub-packages, in the order a clip travels (nothing imports from a
 
     base/       errors (the shared checkers), files (atomic writes), png
     front/      wav -> resample -> fft -> stft -> mel (Whisper's log-Mel)
-    model/      autograd <- nn <- encoder, bridges, vocab, listener (the trained Listener), decoder (micro LLM)
+    model/      autograd <- nn <- encoder, bridges, vocab, listener (the trained Listener), decoder (micro LLM),
+                audio_llm (the two put together)
     synthetic/  synth (pure-Python audio), corpus (captioned clips, split by seed)
     learn/      align (the Listener's stage), instruct (the LLM's stage)
     use/        timeline, ask, needs, picker, diarize, experiment

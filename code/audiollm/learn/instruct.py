@@ -43,7 +43,8 @@ from ..model.vocab import INSTRUMENT_NAMES, KINDS, SOUND_PHRASES
 from ..model.listener import DEFAULT_WEIGHTS, load_listener
 from ..model.music import D_MUSIC
 from ..model.lexicon import ANSWER_WORDS, COUNTS, known_words, words_of
-from ..model.decoder import END_THINK, EOS, SPECIALS, MicroLM, bridge_width, listen, reply, sha256_file
+from ..model.decoder import END_THINK, EOS, SPECIALS, MicroLM
+from ..model.audio_llm import bridge_width, listen, reply, sha256_file
 from ..synthetic.corpus import clip_seeds, make_clip
 
 TEMPLATES = {  # question type -> (training phrasings, the held-out phrasing); {x} names a sound

@@ -18,7 +18,7 @@ Every matrix product, forward and backward, runs on one dot-product kernel, `dot
 """
 import math
 from contextlib import contextmanager
-from itertools import chain, repeat
+from itertools import accumulate, chain, repeat
 from math import dist, erf, exp, hypot, log, sqrt
 from operator import add as _add, mul, sub, truediv
 
@@ -494,20 +494,38 @@ def gather_rows(x, ids):
 
 # ---- attention ----
 
-def attention(q, k, v, n_heads, key_mask=None, causal=False, need_weights=True):
+def attention(q, k, v, n_heads, key_mask=None, causal=False, need_weights=True, lengths=None):
     """Multi-head scaled dot-product attention on projected rows, literally.
 
     For each head (d_head = d / n_heads of the channels): scores = q . k / sqrt(d_head) for every query
     and key, a softmax over the keys the masks allow, out = weights @ v; the heads side by side.
     q (nq, d), k (nk, d), v (nk, d); key_mask: nk bools (True = attend) or None; causal: query i sees keys
-    j <= i + nk - nq (softmax). Returns (out (nq, d), weights): weights (nq, nk) averaged over heads as
-    plain lists, each row summing to 1 and masked keys exactly 0; None when need_weights is False.
+    j <= i + nk - nq (softmax); lengths: None, or packed sequences (flash-attn's "varlen" batch): q, k and v
+    hold sequences of these lengths one under another, and a query sees only the keys of its own sequence
+    (a block-diagonal mask; with causal, its own past). Returns (out (nq, d), weights): weights (nq, nk)
+    averaged over heads as plain lists, each row summing to 1 and masked keys exactly 0; None when
+    need_weights is False.
     """
     q, k, v = tensor(q), tensor(k), tensor(v)
     d, nk = q.shape[1], k.shape[0]
     if not isinstance(n_heads, int) or n_heads < 1 or d % n_heads or k.shape[1] != d or v.shape != k.shape:
         raise AudiollmError(f"attention: n_heads={n_heads!r} must divide the width {d} of q, k and v, and k and v "
                             f"must have the same shape (got {q.shape}, {k.shape}, {v.shape})")
+    if lengths is not None and len(lengths) > 1:
+        # Optimisation: the block-diagonal mask gives a key of another sequence weight exactly 0, so attend
+        # within each sequence alone: the same numbers without scoring those pairs (16 packed sequences cost
+        # 1/16 of one sequence as long). tests/test_autograd.py holds it to the masked literal attention.
+        starts = list(accumulate(lengths, initial=0))
+        if starts[-1] != nk or nk != q.shape[0]:
+            raise AudiollmError(f"attention: lengths add up to {starts[-1]}, q has {q.shape[0]} rows, k {nk}")
+        parts = [attention(*(gather_rows(t, range(a, b)) for t in (q, k, v)), n_heads,
+                           None if key_mask is None else key_mask[a:b], causal, need_weights)
+                 for a, b in zip(starts, starts[1:])]
+        out = concat_rows([part for part, _ in parts])
+        if not need_weights:
+            return out, None
+        return out, [[0.0] * a + row + [0.0] * (nk - b)  # each sequence's weights in its place on the diagonal
+                     for (_, w), a, b in zip(parts, starts, starts[1:]) for row in w]
     keep = None
     if key_mask is not None and not causal:
         # A masked key would get weight exactly 0: leave its rows of k and v out rather than score them

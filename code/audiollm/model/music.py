@@ -12,7 +12,7 @@ summarised over one window of audio for the micro audio-LLM.
         the spread                                                                                 -> TIMBRE (62)
 
 The Whisper-like encoder describes 0.5 s around every 20 ms; this one describes the whole window once, as a
-music tagger's clip embedding (BEATs' pooled output) does. decoder.audio_rows appends the summary to every row
+music tagger's clip embedding (BEATs' pooled output) does. audio_llm.listen appends the summary to every row
 the bridge reads, so the adaptor's MLP sees both views (SALMONN concatenates its two encoders frame by frame).
 A probe table of what each input carries is in outputs/instruct_report.md (learn.instruct.probe_table).
 """

@@ -159,12 +159,20 @@ class MultiHeadAttention(Module):
         self.v_proj = Linear(d_kv, d_model, rng)
         self.out_proj = Linear(d_model, d_model, rng)
 
-    def forward(self, x, context=None, key_mask=None, need_weights=True, causal=False):
+    def forward(self, x, context=None, key_mask=None, need_weights=True, causal=False, lengths=None, kv_cache=None):
         """x (nq, d_model), context (nk, d_kv) or None -> (out (nq, d_model), weights (nq, nk) or None).
-        key_mask and causal as in `autograd.attention`."""
+        key_mask, causal and lengths as in `autograd.attention`.
+
+        kv_cache (a decoder writing step by step, as Whisper's): None, or [keys, values], plain rows of the
+        positions seen before; this call's keys and values are appended to them and x attends to them all. The
+        earlier rows' keys and values never change in a causal model, so they are computed once, not per step."""
         context = x if context is None else context
-        out, weights = attention(self.q_proj(x), self.k_proj(context), self.v_proj(context), self.n_heads,
-                                 key_mask, causal, need_weights)
+        k, v = self.k_proj(context), self.v_proj(context)
+        if kv_cache is not None:
+            kv_cache[0] += k.data
+            kv_cache[1] += v.data
+            k, v = kv_cache
+        out, weights = attention(self.q_proj(x), k, v, self.n_heads, key_mask, causal, need_weights, lengths)
         return self.out_proj(out), weights
 
 
@@ -182,7 +190,8 @@ class MLP(Module):
 
 class TransformerBlock(Module):
     """Pre-LN transformer block as in Whisper: x + attn(ln(x)), then x + mlp(ln(x)), MLP width 4 d_model.
-    causal=True makes it a decoder block (GPT): each position attends to itself and the past only."""
+    causal=True makes it a decoder block (GPT; the micro-LLM's, decoder.py): each position attends to itself and
+    the past only."""
 
     def __init__(self, d_model, n_heads, rng):
         self.attn_ln = LayerNorm(d_model)
@@ -190,9 +199,10 @@ class TransformerBlock(Module):
         self.mlp_ln = LayerNorm(d_model)
         self.mlp = MLP(d_model, 4 * d_model, rng)
 
-    def forward(self, x, key_mask=None, causal=False):
-        """x (n, d_model) -> (n, d_model); key_mask and causal as in `autograd.attention`."""
-        x = x + self.attn(self.attn_ln(x), key_mask=key_mask, need_weights=False, causal=causal)[0]
+    def forward(self, x, key_mask=None, causal=False, lengths=None, kv_cache=None):
+        """x (n, d_model) -> (n, d_model); key_mask, causal, lengths and kv_cache as in MultiHeadAttention."""
+        x = x + self.attn(self.attn_ln(x), key_mask=key_mask, need_weights=False, causal=causal, lengths=lengths,
+                          kv_cache=kv_cache)[0]
         return x + self.mlp(self.mlp_ln(x))
 
 

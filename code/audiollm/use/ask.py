@@ -5,7 +5,8 @@ from ..base.errors import check_samples, check_text
 from ..front.wav import open_wav
 from ..front.mel import CHUNK_LENGTH, N_SAMPLES, SAMPLE_RATE, n_samples, sample_windows
 from ..model.listener import DEFAULT_WEIGHTS, load_listener
-from ..model.decoder import MAX_QUESTION, WEIGHTS_PATH, answer, load_lm
+from ..model.decoder import MAX_QUESTION, WEIGHTS_PATH
+from ..model.audio_llm import answer, load_lm
 
 
 def load_models(path=WEIGHTS_PATH):

@@ -44,7 +44,9 @@ from ..model.nn import softmax_rows
 from ..model.encoder import FrameEncoder
 from ..model.bridges import SALMONN_WINDOW, PooledMLPAdapter, QFormer, WindowQFormer
 from ..model.listener import load_listener
-from ..model.decoder import SPECIALS, WEIGHTS_PATH, bridge_width, listen, load_lm, words_of
+from ..model.decoder import SPECIALS, WEIGHTS_PATH
+from ..model.audio_llm import bridge_width, listen, load_lm
+from ..model.lexicon import words_of
 from ..synthetic.synth import FORMANTS_HZ, SPEAKERS, chord, noise_event, note_hz, vowel
 from ..learn.instruct import train as train_llm
 
