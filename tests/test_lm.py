@@ -12,8 +12,8 @@ import pytest
 from audiollm.model.autograd import Tensor
 from audiollm.synthetic.corpus import make_clip
 from audiollm.base.errors import AudiollmError, WeightsFileError
-from audiollm.learn.instruct import (FORMS, TEMPLATES, TYPES, loss_of, phrase, qa_pairs, read_phrasings, read_samples,
-                                     thought, train, vocabulary)
+from audiollm.learn.instruct import (FORMS, TEMPLATES, TYPES, lm_vocabulary, loss_of, phrase, qa_pairs,
+                                     read_phrasings, read_samples, thought, train)
 from audiollm.model.decoder import END_THINK, SOUND, SPECIALS, THINK, MicroLM, split_answer
 from audiollm.model.audio_llm import OUTSIDE, answer, listen, load_lm, read_question, reply, sha256_file
 from audiollm.model.lexicon import answer_form, answer_grammar, known_words, read_synonyms, words_of
@@ -131,7 +131,7 @@ def test_instruction_data_follows_the_clip_truth():
     assert pairs["speech"][1] == ("yes" if "speech" in kinds else "no")
     assert pairs["music"][1] == ("yes" if "music" in kinds else "no")
     assert set(pairs) <= set(TYPES)
-    known = set(vocabulary())
+    known = set(lm_vocabulary())
     for kind, (x, a) in pairs.items():
         trained = [phrase(kind, x, random.Random(k)) for k in range(20)]
         assert phrase(kind, x) not in trained  # the held-out phrasing is never a training one
@@ -140,22 +140,25 @@ def test_instruction_data_follows_the_clip_truth():
 
 
 def test_the_lexicon_maps_a_learners_words_to_known_ones():
-    known = set(vocabulary())
+    known = set(lm_vocabulary())
     cases = {"is anyone talking": "is anyone speaking", "is there a song playing": "is there a music playing",
-             "can you hear a guitar": "can you hear a music", "which instruments are there": "which instrument are there",
-             "what is at the end": "what is at the last", "is the voice relaxed or excited": "is the voice calm or excited",
+             "can you hear a guitar": "can you hear a music",
+             "which instruments are there": "which instrument are there",
+             "what is at the end": "what is at the last",
+             "is the voice relaxed or excited": "is the voice calm or excited",
              "count the speakers": "how many the speakers", "when does the tune come in": "when does the music start"}
     for typed, mapped in cases.items():
         assert " ".join(known_words(words_of(typed), known)[0]) == mapped, typed
     words, dropped = known_words(words_of("what is this thingamajig"), known)
     assert dropped == ["thingamajig"] and words == ["what", "is", "this"]
-    assert known_words(words_of("what time does the music start"), known)[0] == words_of("what time does the music start")
+    known_phrase = words_of("what time does the music start")  # all known: no synonym rewrites it
+    assert known_words(known_phrase, known)[0] == known_phrase
     table = read_synonyms()
     assert table[("talking",)] == ("speaking",) and table[("violin",)] == ("music",)  # the AudioSet music words
 
 
 def test_every_phrasing_asks_for_its_types_form_and_a_yes_no_grammar_allows_only_yes_or_no():
-    known = set(vocabulary())
+    known = set(lm_vocabulary())
     form_name = {"open": "words", "choice": "words"}
     questions = [(k, q.format(x="a siren")) for k, (train_, held) in TEMPLATES.items() for q in (*train_, held)]
     questions += [(k, q.format(sound="siren")) for k, qs in read_phrasings(PHRASINGS).items() for q in qs]
@@ -306,3 +309,17 @@ def test_the_cascade_llm_reads_the_transcript_and_the_end_to_end_llm_the_audio()
         assert rows == [] and prompt == ["a", "i"] + words_of(QUESTIONS[q.kind][0])
         assert rows2 == prepared[0][1] and prompt2 == words_of(QUESTIONS[q.kind][0])
         assert target == target2 == words_of(q.options[q.answer])
+
+
+def test_the_music_encoder_tells_a_major_chord_from_a_minor_one_in_any_key():
+    """music.music_summary's mode part: the best major triad minus the best minor one is positive for a major
+    chord and negative for a minor one, whatever the root (key-invariant templates on a 4096-point chroma)."""
+    import math
+    from audiollm.model.music import D_MUSIC, music_summary
+    tags = [[0.0, 1.0, 0.0, 0.0]] * 100  # 2 s of encoder frames, all music
+    for root in (48, 53, 57):  # C3, F3, A3 (MIDI)
+        for third, sign in ((4, 1), (3, -1)):
+            hz = [440.0 * 2 ** ((root + s - 69) / 12) for s in (0, third, 7)]
+            samples = [sum(0.2 * math.sin(2 * math.pi * f * n / 16000) for f in hz) for n in range(32000)]
+            summary = music_summary(samples, log_mel_spectrogram(samples), tags)
+            assert len(summary) == D_MUSIC and sign * summary[2] > 0.5, (root, third, summary[:3])

@@ -24,6 +24,7 @@ seed order, so a seed gives the same weights. code/train.py --stage instruct is 
 the training report (outputs/instruct_report.md: per type chance, a linear probe, the model end to end, hybrid,
 thinking and on new phrasings).
 """
+import json
 import math
 import os
 import pickle
@@ -39,6 +40,7 @@ from ..front.resample import resample
 from ..front.mel import SAMPLE_RATE, log_mel_spectrogram
 from ..model.autograd import Adam, Tensor, clip_grad_norm, cross_entropy, no_grad
 from ..model.nn import Linear, gc_paused, save_weights
+from ..model.encoder import SummaryEncoder
 from ..model.vocab import INSTRUMENT_NAMES, KINDS, SOUND_PHRASES
 from ..model.listener import DEFAULT_WEIGHTS, load_listener
 from ..model.music import D_MUSIC
@@ -72,7 +74,7 @@ TEMPLATES = {  # question type -> (training phrasings, the held-out phrasing); {
 TYPES = tuple(TEMPLATES)
 SOUND_NAME = {name: phrases[0] for name, phrases in SOUND_PHRASES.items()}  # "bark" -> "a dog barking"
 SECONDS = (3.0, 4.0, 5.0, 6.0, 4.0, 5.0, 10.0, 30.0)  # clip lengths by seed: up to a full 30-s window, mostly short
-MODES = (("end-to-end", 0.4), ("hybrid", 0.4), ("think", 0.2))  # how a training example is asked, and how often
+MODES = (("end-to-end", 0.35), ("hybrid", 0.5), ("think", 0.15))  # how a training example is asked, and how often
 BATCH = 16
 STEPS = 2400
 LR = 1e-2
@@ -142,9 +144,10 @@ def phrase(kind, x, rng=None):
     return (held if rng is None else rng.choice(train)).format(x=x)
 
 
-def vocabulary():
-    """Every word the instruction data can hold (training phrasings, answers, thoughts, the heard timeline),
-    after SPECIALS. Other words reach the model only through the lexicon (audiollm.model.lexicon)."""
+def lm_vocabulary():
+    """The micro-LLM's words (the Listener's text encoder has its own, listener.vocabulary): every word the
+    instruction data can hold (training phrasings, answers, thoughts, the heard timeline), after SPECIALS.
+    Other words reach the model only through the lexicon (audiollm.model.lexicon)."""
     texts = [" ".join(ANSWER_WORDS), " ".join(KINDS), *SOUND_NAME, *SOUND_NAME.values(), *INSTRUMENT_NAMES,
              "the speech", "the music"]
     texts += [t.format(x="") for train, _ in TEMPLATES.values() for t in train]
@@ -395,8 +398,9 @@ def probe(train_items, test_items, columns, steps=PROBE_STEPS, seed=0):
     return sum(p == tuple(item[4]) for p, item in zip(picks, test_items)) / len(test_items)
 
 
-PROBE_INPUTS = {"speech-like encoder + tags": range(0, 244), "music encoder": range(244, 244 + D_MUSIC),
-                "both (what the bridge reads)": range(0, 244 + D_MUSIC)}
+D_FRAME = SummaryEncoder().d_model + len(KINDS)  # the speech-like part of an audio row: frames and tags, 244
+PROBE_INPUTS = {"speech-like encoder + tags": range(0, D_FRAME), "music encoder": range(D_FRAME, D_FRAME + D_MUSIC),
+                "both (what the bridge reads)": range(0, D_FRAME + D_MUSIC)}
 
 
 def _probe_job(args):
@@ -434,7 +438,6 @@ def read_phrasings(path):
 def scene_questions(scenes_json):
     """The espeak-ng / sox scenes of a scenes.json as (path, question, true answer) for "is there speech /
     music", every phrasing (training and held-out) of both."""
-    import json
     folder = os.path.dirname(scenes_json)
     with open(scenes_json, encoding="utf-8") as stream:
         doc = json.load(stream)
@@ -517,14 +520,14 @@ def run_stage(out, clips=600, steps=STEPS, d_model=32, n_layers=2, seed=0, val=6
     start = time.perf_counter()
     listener = load_listener(listener_path)
     d_audio = bridge_width(listener)
-    untrained = MicroLM(vocabulary(), d_audio, d_model, N_HEADS, n_layers, seed)  # bad sizes: before any work
+    untrained = MicroLM(lm_vocabulary(), d_audio, d_model, N_HEADS, n_layers, seed)  # bad sizes: before any work
     log(f"making {clips} training and {val} held-out clips (test split) ...")
     train_data = dataset(prepare_all("train", clips, workers, cache, listener_path))
     test_data = dataset(prepare_all("test", val, workers, cache, listener_path))
     log(f"clips ready in {time.perf_counter() - start:.0f} s: "
         f"{sum(map(len, train_data.values()))} question-answer pairs")
     trained_at = time.perf_counter()
-    model, _ = train(train_data, vocabulary(), d_audio, steps, seed, d_model, n_layers, log=log, workers=workers)
+    model, _ = train(train_data, lm_vocabulary(), d_audio, steps, seed, d_model, n_layers, log=log, workers=workers)
     took = time.perf_counter() - trained_at
     command = (f"python3 code/train.py --stage instruct --seed {seed} --clips {clips} --steps {steps} "
                f"--d-model {d_model} --layers {n_layers}")

@@ -9,9 +9,9 @@ The audio enters the AF3 way: the question's token ids hold n_audio `<sound>` pl
 row of each placeholder is replaced, in place, by the next projected audio vector. The bridge
 (bridges.PooledMLPAdapter: average pairs, LayerNorm, Linear, GELU, Linear; AF3, Qwen-Audio) reads, every 160 ms,
 the Listener's normalised encoder frames (240 wide, 50 Hz) with its frame tagger's 4 probabilities (speech,
-music, sound, silence) averaged over ROWS_PER_STEP encoder frames, and the music encoder's summary of the window
-(music.music_summary, 77 values) beside them (audio_llm.listen makes the rows) (SALMONN's two encoders, side by side): 321 values a row, one audio
-token per 320 ms, 12 for a 4-s clip, 93 for 30 s.
+music, sound, silence) averaged over 8 encoder frames, and the music encoder's summary of the window
+(music.music_summary, 77 values) beside them, SALMONN's two encoders side by side (audio_llm.listen makes the
+rows): 321 values a row, one audio token per 320 ms, 12 for a 4-s clip, 93 for 30 s.
 
 Two ways to ask, one set of weights (the instruction stage trains both):
     end-to-end: audio tokens and the question, nothing else;
