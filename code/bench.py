@@ -3,6 +3,7 @@
     python3 code/bench.py            # every row, median of 5 runs (about six minutes)
     python3 code/bench.py --runs 3 --only log-mel resample
     python3 code/bench.py --runs 1 --only training   # the Listener trained from scratch, once (minutes)
+    python3 code/bench.py --report                   # every row, then writes outputs/bench_report.md
 
 Each row prints the input, the median wall time, the target from the issues, and, when numpy / torch /
 whisper / librosa / soxr happen to be importable, how many times slower we are than them on the same input.
@@ -25,13 +26,14 @@ import wave
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+from audiollm.base.files import write_report  # noqa: E402
 from audiollm.model import bridges, encoder  # noqa: E402
 from audiollm.front import mel, wav  # noqa: E402
 from audiollm.model.autograd import Adam, Tensor, cross_entropy, no_grad  # noqa: E402
 from audiollm.synthetic.corpus import make_split  # noqa: E402
 from audiollm.use.diarize import diarize  # noqa: E402
-from audiollm.use.experiment import ACOUSTIC, run_experiment, run_llm_experiment  # noqa: E402
-from audiollm.learn.instruct import scene_accuracy  # noqa: E402
+from audiollm.use.experiment import ACOUSTIC_TYPES, run_experiment, run_llm_experiment  # noqa: E402
+from audiollm.use.evaluate import scene_accuracy  # noqa: E402
 from audiollm.use.ask import load_models  # noqa: E402
 from audiollm.front.fft import fft_columns  # noqa: E402
 from audiollm.front.resample import resample  # noqa: E402
@@ -301,7 +303,7 @@ class Bench:
         t = _median_time(path, self.runs)
         self.row("model", "log-Mel -> encoder -> 64 Q-former tokens", "30 s window, 10 s real", t, "-")
         rss = _peak_rss_mb(
-            "from audiollm import bridges, encoder, mel\nimport math\n"
+            "from audiollm.model import bridges, encoder\nfrom audiollm.front import mel\nimport math\n"
             "x = [0.3 * math.sin(t / 7) for t in range(480000)]\n"
             "f = mel.log_mel_spectrogram(x)\n"
             "e = encoder.FrameEncoder().forward(f, n_valid=3000)\n"
@@ -330,7 +332,7 @@ class Bench:
                  100 * scene_accuracy(model, listener, scenes), ">= 95 %", unit="%")
         llm = run_llm_experiment()
         for i, name in ((2, "cascaded LLM"), (3, "end-to-end LLM")):
-            rows = [r for r in llm.rows if r[0] in ACOUSTIC]
+            rows = [r for r in llm.rows if r[0] in ACOUSTIC_TYPES]
             self.row("llm", f"experiment rerun: {name}, acoustic types (chance "
                      f"{100 * sum(r[1] for r in rows) / len(rows):.0f} %)", f"{llm.n_test} test questions per type",
                      100 * sum(r[i] for r in rows) / len(rows), ">= 80 % end-to-end, chance cascaded", unit="%")
@@ -375,11 +377,22 @@ def main():
                                  "experiment", "corpus", "windows", "training", "diarize", "llm",
                                  "instruct-training"],
                         help="run only these rows")
+    parser.add_argument("--report", action="store_true", help="write the table to outputs/bench_report.md")
     args = parser.parse_args()
     if args.runs < 1:
         parser.error("--runs must be at least 1")
-    print(f"# audiollm benchmark: Python {sys.version.split()[0]}, {os.cpu_count()} cores, median of {args.runs}")
-    Bench(args.runs, set(args.only)).run()
+    machine = f"Python {sys.version.split()[0]}, {os.cpu_count()} cores, median of {args.runs}"
+    print(f"# audiollm benchmark: {machine}")
+    bench = Bench(args.runs, set(args.only))
+    bench.run()
+    if args.report:
+        command = " ".join(["python3 code/bench.py", *sys.argv[1:]])
+        load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+        table = "\n".join(["| stage | input | median | target | slower than (when importable) |",
+                           "|---|---|---|---|---|", *bench.rows])
+        path = os.path.join(os.path.dirname(HERE), "outputs", "bench_report.md")
+        body = f"{machine}; load average {load} at the end of the run (the machine's other work slows rows).\n\n{table}"
+        print(f"wrote {write_report(path, 'Benchmark', command, body)}")
 
 
 if __name__ == "__main__":

@@ -58,14 +58,14 @@ from audiollm.use.experiment import (format_llm_report, format_report, run_exper
                                      run_llm_experiment, write_report)
 from audiollm.base.files import write_atomic  # noqa: E402
 from audiollm.model.listener import DEFAULT_WEIGHTS, load_listener  # noqa: E402
-from audiollm.use.timeline import attention, format_timeline, heard  # noqa: E402
+from audiollm.use.timeline import format_timeline, heard, query_attention  # noqa: E402
 from audiollm.model.decoder import MAX_QUESTION  # noqa: E402
 from audiollm.use.ask import ask, ask_file, format_answers, load_models  # noqa: E402
 from audiollm.front.mel import (HOP_LENGTH, N_FFT, N_SAMPLES, SAMPLE_RATE, filter_power,  # noqa: E402
                                 pad_or_trim, read_window, time_major_log)
 from audiollm.use.picker import MAX_QUERIES, RULES, SKILL_PATH, format_plan, pick, write_skill  # noqa: E402
 from audiollm.base.png import heatmap_png, text_preview  # noqa: E402
-from audiollm.front.resample import resample  # noqa: E402
+from audiollm.front.resample import resample, resampled_length  # noqa: E402
 from audiollm.front.stft import power_columns  # noqa: E402
 from audiollm.synthetic.synth import lesson_scene  # noqa: E402
 from audiollm.front.wav import open_wav  # noqa: E402
@@ -138,7 +138,7 @@ def arc(load, n_windows, n_mels, encoder, qformer, listener):
             clock("heard", heard, listener, log_mel[:len(samples) // HOP_LENGTH], k * WINDOW_S)
         yield clock
     llm = Clock()
-    llm("LLM embeddings", list, tokens)  # every window's tokens in time order: the LLM reads them as embeddings
+    llm("LLM embeddings", list, tokens)  # windows in time order, each window's tokens in query order
     yield llm
 
 
@@ -238,14 +238,15 @@ def print_window(clock, say, qformer):
 
 
 def print_llm(clock, n_windows, qformer):
-    """The stage table's last row of the random models: every window's Q-former tokens, in time order."""
+    """The stage table's last row of the random models: every window's Q-former tokens, window after window."""
     tokens, seconds = clock.stages["LLM embeddings"]
     if n_windows == 1:
-        stage("LLM embeddings", shape(tokens), seconds, f"the {len(tokens)} tokens in time order: the LLM reads "
-              f"them as embeddings of its width ({qformer.d_llm} here; a 7B LLM: 4096)")
+        stage("LLM embeddings", shape(tokens), seconds, f"the {len(tokens)} tokens in query order (a global "
+              f"Q-former's tokens have no time order): the LLM reads them as embeddings of its width "
+              f"({qformer.d_llm} here; a 7B LLM: 4096)")
     else:
         stage("all windows", shape(tokens), seconds, f"LLM embeddings: {n_windows} windows x {qformer.n_queries} "
-              "tokens, in time order: what the LLM reads for the whole file")
+              "tokens, windows in time order, tokens in query order: what the LLM reads for the whole file")
 
 
 def print_listener(listener, segments, seconds):
@@ -280,7 +281,7 @@ def run_arc(load, say, n_windows, n_mels, encoder, qformer, listener):
     return first, heard_segments
 
 
-def timeline(segments, seconds, width):
+def ruler(segments, seconds, width):
     """A line under the text preview: segment names at their start columns, or 0 s ... end for a file."""
     if not segments:
         end = f"{seconds:g} s"
@@ -319,7 +320,7 @@ def show_pictures(log_mel, n_valid, weights, segments, folder, images):
     width = min(PREVIEW_WIDTH, n_valid)
     print(f"\nlog-Mel of the {n_valid / 100:g} s of audio (time ->, low frequencies at the bottom):")
     print(text_preview(real, width, PREVIEW_HEIGHT))
-    print(timeline(segments, n_valid / 100, width))
+    print(ruler(segments, n_valid / 100, width))
     if not images:
         return {}
     heatmap_png(os.path.join(folder, LOG_MEL_PNG), real, max(1, PICTURE_PIXELS // n_valid), 3)
@@ -471,7 +472,7 @@ def run(args):
                 option = "--audio" if args.audio is not None else "--diarize"
                 raise AudiollmError(f"{option}: {source} holds no samples")
             if args.diarize is not None:  # too short or too long to diarize, from the header alone
-                check_length(reader.path, -(-reader.n_frames * SAMPLE_RATE // reader.sample_rate))
+                check_length(reader.path, resampled_length(reader.n_frames, reader.sample_rate))
     out = make_out(args.out if args.out is not None else run_folder(args))
     if args.diarize is not None:
         run_diarize(args.diarize, out, args.n_speakers, args.min_speakers, args.max_speakers)
@@ -494,7 +495,7 @@ def run(args):
         print_answers(first["16 kHz"])
     log_mel, n_valid = first["log-Mel"], real_frames(len(first["16 kHz"]))
     # the attention picture: the trained Listener's queries over the real audio, else the random Q-former's
-    weights = attention(listener, log_mel[:n_valid])[0] if listener is not None else first["Q-former tokens"][1]
+    weights = query_attention(listener, log_mel[:n_valid])[0] if listener is not None else first["Q-former tokens"][1]
 
     def write(folder):
         pictures = show_pictures(log_mel, n_valid, weights, truth, folder, args.images)

@@ -1,9 +1,10 @@
 """Train the Listener from scratch (the Q-former's alignment stage): python3 code/train.py
 
 Makes the corpus clips, trains with a progress line (step, loss, clips/s, ETA), prints the held-out table
-(retrieval recall against the untrained model and chance; timeline accuracy on held-out clips, on the
-espeak-ng / sox scenes and on the fresh scenes no design choice looked at) and writes the weights atomically. With the defaults it writes the committed file,
-code/audiollm/weights/listener.json; the same seed gives the same bytes.
+(retrieval recall against the untrained model and chance; timeline accuracy on held-out clips and on the lesson
+scene) and writes the weights atomically. With the defaults it writes the committed file,
+code/audiollm/weights/listener.json; the same seed gives the same bytes. Training reads nothing under tests/: the
+espeak-ng / sox scenes are scored by python3 code/evaluate.py.
 
     python3 code/train.py                            # the shipped weights, a few minutes on 2 cores
     python3 code/train.py --queries 32 --out /tmp/listener-32.json
@@ -27,15 +28,9 @@ from audiollm.learn.instruct import STEPS, format_table as format_instruct_table
 from audiollm.model.listener import DEFAULT_WEIGHTS, Listener  # noqa: E402
 from audiollm.model.decoder import WEIGHTS_PATH as LM_WEIGHTS  # noqa: E402
 from audiollm.learn.align import (CANDIDATES, fit_normalisation, format_table, held_out_table, lesson_item,  # noqa: E402
-                                  prepare_all, prepare_dialogues, scene_items, train, write)
+                                  prepare_all, prepare_dialogues, train, write)
 
-SCENES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "fixtures", "scenes",
-                      "scenes.json")
-FRESH = os.path.join(os.path.dirname(SCENES), "fresh", "scenes.json")  # held out from every design choice
-SCENES_LLM = os.path.join(os.path.dirname(os.path.dirname(SCENES)), "scenes_llm", "scenes.json")
-PHRASINGS = os.path.join(os.path.dirname(os.path.dirname(SCENES)), "llm_phrasings.tsv")  # a learner's questions
-REPORT = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(SCENES))), "outputs", "instruct_report.md")
-
+REPORT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "outputs", "instruct_report.md")
 
 STAGES = ("align", "instruct")
 MAX_WORKERS = 64
@@ -78,7 +73,7 @@ def main_instruct(argv):
     check_counts(args, clips=1, steps=1, val=1, workers=1)
     _, result = run_stage(args.out, args.clips, args.steps, args.d_model, args.layers, args.seed, args.val,
                           args.workers, args.cache, log=lambda line: print(line, file=sys.stderr, flush=True),
-                          report=args.report, phrasings=PHRASINGS, scenes=(SCENES, FRESH, SCENES_LLM))
+                          report=args.report)
     print(format_instruct_table(result))
     print(f"wrote {args.out} and {args.report}")
     return 0
@@ -113,7 +108,7 @@ def main_align(argv):
     model, history, _ = train(args.clips, args.steps, args.queries, args.seed, clips=clips,
                               dialogues=dialogues, log=lambda line: print(line, flush=True))
     fit_normalisation(untrained, clips)
-    rows = held_out_table(model, untrained, val, scene_items(SCENES), [lesson_item()], scene_items(FRESH))
+    rows = held_out_table(model, untrained, val, [lesson_item()])
     took = time.perf_counter() - start
     meta = {"n_queries": args.queries, "seed": args.seed, "clips": args.clips, "steps": args.steps,
             "command": f"python3 code/train.py --seed {args.seed} --clips {args.clips} --steps {args.steps} "

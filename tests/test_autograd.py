@@ -8,7 +8,8 @@ from operator import mul
 import pytest
 
 from audiollm.model import autograd as ag
-from audiollm.model.autograd import Adam, Tensor, clip_grad_norm, dots, dots_literal, no_grad
+from audiollm.base.dots import dot_by_distances, dot_given_norms, dots, dots_literal
+from audiollm.model.autograd import Adam, Tensor, clip_grad_norm, no_grad
 from audiollm.model.bridges import QFormer
 from audiollm.base.errors import AudiollmError
 from audiollm.model.nn import MLP
@@ -184,6 +185,19 @@ def test_dots_of_zero_rows_and_by_hand():
     got = dots([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], [[1.0, 2.0], [0.0, 1.0]])
     assert all(abs(a - b) < 1e-14 for ra, rb in zip(got, [[5.0, 2.0], [11.0, 4.0], [17.0, 6.0]])
                for a, b in zip(ra, rb))
+
+
+def test_the_kernels_pair_forms_equal_the_literal_dot_within_their_rounding():
+    """The diarizer's and the resampler's forms of the one kernel: each within a few ulps of (|a|^2 + |b|^2)."""
+    rng = random.Random(5)
+    for k in (1, 51, 167):
+        a, b = [rng.uniform(-1, 1) for _ in range(k)], [rng.uniform(-1, 1) for _ in range(k)]
+        exact, bound = fsum(map(mul, a, b)), 8 * EPS * (fsum(v * v for v in a) + fsum(v * v for v in b))
+        given = dot_given_norms(a, b, fsum(v * v for v in a), fsum(v * v for v in b))
+        by_distances = dot_by_distances(tuple(a), tuple(b), tuple(-v for v in b))
+        assert abs(given - exact) <= bound and abs(by_distances - exact) <= bound
+    assert dot_by_distances((0.0,) * 5, (1.0, 2.0, 3.0, 4.0, 5.0), (-1.0, -2.0, -3.0, -4.0, -5.0)) == 0.0
+    assert dot_given_norms([1.0, 2.0], [3.0, 4.0], 5.0, 25.0) == 11.0
 
 
 # ---- the graph ----

@@ -22,7 +22,7 @@ D = importlib.import_module("audiollm.use.diarize")  # the module (the package's
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 EVAL = FIXTURES / "diarize_eval"
 SR = 16000
-# On the committed clips (README, "Evaluation"): issue 11 asks for a mean DER <= 0.10, no clip above 0.25 and
+# On the committed clips (outputs/diarize_eval.md): issue 11 asks for a mean DER <= 0.10, no clip above 0.25 and
 # the count right on 85% with the count found, and a mean DER <= 0.05 with the count given. Measured: 0.090,
 # largest 0.427 and 17/21 (81%) found; 0.038 given. The tests hold what is met and the 17/21 that is measured.
 FOUND_MEAN_DER = 0.10
@@ -245,7 +245,7 @@ def test_the_fresh_split_is_small_and_apart(fresh):
 
 
 def test_the_fresh_split_with_the_count_found_and_given(fresh):
-    """README, the fresh row: found, the count is right on 3 of 5 (not the issue's 85%); given, every count
+    """The fresh split: found, the count is right on 3 of 5 (not the issue's 85%); given, every count
     is exact and the mean DER is within the issue's 0.05."""
     found = evaluate_clips.evaluate(fresh)
     given = evaluate_clips.evaluate(fresh, given=True)

@@ -185,7 +185,6 @@ def test_bad_config_names_the_parameter(make, word):
     (lambda e, a: e.forward(mel(10, 80), n_valid=11), "n_valid"),
     (lambda e, a: e.forward(mel(10, 80), n_valid=2.0), "n_valid"),
     (lambda e, a: e.forward(mel(202, 80)), "n_ctx"),
-    (lambda e, a: e.macs(0), "n_frames"),
     (lambda e, a: a.forward(mel(15, 128)), "frames"),
     (lambda e, a: a.forward(mel(40, 128), n_valid=8), "n_valid"),
     (lambda e, a: frame_mask(10, 20), "n_valid"),
@@ -196,7 +195,6 @@ def test_bad_inputs_name_the_parameter(small, acoustic, call, word):
 
 
 @pytest.mark.parametrize("call, name", [
-    (lambda: output_length(None), "n_frames"),
     (lambda: frame_mask(10 ** 12, 5), "n_frames"),
     (lambda: concat_features(float("nan"), [[1.0]]), "a"),
     (lambda: FrameEncoder(n_mels=None), "n_mels"),  # Conv1d, inside, trusts the encoder's checked sizes
@@ -205,7 +203,6 @@ def test_bad_inputs_name_the_parameter(small, acoustic, call, word):
     (lambda: FrameEncoder(n_layers=10 ** 6), "n_layers"),
     (lambda: FrameEncoder(n_ctx=10 ** 12), "n_ctx"),
     (lambda: AcousticEncoder(d_model=8, n_heads=2).forward(None), "frames"),  # patches() trusts forward
-    (lambda: AcousticEncoder(d_model=8, n_heads=2).valid_length(None), "n_valid"),
 ])
 def test_bad_input_names_the_parameter(call, name):
     with pytest.raises(AudiollmError, match=name):

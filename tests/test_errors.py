@@ -3,7 +3,8 @@ import math
 import pytest
 
 from audiollm.base.errors import (MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, AudioFormatError, AudiollmError, check_choice,
-                                  check_float, check_int, check_matrix, check_sample_rate, check_samples, check_type)
+                                  check_float, check_int, check_matrix, check_sample_rate, check_samples, check_args,
+                                  check_type)
 
 
 def test_errors_are_value_errors():
@@ -98,3 +99,16 @@ def test_check_matrix_limit():
         check_matrix("m", [[1e308]])
     with pytest.raises(AudiollmError, match=r"^m: every value must be a finite number$"):
         check_matrix("m", [[math.nan]], limit=math.inf)
+
+
+def test_check_args_checks_every_size_at_once_by_its_name():
+    check_args(("d_model",), d_model=8, n_heads=2, n_layers=1, seed=0)  # a good model passes
+    for sizes, message in [({"d_model": 4097}, r"^d_model must be an int from 1 to 4096, got 4097$"),
+                           ({"n_layers": 33}, r"^n_layers must be an int from 1 to 32"),
+                           ({"seed": -1}, r"^seed must be an int >= 0"),
+                           ({"d_model": 10, "n_heads": 3}, r"^d_model=10 must be divisible by n_heads=3$"),
+                           ({"n_mels": 80, "n_bands": 7}, r"^n_mels=80 must be divisible by n_bands=7$")]:
+        with pytest.raises(AudiollmError, match=message):
+            check_args(**sizes)
+    with pytest.raises(AudiollmError, match=r"^d_model must be even and at least 4 \(sin/cos position pairs\)"):
+        check_args(("d_model",), d_model=2)

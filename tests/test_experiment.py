@@ -6,7 +6,7 @@ import pytest
 from audiollm.model.bridges import QFormer, WindowQFormer
 from audiollm.model.encoder import FrameEncoder
 from audiollm.base.errors import AudiollmError
-from audiollm.use.experiment import (ACOUSTIC, CLIP_SAMPLES, QUESTIONS, SCORES, WORDS, ExperimentResult,
+from audiollm.use.experiment import (ACOUSTIC_TYPES, CLIP_SAMPLES, QUESTIONS, SCORES, WORDS, ExperimentResult,
                                      answer_from_text, audio_tokens, fit_readout, format_report, log_mel_shape,
                                      make_questions, run_experiment, transcribe, vowel_templates, write_report)
 from audiollm.front.mel import HOP_LENGTH, log_mel_spectrogram
@@ -168,7 +168,7 @@ def test_cascade_is_at_chance_on_acoustic_questions(result):
     """The transcript carries none of these answers, so the reasoner answers every one of them with the
     prior; on a balanced test split that is chance exactly."""
     rows = by_kind(result)
-    for kind in ACOUSTIC:
+    for kind in ACOUSTIC_TYPES:
         assert rows[kind].cascaded == pytest.approx(rows[kind].chance)
 
 
@@ -197,7 +197,7 @@ def test_report_table(result):
     text = format_report(result)
     table = [line for line in text.splitlines() if line.startswith("| ")]
     assert len(table) == 1 + len(QUESTIONS) + 2  # header, one row per type, two means
-    acoustic = [r for r in result.rows if r.kind in ACOUSTIC]
+    acoustic = [r for r in result.rows if r.kind in ACOUSTIC_TYPES]
     mean_window = sum(r.window_qformer for r in acoustic) / len(acoustic)
     assert any(line.startswith("| **mean, acoustic** |") and line.endswith(f" | {mean_window:.2f} |") for line in table)
     timing = by_kind(result)["timing"]

@@ -79,7 +79,7 @@ def test_fft_does_not_modify_its_input():
     assert x == before
 
 
-@pytest.mark.parametrize("bad, words", [([], "at least one"), (["a", "b"], "numbers"), (None, "numbers")])
+@pytest.mark.parametrize("bad, words", [([], "non-empty"), (["a", "b"], "numbers"), (None, "numbers")])
 def test_bad_input_names_the_parameter(bad, words):
     with pytest.raises(AudiollmError, match="x") as err:
         fft(bad)

@@ -12,13 +12,14 @@ import pytest
 from audiollm.model.autograd import Tensor
 from audiollm.synthetic.corpus import make_clip
 from audiollm.base.errors import AudiollmError, WeightsFileError
-from audiollm.learn.instruct import (FORMS, TEMPLATES, TYPES, lm_vocabulary, loss_of, phrase, qa_pairs,
-                                     read_phrasings, read_samples, thought, train)
+from audiollm.learn.instruct import FORMS, TEMPLATES, TYPES, lm_vocabulary, loss_of, phrase, qa_pairs, thought, train
+from audiollm.use.evaluate import read_phrasings
 from audiollm.model.decoder import END_THINK, SOUND, SPECIALS, THINK, MicroLM, split_answer
 from audiollm.model.audio_llm import OUTSIDE, answer, listen, load_lm, read_question, reply, sha256_file
 from audiollm.model.lexicon import answer_form, answer_grammar, known_words, read_synonyms, words_of
 from audiollm.model.listener import DEFAULT_WEIGHTS, load_listener
 from audiollm.front.mel import log_mel_spectrogram
+from audiollm.front.resample import load_audio
 from audiollm.synthetic.synth import lesson_scene
 from audiollm.model.nn import save_weights
 
@@ -210,6 +211,11 @@ def test_the_weights_errors_name_the_file(tmp_path):
         load_lm(path, DEFAULT_WEIGHTS)
 
 
+def test_load_lm_parses_its_weights_file_once(json_parses):
+    load_lm()
+    assert len(json_parses) == 1
+
+
 def test_the_shipped_model_matches_the_shipped_listener():
     model, meta = load_lm(listener_path=DEFAULT_WEIGHTS)
     assert meta["listener_sha256"] == sha256_file(DEFAULT_WEIGHTS)
@@ -260,7 +266,7 @@ def test_its_ears_and_its_words_agree_on_the_committed_scenes(shipped, scenes_js
     with open(scenes_json, encoding="utf-8") as stream:
         scenes = json.load(stream)["scenes"]
     for scene in scenes:
-        samples = read_samples(os.path.join(os.path.dirname(scenes_json), scene["file"]))
+        samples = load_audio(os.path.join(os.path.dirname(scenes_json), scene["file"]))
         rows, heard = listen(listener, samples, log_mel_spectrogram(samples))
         for kind in ("speech", "music"):
             question = TEMPLATES[kind][0][0]

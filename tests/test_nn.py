@@ -239,15 +239,11 @@ def test_weights_bytes_are_deterministic_and_compact(tmp_path):
     assert os.path.getsize(a) < 6 * big.n_params() < 2_000_000  # base64 float32: 5.33 bytes a number
 
 
-def test_saving_non_finite_weights_or_bad_meta_is_refused(tmp_path):
+def test_saving_non_finite_weights_is_refused(tmp_path):
     model = qformer()
     model.proj.bias.data = [[1e39] * 5]  # beyond float32
     with pytest.raises(AudiollmError, match="'proj.bias'"):
         save_weights(str(tmp_path / "w.json"), model)
-    with pytest.raises(AudiollmError, match="meta"):
-        save_weights(str(tmp_path / "w.json"), qformer(), {"x": object()})
-    with pytest.raises(AudiollmError, match="meta"):
-        save_weights(str(tmp_path / "w.json"), qformer(), ["not", "a", "dict"])
     assert not os.listdir(tmp_path)
 
 
@@ -296,8 +292,6 @@ def test_weights_of_another_shape_or_a_missing_file(saved, tmp_path):
         load_weights(path, qformer(d_model=4))
     with pytest.raises(WeightsFileError, match="no such file"):
         load_weights(str(tmp_path / "nothing.json"), qformer())
-    with pytest.raises(AudiollmError, match="model"):
-        load_weights(path, "not a model")
 
 
 # ---- parity with torch (float64), skipped when torch is not installed ----
@@ -366,22 +360,3 @@ def test_torch_parity_pre_ln_block():
     xt = xt + attn(h, h, h, need_weights=False)[0]
     xt = xt + fc2(torch.nn.functional.gelu(fc1(torch.nn.functional.layer_norm(xt, (d,)))))
     assert_close(block(x).data, xt[0].tolist(), 1e-9)
-
-
-@pytest.mark.parametrize("call, name", [
-    (lambda: MultiHeadAttention(10, 3, random.Random(0)), "n_heads"),
-    (lambda: Linear(0, 3, random.Random(0)), "d_in"),
-    (lambda: Linear(3, 3, 0), "rng"),
-    (lambda: Linear(10 ** 12, 4, random.Random(0)), "d_in"),
-    (lambda: LayerNorm(10 ** 12), "d"),
-    (lambda: Embedding(0, 4, random.Random(0)), "n_embeddings"),
-    (lambda: sinusoids(4, 7), "channels"),
-    (lambda: sinusoids(0, 8), "length"),
-    (lambda: sinusoids(10 ** 12, 4), "length"),
-    (lambda: sinusoids(4, True), "channels"),
-    (lambda: softmax_rows(None), "X"),
-    (lambda: MLP(3, 5, random.Random(0)).load_state_dict([1]), "state"),
-])
-def test_bad_input_names_the_parameter(call, name):
-    with pytest.raises(AudiollmError, match=name):
-        call()

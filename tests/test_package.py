@@ -3,6 +3,7 @@ reachable by its layered name, and everything exported exists."""
 import ast
 import importlib
 import pathlib
+import re
 
 import pytest
 
@@ -69,3 +70,35 @@ def test_a_module_is_reached_by_its_layered_name(name):
 def test_every_exported_name_exists_once():
     assert all(hasattr(audiollm, name) for name in audiollm.__all__)
     assert len(set(audiollm.__all__)) == len(audiollm.__all__)
+
+
+def _path_strings(path):
+    """The string constants of a module that look like paths (no spaces: not prose or docstrings)."""
+    return [node.value for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and " " not in node.value]
+
+
+def test_training_reads_nothing_under_tests():
+    """The training stages (learn/ and code/train.py) name no path under tests/: the espeak-ng / sox scenes are
+    scored apart from training, by use.evaluate (python3 code/evaluate.py)."""
+    sources = [*sorted(PACKAGE.glob("learn/*.py")), PACKAGE.parent / "train.py"]
+    named = [(path.name, s) for path in sources for s in _path_strings(path)
+             if s in ("tests", "fixtures") or "tests/" in s or "fixtures/" in s]
+    assert named == []
+
+
+CHECKED_MODULES = ("front/fft.py", "front/stft.py", "front/mel.py", "model/nn.py", "model/encoder.py", "model/bridges.py")
+CHECK_LINE = re.compile(r"\braise\s|check_\w*\s*\(")  # a raise, or a call of a check function
+
+
+def check_lines(path):
+    """Lines of a module that raise or call a check_ function (definitions are not calls)."""
+    return sum(1 for line in path.read_text(encoding="utf-8").splitlines()
+               if CHECK_LINE.search(line) and not line.lstrip().startswith("def "))
+
+
+def test_checks_stay_at_the_doors():
+    """Issue 18: the front end and the model layers check at their doors only (137 such lines before, 79 after);
+    internal layers (nn.Linear, Embedding, MultiHeadAttention, sinusoids ...) trust their callers."""
+    counts = {name: check_lines(PACKAGE / name) for name in CHECKED_MODULES}
+    assert sum(counts.values()) <= 80, counts

@@ -9,7 +9,7 @@ import pytest
 
 from audiollm.base.errors import AudiollmError
 from audiollm.front.resample import (PASS_EDGE, STOP_DB, STOP_EDGE, _phase_table, filter_half_width, load_audio,
-                                     resample)
+                                     resample, resampled_length)
 from audiollm.front.wav import read_wav
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
@@ -49,7 +49,8 @@ def db(ratio):
 ])
 def test_output_length_is_ceil_of_n_times_ratio(orig_sr, target_sr):
     for n in (0, 1, 2, 3, 7, 99, 100, 101, 441, 1000):
-        assert len(resample([0.25] * n, orig_sr, target_sr)) == -(-n * target_sr // orig_sr)
+        assert len(resample([0.25] * n, orig_sr, target_sr)) == resampled_length(n, orig_sr, target_sr) == math.ceil(
+            n * target_sr / orig_sr)
 
 
 def test_empty_and_silence_and_equal_rates():
@@ -261,7 +262,7 @@ def test_absurd_rates_are_refused_naming_the_rate(orig_sr, target_sr):
         resample([0.0] * 1000, orig_sr, target_sr)
 
 
-LEGACY = [11127, 22254, 44056]  # old Macintosh rates: gcd with 16000 is 1, 2 and 8
+LEGACY = [11127, 22254, 44056]  # old Macintosh 11127, 22254; NTSC-derived 44056 (44100/1.001): gcd 1, 2, 8
 
 
 @pytest.mark.parametrize("orig_sr", LEGACY)

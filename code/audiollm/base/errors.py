@@ -13,6 +13,35 @@ MAX_ABS_SAMPLE = 1e150  # beyond this, squares and power spectra (|X|^2 of 400 s
 # Model inputs beyond this overflow inside the models (a squared norm of 1e155 is inf): real features are far
 # smaller (a power spectrum of 16-bit integer samples stays under 1e15).
 MAX_ABS = 1e100
+# Bounds on the models' sizes: a 7B LLM is 4096 wide with 32 layers; anything larger as Python lists of floats
+# takes gigabytes and minutes to initialise, so it is a typo here, not a model.
+MAX_WIDTH = 4096  # widths, heads, queries and mel bins
+MAX_LAYERS = 32
+MAX_CTX = 1 << 16  # positions: 1500 cover Whisper's 30 s
+# ... and on the front end's: its doors allocate from these.
+MAX_N_FFT = 1 << 16  # 1.4 s at 48 kHz; librosa's largest default is 2048
+MAX_PAD_SAMPLES = 20 * 30 * 16000  # 10 minutes at 16 kHz: the most pad_or_trim, padding and window_s may add
+MAX_POWER = 4.0  # melspectrogram's exponent: 1 is magnitude, 2 power; beyond 4 floats overflow
+
+
+def _int(minimum, maximum=None):
+    return lambda name, value: check_int(name, value, minimum, maximum)
+
+
+def _float(**bounds):
+    return lambda name, value: check_float(name, value, **bounds)
+
+
+ARGS = {  # an argument's name -> its check, for check_args: the bounds of every door in one table
+    "d_model": _int(1, MAX_WIDTH), "d_audio": _int(1, MAX_WIDTH), "d_llm": _int(1, MAX_WIDTH),
+    "n_heads": _int(1, MAX_WIDTH), "n_queries": _int(1, MAX_WIDTH), "n_mels": _int(1, MAX_WIDTH),
+    "n_bands": _int(1, MAX_WIDTH), "n_layers": _int(1, MAX_LAYERS), "n_ctx": _int(1, MAX_CTX),
+    "half_window": _int(1, MAX_CTX), "window": _int(1, MAX_CTX), "seed": _int(0),
+    "sr": _int(1), "n_fft": _int(1, MAX_N_FFT), "hop_length": _int(1), "padding": _int(0, MAX_PAD_SAMPLES),
+    "fmin": _float(), "fmax": _float(), "power": _float(maximum=MAX_POWER, above=0.0), "seconds": _float(above=0.0),
+    "window_s": _float(maximum=MAX_PAD_SAMPLES // 16000, above=0.0),
+}
+DIVIDES = (("n_heads", "d_model"), ("n_bands", "n_mels"))  # (part, whole): heads split the width, bands the mels
 
 
 class AudiollmError(ValueError):
@@ -37,6 +66,19 @@ def check_int(name, value, minimum=1, maximum=None):
         bound = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
         raise AudiollmError(f"{name} must be an int {bound}, got {value!r}")
     return value
+
+
+def check_args(even=(), **args):
+    """A door's arguments, checked at once by their names' rules in ARGS (AudiollmError naming the argument);
+    each name in `even` even and at least 4 (sin/cos position pairs); n_heads dividing d_model, n_bands n_mels."""
+    for name, value in args.items():
+        ARGS[name](name, value)
+    for name in even:
+        if args[name] % 2 or args[name] < 4:
+            raise AudiollmError(f"{name} must be even and at least 4 (sin/cos position pairs), got {args[name]}")
+    for part, whole in DIVIDES:
+        if part in args and whole in args and args[whole] % args[part]:
+            raise AudiollmError(f"{whole}={args[whole]} must be divisible by {part}={args[part]}")
 
 
 def check_sample_rate(name, value):

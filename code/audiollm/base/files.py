@@ -37,3 +37,17 @@ def write_atomic(path, data):
             raise AudiollmError(f"path: cannot write {path} ({error.strerror or error})") from None
         raise
     return path
+
+
+def markdown_table(header, rows):
+    """A markdown table as text: header (column names) and rows (lists of cells, str() each)."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(map(str, row)) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def write_report(path, title, command, body):
+    """A measuring command's markdown report, atomically: a title, the command that regenerates it, the body.
+    No date or host in it, so a deterministic measurement rewrites the same bytes. Returns path."""
+    return write_atomic(path, f"# {title}\n\nWritten by `{command}`; rerun it to regenerate this file.\n\n"
+                              f"{body.strip()}\n")

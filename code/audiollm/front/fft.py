@@ -56,11 +56,10 @@ def fft_columns(columns, inverse=False):
     Returns n lists of B complex values: out[k][b] = bin k of signal b, the same as fft_recursive of each
     signal. Unnormalised in both directions (the inverse has the + sign and no 1/n; `ifft` applies it).
     """
-    if not isinstance(columns, (list, tuple)) or not columns:
-        raise AudiollmError("columns: need a non-empty list of sample positions, each a list of numbers")
-    width = len(columns[0]) if isinstance(columns[0], (list, tuple)) else -1
-    if width < 0 or not all(isinstance(c, (list, tuple)) and len(c) == width for c in columns):
-        raise AudiollmError("columns: every sample position must be a list of the same length (B signals)")
+    if not (isinstance(columns, (list, tuple)) and columns and isinstance(columns[0], (list, tuple))
+            and all(isinstance(c, (list, tuple)) and len(c) == len(columns[0]) for c in columns)):
+        raise AudiollmError("columns: need a non-empty list of sample positions, each a list of the same length "
+                            "(B signals)")
     sign = 1 if inverse else -1
     radices = _factorize(len(columns))
     try:
@@ -93,11 +92,11 @@ def _as_signal(x):
     """x as a non-empty list of complex numbers, or AudiollmError naming x."""
     try:
         values = [complex(v) for v in x]
+        if values:
+            return values
     except (TypeError, ValueError):
-        raise AudiollmError("x: expected a sequence of numbers") from None
-    if not values:
-        raise AudiollmError("x: expected at least one sample, got none")
-    return values
+        pass
+    raise AudiollmError("x: expected a non-empty sequence of numbers")
 
 
 _BUTTERFLY_RADICES = (4, 2, 3, 5)

@@ -23,10 +23,11 @@ from functools import lru_cache
 from itertools import chain, repeat
 from operator import add, mul
 
-from ..base.errors import AudiollmError, check_float, check_int, check_samples
+from ..base.dots import dot
+from ..base.errors import MAX_PAD_SAMPLES, AudiollmError, check_args, check_float, check_int, check_samples
 from .wav import open_wav
-from .resample import filter_half_width, load_audio, resample
-from .stft import MAX_N_FFT, power_columns, power_spectrum, stft
+from .resample import filter_half_width, load_audio, resample, resampled_length
+from .stft import power_columns, power_spectrum, stft
 
 SAMPLE_RATE = 16000  # Hz: every model in the lesson hears 16 kHz mono
 N_FFT = 400  # samples in a 25 ms window
@@ -35,8 +36,6 @@ CHUNK_LENGTH = 30  # seconds in the encoder's input window
 N_SAMPLES = CHUNK_LENGTH * SAMPLE_RATE  # 480000 samples in a 30-second chunk
 N_FRAMES = N_SAMPLES // HOP_LENGTH  # 3000 mel frames in a 30-second chunk
 FRAMES_PER_SECOND = SAMPLE_RATE // HOP_LENGTH  # 100 mel frames a second, 10 ms each
-MAX_POWER = 4.0  # melspectrogram's exponent: 1 is magnitude, 2 power; beyond 4 floats overflow
-MAX_PAD_SAMPLES = 20 * N_SAMPLES  # 10 minutes: the most pad_or_trim, padding and window_s may add
 MAX_FILTER_WEIGHTS = 1 << 23  # n_mels x (n_fft // 2 + 1) of one bank; 128 mels of a 65536-point FFT fit
 
 
@@ -76,14 +75,13 @@ def mel_to_hz(mels, htk=False):
 def _convert(scale, name, values, htk):
     """scale(v, htk) of a number or of every number in a list; AudiollmError naming `name` otherwise."""
     try:
+        if isinstance(values, (list, tuple)):
+            return [scale(v, htk) for v in values]
         if isinstance(values, (int, float)) and not isinstance(values, bool):
             return scale(values, htk)
-        if not isinstance(values, (list, tuple)):
-            raise TypeError
-        return [scale(v, htk) for v in values]
     except (TypeError, ValueError, OverflowError):
-        raise AudiollmError(f"{name}: expected a number or a list of numbers in range, "
-                            f"got {str(values)[:40]}") from None
+        pass
+    raise AudiollmError(f"{name}: expected a number or a list of numbers in range, got {str(values)[:40]}")
 
 
 def _linspace(start, stop, num):
@@ -96,17 +94,14 @@ def _linspace(start, stop, num):
 
 def fft_frequencies(sr, n_fft):
     """Centre frequency in Hz of each of the n_fft // 2 + 1 rFFT bins: k * sr / n_fft."""
-    check_int("sr", sr)
-    check_int("n_fft", n_fft, 1, MAX_N_FFT)
+    check_args(sr=sr, n_fft=n_fft)
     val = 1.0 / (n_fft * (1.0 / sr))
     return [k * val for k in range(n_fft // 2 + 1)]
 
 
 def mel_frequencies(n_mels=128, fmin=0.0, fmax=11025.0, htk=False):
     """n_mels frequencies in Hz, evenly spaced on the mel scale from fmin to fmax."""
-    check_int("n_mels", n_mels, 1, MAX_N_FFT)
-    check_float("fmin", fmin)
-    check_float("fmax", fmax)
+    check_args(n_mels=n_mels, fmin=fmin, fmax=fmax)
     return _mel_frequencies(n_mels, fmin, fmax, htk)
 
 
@@ -116,7 +111,7 @@ def _mel_frequencies(n_mels, fmin, fmax, htk):
 
 def _check_filter_args(sr, n_fft, n_mels, fmin, fmax, norm):
     """mel_filters' arguments but sr and n_fft, which fft_frequencies checks: the checked fmax."""
-    check_int("n_mels", n_mels, 1, MAX_N_FFT)
+    check_args(n_mels=n_mels)
     if n_mels * (n_fft // 2 + 1) > MAX_FILTER_WEIGHTS:
         raise AudiollmError(f"n_mels: {n_mels} filters of {n_fft // 2 + 1} FFT bins is more than {MAX_FILTER_WEIGHTS} "
                             "weights; use fewer mels or a shorter n_fft")
@@ -165,7 +160,7 @@ def log_mel_literal(samples, n_mels=80):
     """
     power = power_spectrum(stft(samples, N_FFT, HOP_LENGTH))[:-1]  # steps 2-3: |STFT|^2, (n_frames, 201)
     filters = mel_filters(SAMPLE_RATE, N_FFT, n_mels)  # step 4: (n_mels, 201) triangles
-    mel = [[sum(map(mul, f, p)) for f in filters] for p in power]  # filters @ power, one frame at a time
+    mel = [[dot(f, p) for f in filters] for p in power]  # filters @ power, one frame at a time
     return log10_mel(mel)  # step 5
 
 
@@ -238,7 +233,7 @@ def melspectrogram(samples, sr=SAMPLE_RATE, n_fft=N_FFT, hop_length=HOP_LENGTH, 
     (sr=22050, n_fft=2048, hop_length=512, n_mels=128, pad_mode="constant"), so pass them explicitly to
     compare.
     """
-    check_float("power", power, maximum=MAX_POWER, above=0.0)  # 2 for power, 1 for magnitude
+    check_args(power=power)  # 2 for power, 1 for magnitude
     weights = _sparse(mel_filters(sr, n_fft, n_mels, fmin, fmax, htk, norm))
     columns = power_columns(samples, n_fft, hop_length, win_length, window, center, pad_mode)
     try:
@@ -279,8 +274,7 @@ def log_mel_spectrogram(audio, n_mels=80, padding=0):
     - each mel filter is a triangle over a few bins (391 of the 80 x 201 weights are non-zero), so the filter
       bank is kept sparse, built once per n_mels, and multiplies a bin's whole row of frames in one `map`.
     """
-    check_int("n_mels", n_mels, 1)
-    check_int("padding", padding, 0, MAX_PAD_SAMPLES)
+    check_args(n_mels=n_mels, padding=padding)
     if isinstance(audio, (str, os.PathLike)):
         samples = load_audio(audio, SAMPLE_RATE)
     else:
@@ -336,11 +330,10 @@ def log_mel_windows(path, window_s=CHUNK_LENGTH, n_mels=80):
     window, so memory stays that of one window however long the file is. A file with no samples yields
     nothing.
     """
-    check_float("window_s", window_s, maximum=MAX_PAD_SAMPLES // SAMPLE_RATE, above=0.0)
+    check_args(window_s=window_s, n_mels=n_mels)
     length = round(window_s * SAMPLE_RATE)
     if length % HOP_LENGTH or abs(length - window_s * SAMPLE_RATE) > 1e-6:
         raise AudiollmError(f"window_s: must be a whole number of 10 ms mel frames, got {window_s!r}")
-    check_int("n_mels", n_mels, 1)
     with open_wav(path) as reader:
         for samples in sample_windows(reader, length):
             yield _log_mel(_pad_or_trim(samples, length), n_mels)
@@ -352,15 +345,11 @@ def sample_windows(reader, length):
     ceil(n_frames * 16000 / sample_rate) samples in all, read and resampled window by window, bit-identical
     to resampling the whole file: memory stays that of one window. log_mel_windows is built on it.
     """
-    for k in range(-(-n_samples(reader) // length)):
+    for k in range(-(-resampled_length(reader.n_frames, reader.sample_rate) // length)):
         yield read_window(reader, k, length)
-
-
-def n_samples(reader):
-    """The length at 16 kHz of an open WAV, from its header: ceil(n_frames * 16000 / sample_rate) samples."""
-    return -(-reader.n_frames * SAMPLE_RATE // reader.sample_rate)
 
 
 def read_window(reader, k, length=N_SAMPLES):
     """Window k of an open WAV at 16 kHz: samples [k * length, (k + 1) * length), the last window shorter."""
-    return _window_samples(reader, k * length, min((k + 1) * length, n_samples(reader)))
+    n_samples = resampled_length(reader.n_frames, reader.sample_rate)
+    return _window_samples(reader, k * length, min((k + 1) * length, n_samples))

@@ -4,7 +4,7 @@
 Read `stft` first: pad the samples, cut them into STFT frames every hop_length samples, multiply each frame by
 the window, FFT it; `power_spectrum` then squares the magnitudes. Framing follows `torch.stft` /
 `librosa.stft`: with `center=True` the signal is padded by n_fft // 2 on both sides (reflect by default, as
-Whisper's torch.stft call does), frame t covers padded samples [t * hop_length, t * hop_length + n_fft), the
+in torch.stft and Whisper's call of it; librosa 0.9+ pads with zeros unless given pad_mode="reflect"), frame t covers padded samples [t * hop_length, t * hop_length + n_fft), the
 window is a periodic Hann, and the real-input FFT keeps the n_fft // 2 + 1 non-negative frequency bins. So
 480000 samples (30 s at 16 kHz) give 1 + 480000 // 160 = 3001 STFT frames of 201 bins.
 
@@ -14,12 +14,11 @@ import math
 from itertools import repeat
 from operator import add, mul, sub
 
-from ..base.errors import AudiollmError, check_choice, check_int, check_samples
+from ..base.errors import MAX_N_FFT, AudiollmError, check_args, check_choice, check_int, check_samples
 from .fft import fft_columns, rfft
 
 WINDOWS = ("hann", "hamming", "rectangular")
 PAD_MODES = ("reflect", "constant")
-MAX_N_FFT = 1 << 16  # 1.4 s at 48 kHz; librosa's largest default is 2048
 MAX_VALUES = 1 << 24  # frames x bins of one STFT: 10 minutes at Whisper's settings are 12 M (about 0.5 GB)
 
 
@@ -62,8 +61,7 @@ def _pad(x, n_fft, center, pad_mode):
 
 def _padded_and_window(samples, n_fft, hop_length, win_length, window, center, pad_mode):
     """Checked arguments -> (padded samples, the window as n_fft floats): where both STFT paths start."""
-    check_int("n_fft", n_fft, 1, MAX_N_FFT)
-    check_int("hop_length", hop_length, 1)
+    check_args(n_fft=n_fft, hop_length=hop_length)
     x = _pad(check_samples("samples", samples), n_fft, center, pad_mode)
     win = _full_window(window, n_fft, win_length)
     if len(x) < n_fft:

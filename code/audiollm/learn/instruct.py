@@ -24,7 +24,6 @@ seed order, so a seed gives the same weights. code/train.py --stage instruct is 
 the training report (outputs/instruct_report.md: per type chance, a linear probe, the model end to end, hybrid,
 thinking and on new phrasings).
 """
-import json
 import math
 import os
 import pickle
@@ -34,10 +33,8 @@ from dataclasses import replace
 from multiprocessing import Pool
 
 from ..base.errors import check_int
-from ..base.files import write_atomic
-from ..front.wav import read_wav
-from ..front.resample import resample
-from ..front.mel import SAMPLE_RATE, log_mel_spectrogram
+from ..base.files import markdown_table, write_report
+from ..front.mel import log_mel_spectrogram
 from ..model.autograd import Adam, Tensor, clip_grad_norm, cross_entropy, no_grad
 from ..model.nn import Linear, gc_paused, save_weights
 from ..model.encoder import SummaryEncoder
@@ -310,8 +307,7 @@ FORMS = {"hear": "words", "speech": "yes/no", "music": "yes/no", "sound": "yes/n
          "last": "words", "instrument": "words", "quality": "words", "prosody": "words", "start": "seconds",
          "speakers": "count"}  # the form of each type's answer
 ASKED = ("end-to-end", "hybrid", "think")
-HELD_COLUMNS = ("chance", "probe", "untrained", "end-to-end", "hybrid", "hybrid + think", "held-out phrasing",
-                "learner phrasing")
+HELD_COLUMNS = ("chance", "probe", "untrained", "end-to-end", "hybrid", "hybrid + think", "held-out phrasing")
 
 
 def form_of(text):
@@ -423,100 +419,42 @@ def probe_table(train_data, test_data, workers=WORKERS):
     return out
 
 
-def read_phrasings(path):
-    """A learner's questions (tests/fixtures/llm_phrasings.tsv: type TAB question per line, # comments;
-    {sound} is filled with the clip's sound) -> {type: [questions]}."""
-    out = {}
-    with open(path, encoding="utf-8") as stream:
-        for line in stream:
-            if line.strip() and not line.startswith("#"):
-                kind, question = line.rstrip("\n").split("\t")
-                out.setdefault(kind, []).append(question)
-    return out
-
-
-def scene_questions(scenes_json):
-    """The espeak-ng / sox scenes of a scenes.json as (path, question, true answer) for "is there speech /
-    music", every phrasing (training and held-out) of both."""
-    folder = os.path.dirname(scenes_json)
-    with open(scenes_json, encoding="utf-8") as stream:
-        doc = json.load(stream)
-    out = []
-    for scene in doc["scenes"]:
-        kinds = {s["kind"] for s in scene["segments"]}
-        for kind in ("speech", "music"):
-            train_phrasings, held = TEMPLATES[kind]
-            out += [(os.path.join(folder, scene["file"]), q, "yes" if kind in kinds else "no")
-                    for q in (*train_phrasings, held)]
-    return out
-
-
-def read_samples(path):
-    """A WAV file's samples at 16 kHz."""
-    samples, rate = read_wav(path)
-    return resample(samples, rate, SAMPLE_RATE) if rate != SAMPLE_RATE else samples
-
-
-def scene_accuracy(model, listener, scenes_jsons, hybrid=True):
-    """Share of scene_questions answered right (the scenes are under 30 s: one window each)."""
-    right = total = 0
-    heard = {}
-    for scenes_json in scenes_jsons:
-        for path, question, truth in scene_questions(scenes_json):
-            if path not in heard:
-                samples = read_samples(path)
-                heard[path] = listen(listener, samples, log_mel_spectrogram(samples))
-            right += reply(model, *heard[path], question, hybrid=hybrid)[1] == truth
-            total += 1
-    return right / total
-
-
 def format_report(result):
-    """The training report (outputs/instruct_report.md) as markdown."""
-    rows, probes, learner = result["rows"], result["probes"], result["learner"]
-    head = ("| type | n | chance | probe | untrained | end-to-end | hybrid | hybrid + think | held-out phrasing | "
-            "learner phrasing |")
-    lines = ["# The micro audio-LLM's instruction stage: training report", "",
-             f"Written by `{result['command']}` ({result['took']:.0f} s to train, {result['stage']:.0f} s in all, "
-             f"on {result['workers']} processes). {result['n_train']} training clips, {result['n_test']} held-out "
-             f"clips (the test split, never trained on), 3-30 s long; {result['steps']} steps of {BATCH} examples, "
-             "the question type drawn uniformly.", "",
-             "Accuracy per question type on the held-out clips (an answer counts when its words equal the truth). "
-             "**chance**: the training split's most common answer; **probe**: a linear probe (logistic "
-             "regression) on the mean of the clip's audio rows; **end-to-end**: audio tokens and the question "
-             "only; **hybrid**: the Listener's timeline as <heard> words too (what `main.py` uses); **held-out "
-             "phrasing**: each type's phrasing never trained on (hybrid); **learner phrasing**: the questions of "
-             "tests/fixtures/llm_phrasings.tsv, written by someone who had not read the templates (hybrid).", "",
-             head, "|" + "---|" * 10]
-    for r in rows:
-        lines.append("| " + " | ".join([r[0], str(r[1])] + [f"{v:.2f}" if v is not None else "-" for v in r[2:]])
-                     + " |")
+    """The training report's body (outputs/instruct_report.md) as markdown."""
+    rows, probes = result["rows"], result["probes"]
     means = [sum(r[i] for r in rows if r[i] is not None) / max(1, sum(r[i] is not None for r in rows))
-             for i in range(2, 10)]
-    lines.append("| **mean** | | " + " | ".join(f"**{m:.2f}**" for m in means) + " |")
-    lines += ["", "## What each input carries (linear probes, the same held-out clips)", "",
-              "| type | " + " | ".join(probes) + " |", "|---|" + "---|" * len(probes)]
-    for kind in TYPES:
-        if kind in next(iter(probes.values())):
-            lines.append(f"| {kind} | " + " | ".join(f"{probes[name][kind]:.2f}" for name in probes) + " |")
-    lines += ["", "## A learner's phrasings, with and without the lexicon (hybrid)", "",
-              f"{learner['n_questions']} questions in {learner['n_types']} types; each held-out clip is asked one "
-              "of its type's questions in turn.", "",
-              "| | right | wrong form (a count for a yes/no question, ...) |", "|---|---|---|"]
-    for name in ("with lexicon", "without lexicon"):
-        right, wrong = learner[name]
-        lines.append(f"| {name} | {right:.2f} | {wrong:.3f} |")
-    lines += ["", "## Is there speech / music, on audio made by espeak-ng and sox", ""]
-    lines += [f"- {name}: {value:.3f}" for name, value in result["scenes"].items()]
-    return "\n".join(lines) + "\n"
+             for i in range(2, 2 + len(HELD_COLUMNS))]
+    table = markdown_table(("type", "n", *HELD_COLUMNS),
+                           [[r[0], r[1], *("-" if v is None else f"{v:.2f}" for v in r[2:])] for r in rows] +
+                           [["**mean**", "", *(f"**{m:.2f}**" for m in means)]])
+    kinds = [kind for kind in TYPES if kind in next(iter(probes.values()))]
+    probe = markdown_table(("type", *probes), [[kind, *(f"{probes[name][kind]:.2f}" for name in probes)]
+                                               for kind in kinds])
+    return "\n".join([
+        f"{result['n_train']} training clips and {result['n_test']} held-out clips (the test split, never trained "
+        f"on), 3-30 s long; {result['steps']} steps of {BATCH} examples, the question type drawn uniformly, on "
+        f"{result['workers']} processes.", "",
+        "Accuracy per question type on the held-out clips (an answer counts when its words equal the truth). "
+        "**chance**: the training split's most common answer; **probe**: a linear probe (logistic regression) on "
+        "the mean of the clip's audio rows; **untrained**: the same model before training (hybrid); "
+        "**end-to-end**: audio tokens and the question only; **hybrid**: the Listener's timeline as <heard> words "
+        "too (what `main.py` uses); **hybrid + think**: a thought first; **held-out phrasing**: each type's "
+        "phrasing never trained on (hybrid). A learner's own phrasings and the espeak-ng / sox scenes are scored by "
+        "`python3 code/evaluate.py` (training reads nothing under tests/).", "",
+        table, "",
+        "## What each input carries (linear probes, the same held-out clips)", "",
+        "The speech-like encoder's rows (the Listener's frames and tags, averaged over 160 ms), the music "
+        "encoder's summary (model/music.py: mode from key-invariant triad templates on a 4096-point chroma, timbre "
+        "from MFCC, flatness, centroid, attack and decay under the music and the speech tags), and both.", "",
+        probe])
 
 
 def run_stage(out, clips=600, steps=STEPS, d_model=32, n_layers=2, seed=0, val=60, workers=WORKERS, cache=None,
-              listener_path=DEFAULT_WEIGHTS, log=print, report=None, phrasings=None, scenes=()):
-    """The whole instruction stage: make (or load from `cache`) the clips, train, write the weights to `out`
-    atomically, measure on the held-out clips (chance, probes, the untrained model, end to end, hybrid,
-    thinking, new phrasings, the scenes) and write the report to `report` (None: no report). Returns
-    (model, result)."""
+              listener_path=DEFAULT_WEIGHTS, log=print, report=None):
+    """The whole instruction stage: make (or load from `cache`) the clips, train, measure on the held-out clips
+    (chance, probes, the untrained model, end to end, hybrid, thinking, the held-out phrasing), write the
+    weights (with that table in their meta) to `out` atomically and the report to `report` (None: no report).
+    Returns (model, result)."""
     start = time.perf_counter()
     listener = load_listener(listener_path)
     d_audio = bridge_width(listener)
@@ -530,7 +468,7 @@ def run_stage(out, clips=600, steps=STEPS, d_model=32, n_layers=2, seed=0, val=6
     model, _ = train(train_data, lm_vocabulary(), d_audio, steps, seed, d_model, n_layers, log=log, workers=workers)
     took = time.perf_counter() - trained_at
     command = (f"python3 code/train.py --stage instruct --seed {seed} --clips {clips} --steps {steps} "
-               f"--d-model {d_model} --layers {n_layers}")
+               f"--d-model {d_model} --layers {n_layers} --val {val}")
     meta = {"words": model.words, "listener_sha256": sha256_file(listener_path),
             "config": {"d_audio": d_audio, "d_model": d_model, "n_heads": N_HEADS, "n_layers": n_layers},
             "command": command}
@@ -541,45 +479,27 @@ def run_stage(out, clips=600, steps=STEPS, d_model=32, n_layers=2, seed=0, val=6
     asked = {mode: scores(model, test_data, mode) for mode in ASKED}
     untrained_scores = scores(untrained, test_data, "hybrid")
     held = scores(model, test_data, "hybrid", held_out=True)
-    learner = {"n_questions": 0, "n_types": 0}
-    learner_scores = {}
-    if phrasings:
-        questions = read_phrasings(phrasings)
-        learner.update(n_questions=sum(map(len, questions.values())), n_types=len(questions))
-        for name, lexicon in (("with lexicon", True), ("without lexicon", False)):
-            got = scores(model, test_data, "hybrid", questions=questions, lexicon=lexicon)
-            n = sum(len(test_data[k]) for k in got)
-            learner[name] = (sum(got[k][0] * len(test_data[k]) for k in got) / n,
-                             sum(got[k][1] * len(test_data[k]) for k in got) / n)
-            if lexicon:
-                learner_scores = got
     both = list(PROBE_INPUTS)[-1]
     rows = [(kind, len(test_data[kind]), prior[kind], probes[both].get(kind), untrained_scores[kind][0],
-             asked["end-to-end"][kind][0], asked["hybrid"][kind][0], asked["think"][kind][0], held[kind][0],
-             learner_scores[kind][0] if kind in learner_scores else None)
+             asked["end-to-end"][kind][0], asked["hybrid"][kind][0], asked["think"][kind][0], held[kind][0])
             for kind in TYPES if test_data[kind]]
-    scene_scores = {}
-    for path in scenes:
-        name = os.path.relpath(os.path.dirname(path), os.path.dirname(os.path.dirname(os.path.dirname(path))))
-        scene_scores[f"{name} (hybrid)"] = scene_accuracy(model, listener, [path])
-        scene_scores[f"{name} (end-to-end)"] = scene_accuracy(model, listener, [path], hybrid=False)
-    result = {"rows": rows, "probes": probes, "learner": learner, "scenes": scene_scores, "command": command,
-              "took": took, "stage": time.perf_counter() - start, "workers": workers, "n_train": clips,
-              "n_test": val, "steps": steps}
     meta["held_out"] = {"n_test": val, "columns": list(HELD_COLUMNS),
                         "rows": {r[0]: [None if v is None else round(v, 3) for v in r[2:]] for r in rows}}
     save_weights(out, model, meta)  # again, with the held-out table (main.py --experiment shows it)
+    result = {"rows": rows, "probes": probes, "workers": workers, "n_train": clips, "n_test": val, "steps": steps}
     if report:
-        write_atomic(report, format_report(result))
+        write_report(report, "The micro audio-LLM's instruction stage: training report", command,
+                     format_report(result))
+    log(f"whole stage {time.perf_counter() - start:.0f} s (training {took:.0f} s)")
     return model, result
 
 
 def format_table(result):
     """The held-out table as text (the report's first table), for the terminal."""
-    head = (f"{'question type':<14}{'n':>4}{'chance':>8}{'probe':>7}{'untr.':>7}{'e2e':>6}{'hybrid':>8}"
-            f"{'+think':>8}{'held':>6}{'learner':>9}")
-    lines = [head]
+    widths = (8, 7, 10, 11, 8, 8, 10)
+    names = ("chance", "probe", "untrained", "end-to-end", "hybrid", "+think", "held-out")
+    lines = [f"{'question type':<14}{'n':>4}" + "".join(f"{name:>{w}}" for name, w in zip(names, widths))]
     for r in result["rows"]:
         lines.append(f"{r[0]:<14}{r[1]:>4}" + "".join(f"{v:>{w}.2f}" if v is not None else f"{'-':>{w}}"
-                                                       for v, w in zip(r[2:], (8, 7, 7, 6, 8, 8, 6, 9))))
+                                                       for v, w in zip(r[2:], widths)))
     return "\n".join(lines)

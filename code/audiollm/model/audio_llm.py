@@ -6,12 +6,11 @@ The question is text and never control: lexicon.known_words maps its words to kn
 reads the form its answer must take, and only the caller's think flag puts <think> into the prompt.
 """
 import hashlib
-import json
 
 from ..base.errors import AudiollmError, WeightsFileError, check_text
 from ..front.mel import log_mel_spectrogram
 from .autograd import no_grad, softmax
-from .nn import load_weights
+from .nn import load_weights, read_weights
 from .vocab import KINDS
 from .listener import ENCODER_HZ, smooth
 from .music import D_MUSIC, music_summary
@@ -64,14 +63,11 @@ def load_lm(path=WEIGHTS_PATH, listener_path=None):
 
     listener_path: the Listener weights the audio comes from; their sha256 must be the one the LLM was trained
     on (meta["listener_sha256"]), else WeightsFileError says to rerun the instruction stage."""
+    weights = read_weights(path, trained_by="python3 code/train.py --stage instruct")
+    meta = weights[1]
     try:
-        with open(path, "rb") as stream:
-            meta = json.loads(stream.read().decode("utf-8"))["meta"]
         words, config = meta["words"], meta["config"]
-    except FileNotFoundError:
-        raise WeightsFileError(f"weights file {path}: no such file (train it: python3 code/train.py --stage "
-                               "instruct)") from None
-    except (OSError, ValueError, KeyError, TypeError):
+    except KeyError:
         raise WeightsFileError(f"weights file {path}: not an audiollm micro-LLM weights file") from None
     if listener_path is not None and meta.get("listener_sha256") != sha256_file(listener_path):
         raise WeightsFileError(f"weights file {path}: trained on other Listener weights than {listener_path}; "
@@ -80,7 +76,7 @@ def load_lm(path=WEIGHTS_PATH, listener_path=None):
         model = MicroLM(words, config["d_audio"], config["d_model"], config["n_heads"], config["n_layers"])
     except (KeyError, TypeError, AudiollmError) as error:
         raise WeightsFileError(f"weights file {path}: bad config in meta ({error})") from None
-    load_weights(path, model)
+    load_weights(path, model, weights)
     return model, meta
 
 

@@ -14,15 +14,16 @@ Two rules keep it simple. Data and grad rows are never changed in place (ops mak
 assigns new ones), so Tensors may share rows. Gradients accumulate (a Tensor used twice gets both
 shares) until `zero_grad`.
 
-Every matrix product, forward and backward, runs on one dot-product kernel, `dots`.
+Every matrix product, forward and backward, runs on the one dot-product kernel, `dots` (base/dots.py).
 """
 import math
 from contextlib import contextmanager
 from itertools import accumulate, chain, repeat
-from math import dist, erf, exp, hypot, log, sqrt
+from math import erf, exp, hypot, log, sqrt
 from operator import add as _add, mul, sub, truediv
 
 from ..base.errors import AudiollmError, check_float
+from ..base.dots import dot, dots, dots_literal  # noqa: F401 (dots_literal: the kernel's literal form, beside dots)
 
 INV_SQRT2 = 1.0 / sqrt(2.0)
 INV_SQRT_2PI = 1.0 / sqrt(2.0 * math.pi)
@@ -147,56 +148,6 @@ def _transpose(A):
 
 def _column_sums(A):
     return [sum(col) for col in zip(*A)]
-
-
-# ---- the one dot-product kernel ----
-
-def dot(a, b):
-    """a . b = sum of a_i * b_i: the definition, read literally."""
-    return sum(map(mul, a, b))
-
-
-def dots_literal(X, W):
-    """Every dot product of rows, literally: X (n, k), W (m, k) -> (n, m), out[i][j] = X[i] . W[j]."""
-    return [[dot(x, w) for w in W] for x in X]
-
-
-def dots(X, W):
-    """dots_literal(X, W): the kernel every matrix product here runs on, forward and backward.
-
-    The same numbers, 2.5-5x faster, because CPython 3.11 has no C dot product (`sum(map(mul, a, b))`
-    makes a float object per product) but `math.dist` walks two vectors in C, and a dot product is a
-    squared distance in disguise, the polarisation identity:
-
-        a . b = (|a|^2 + |b|^2 - |a - b|^2) / 2
-
-    Rounding: the literal sum errs by a few ulps of |a| |b| (more for long rows); the identity by a few ulps of
-    (|a|^2 + |b|^2) / 2, which is as good when |a| = |b| and loses 6 digits for a gradient of 1e-6
-    against activations of 1. So the smaller matrix is first scaled by the power of two s that brings
-    the two matrices' mean row norms together (exact, and undone exactly in the half-norms below): the
-    error stays near 2 ulps of |a| |b| (tests/test_autograd.py holds dots to dots_literal and math.fsum).
-    """
-    W = [tuple(w) for w in W]  # dist copies a list argument into a tuple on every call: copy once here
-    norm_x = [hypot(*x) for x in X]
-    norm_w = [hypot(*w) for w in W]
-    sq_x, sq_w = dot(norm_x, norm_x), dot(norm_w, norm_w)
-    if not sq_x or not sq_w:
-        return zeros(len(X), len(W))
-    power = round(0.5 * math.log2(sq_w / len(W) / (sq_x / len(X))))  # 2**power ~ rms |w| / rms |x|
-    s = math.ldexp(1.0, power)
-    if s != 1.0 and len(X) <= len(W):  # scale the smaller matrix: X by s, so x.w = (s x).w / s ...
-        X, norm_x, c = [[v * s for v in x] for x in X], [n * s for n in norm_x], 1.0 / s
-    elif s != 1.0:  # ... or W by 1 / s, so x.w = x.(w / s) * s
-        W, norm_w, c = [tuple([v / s for v in w]) for w in W], [n / s for n in norm_w], s
-    else:
-        c = 1.0
-    half = 0.5 * c
-    half_w = [half * n * n for n in norm_w]
-    out = []
-    for x, n in zip(X, norm_x):
-        half_x = half * n * n
-        out.append([half_x + hw - half * e * e for hw, e in zip(half_w, map(dist, repeat(tuple(x)), W))])
-    return out
 
 
 # ---- products ----

@@ -20,10 +20,9 @@ import random
 from math import sqrt
 from operator import add
 
-from ..base.errors import AudiollmError, check_int, check_matrix
+from ..base.errors import MAX_CTX, AudiollmError, check_args, check_int, check_matrix
 from .autograd import Tensor, concat_cols, concat_rows, gather_rows, gelu, linear, zeros
-from .nn import (MAX_CTX, MAX_LAYERS, MAX_WIDTH, LayerNorm, Linear, Module, TransformerBlock, check_input,
-                 lists_in_lists_out, parameter, sinusoids)
+from .nn import LayerNorm, Linear, Module, TransformerBlock, check_input, lists_in_lists_out, parameter, sinusoids
 
 KERNEL = 3          # Whisper's conv kernel (padding 1)
 N_CTX = 1500        # Whisper's encoder frames per 30-s chunk
@@ -33,15 +32,14 @@ BEATS_MELS = 128    # BEATs' filterbank: 128 bins = 8 bands of patches
 
 def output_length(n_frames):
     """Encoder frames for n_frames log-Mel frames: the stride-2 conv (padding 1) gives ceil(n_frames / 2)."""
-    return (check_int("n_frames", n_frames, 0) + 1) // 2
+    return (n_frames + 1) // 2
 
 
 def frame_mask(n_frames, n_valid):
     """key_mask for the FrameEncoder's output: output_length(n_frames) bools, True for the
     output_length(n_valid) frames that come from real audio. Bridges pass it on to `attention`."""
-    check_int("n_frames", n_frames, 1, 2 * MAX_CTX)  # no encoder has more positions than MAX_CTX
-    _check_n_valid(n_valid, n_frames, 1)
-    n_out = output_length(n_valid)
+    n_frames = check_int("n_frames", n_frames, 1, 2 * MAX_CTX)  # no encoder has more positions than MAX_CTX
+    n_out = output_length(_n_valid(n_valid, n_frames, 1))
     return [True] * n_out + [False] * (output_length(n_frames) - n_out)
 
 
@@ -55,16 +53,8 @@ def concat_features(a, b):
     return concat_cols([a, b])
 
 
-def _check_config(d_model, n_heads, n_layers, seed):
-    """The encoders' sizes; n_heads is checked where it divides d_model, in nn.MultiHeadAttention."""
-    if check_int("d_model", d_model, 4, MAX_WIDTH) % 2:
-        raise AudiollmError(f"d_model must be even (sin/cos position pairs), got {d_model}")
-    check_int("n_layers", n_layers, 1, MAX_LAYERS)
-    check_int("seed", seed, 0)
-
-
-def _check_n_valid(n_valid, n_frames, low):
-    """n_valid, or n_frames when it is None (nothing masked)."""
+def _n_valid(n_valid, n_frames, low):
+    """The checked n_valid (from low to n_frames), or n_frames when it is None (nothing masked)."""
     return n_frames if n_valid is None else check_int("n_valid", n_valid, low, n_frames)
 
 
@@ -122,9 +112,8 @@ class FrameEncoder(Module):
     """
 
     def __init__(self, n_mels=80, d_model=64, n_heads=4, n_layers=1, n_ctx=N_CTX, seed=0):
-        check_int("n_mels", n_mels, 1, MAX_WIDTH)
-        _check_config(d_model, n_heads, n_layers, seed)
-        check_int("n_ctx", n_ctx, 1, MAX_CTX)
+        check_args(("d_model",), n_mels=n_mels, d_model=d_model, n_heads=n_heads, n_layers=n_layers, n_ctx=n_ctx,
+                    seed=seed)
         rng = random.Random(seed)
         self.n_mels, self.d_model, self.n_layers, self.n_ctx = n_mels, d_model, n_layers, n_ctx
         self.conv1 = Conv1d(n_mels, d_model, rng)
@@ -147,7 +136,7 @@ class FrameEncoder(Module):
         """
         x = check_input("frames", frames, self.n_mels, "n_mels")
         n_frames = len(x.data)
-        n_valid = _check_n_valid(n_valid, n_frames, 1)
+        n_valid = _n_valid(n_valid, n_frames, 1)
         n_out = output_length(n_frames)
         if n_out > self.n_ctx:
             raise AudiollmError(f"frames: {n_frames} frames give {n_out} encoder frames, more than "
@@ -164,7 +153,6 @@ class FrameEncoder(Module):
     def macs(self, n_frames):
         """Multiply-adds to encode n_frames log-Mel frames (pass n_valid for a masked clip: padding is
         skipped). Counts the convolutions and matrix products; LayerNorm, GELU and softmax are extra."""
-        check_int("n_frames", n_frames)
         n, d = output_length(n_frames), self.d_model
         return n_frames * d * self.n_mels * KERNEL + n * d * d * KERNEL + _block_macs(n, d, self.n_layers)
 
@@ -188,7 +176,7 @@ class AcousticEncoder(Module):
         if n_mels != BEATS_MELS:
             raise AudiollmError(f"n_mels must be {BEATS_MELS} (8 bands of 16-bin patches give 8 tokens per "
                                 f"16 frames, i.e. 50 Hz), got {n_mels!r}")
-        _check_config(d_model, n_heads, n_layers, seed)
+        check_args(("d_model",), d_model=d_model, n_heads=n_heads, n_layers=n_layers, seed=seed)
         rng = random.Random(seed)
         self.n_mels, self.d_model, self.n_layers = n_mels, d_model, n_layers
         self.n_bands = n_mels // PATCH
@@ -199,7 +187,7 @@ class AcousticEncoder(Module):
 
     def valid_length(self, n_valid):
         """Output frames that come from real audio: 8 per complete 16-frame column."""
-        return check_int("n_valid", n_valid, 0) // PATCH * self.n_bands
+        return n_valid // PATCH * self.n_bands
 
     def patches(self, frames):
         """(n_frames, 128) -> (n_frames // 16 * 8, 256) flattened patches, column-major, each patch time-major."""
@@ -219,7 +207,7 @@ class AcousticEncoder(Module):
         n_frames = len(frames)
         if n_frames < PATCH:
             raise AudiollmError(f"frames: need at least {PATCH} frames for one patch column, got {n_frames}")
-        n_valid = _check_n_valid(n_valid, n_frames, PATCH)
+        n_valid = _n_valid(n_valid, n_frames, PATCH)
         x = self.ln_patch(self.patch_embed(Tensor(_patches(frames[:n_valid]))))
         x = x + Tensor(sinusoids(len(x.data), self.d_model))
         for block in self.blocks:
@@ -228,7 +216,6 @@ class AcousticEncoder(Module):
 
     def macs(self, n_frames):
         """Multiply-adds to encode n_frames log-Mel frames (patch embedding + blocks)."""
-        check_int("n_frames", n_frames)
         n, d = self.valid_length(n_frames), self.d_model
         return n * PATCH * PATCH * d + _block_macs(n, d, self.n_layers)
 
@@ -267,12 +254,8 @@ class SummaryEncoder:
     """
 
     def __init__(self, n_mels=80, n_bands=SUMMARY_BANDS, half_window=SUMMARY_HALF_WINDOW):
-        check_int("n_mels", n_mels, 1, MAX_WIDTH)
-        check_int("n_bands", n_bands, 1, n_mels)
-        if n_mels % n_bands:
-            raise AudiollmError(f"n_bands={n_bands} must divide n_mels={n_mels}")
-        self.n_mels, self.n_bands = n_mels, n_bands
-        self.half_window = check_int("half_window", half_window, 1, MAX_CTX)
+        check_args(n_mels=n_mels, n_bands=n_bands, half_window=half_window)
+        self.n_mels, self.n_bands, self.half_window = n_mels, n_bands, half_window
         self.d_model = 3 * n_bands
 
     def forward(self, frames):
@@ -306,7 +289,6 @@ class SummaryEncoder:
 
     def forward_literal(self, frames):
         """forward, literally: each window's mean, deviation and change summed afresh (51 frames each)."""
-        check_matrix("frames", frames, self.n_mels, "n_mels")
         group = self.n_mels // self.n_bands
         bands = [[sum(row[b:b + group]) / group for b in range(0, self.n_mels, group)] for row in frames]
         out = []

@@ -1,5 +1,6 @@
-"""What the model heard (lesson: "Audio Q-former", its alignment stage, and "Use It"): the trained Listener,
-a timeline of speech / music / sound / silence, and zero-shot detail by retrieval (CLAP style).
+"""The trained Listener (lesson: "Audio Q-former", its alignment stage): a frame tagger, an audio Q-former and a
+text encoder over the frozen SummaryEncoder, and the smoothing of the tagger's frame labels into runs (the
+timeline a user reads, with its zero-shot detail, is use/timeline.py).
 
 The Listener is BLIP-2's stage 1 in miniature, on a frozen encoder:
 
@@ -12,14 +13,7 @@ The Listener is BLIP-2's stage 1 in miniature, on a frozen encoder:
 
 trained together (audiollm.learn.align): InfoNCE between audio and caption embeddings of a batch (CLAP, BLIP-2's
 image-text contrastive loss) plus cross-entropy of the frame tagger against the corpus' 10-ms labels.
-
-The timeline comes from the tagger, a head trained in this stage, not from zero-shot retrieval: frame labels
-need 20-ms resolution, and a Q-former run on every short sliding window costs a forward per window (the
-tagger is one small matrix product for a whole 30-s window). Detail ("music: organ", "sound: rain") is
-zero-shot: the Q-former embeds the segment's audio, and the nearest of the prompt texts in corpus.PROMPTS
-(embedded by the text encoder) names it.
 """
-import json
 import math
 import os
 import random
@@ -28,7 +22,7 @@ import re
 from ..base.errors import WeightsFileError
 from ..front.mel import HOP_LENGTH, SAMPLE_RATE, log_mel_spectrogram
 from .autograd import Tensor, gelu, l2_normalize, mean_rows, no_grad
-from .nn import Embedding, Linear, Module, load_weights, parameter
+from .nn import Embedding, Linear, Module, load_weights, parameter, read_weights
 from .encoder import SummaryEncoder
 from .bridges import QFormer
 from .vocab import (ADVERBS, CHORD_TEMPLATES, INSTRUMENT_NAMES, JOINS, KINDS, MELODY_TEMPLATES, NEW_SPEAKER_TEMPLATES,
@@ -49,7 +43,7 @@ WORD = re.compile(r"[a-z]+")
 
 
 def vocabulary():
-    """The words the text encoder knows: every word the corpus' caption templates and prompts can write,
+    """The words the text encoder knows: every word vocab's caption templates and prompts can write,
     sorted, after "<unk>" (id 0) for any other word."""
     texts = [*SPEECH_TEMPLATES, *NEW_SPEAKER_TEMPLATES, *RETURNING_SPEAKER_TEMPLATES, *CHORD_TEMPLATES,
              *MELODY_TEMPLATES, OVERLAY_TEMPLATE, *WHERE, *JOINS, *SILENCE_PHRASES, *ORDINALS, *ADVERBS.values(),
@@ -139,17 +133,12 @@ class Listener(Module):
 def load_listener(path=DEFAULT_WEIGHTS):
     """The trained Listener from its weights file (meta["n_queries"] sets its size). A missing, corrupt or
     mismatched file raises WeightsFileError naming the file."""
-    try:
-        with open(path, "rb") as stream:
-            n_queries = json.loads(stream.read().decode("utf-8"))["meta"]["n_queries"]
-    except FileNotFoundError:
-        raise WeightsFileError(f"weights file {path}: no such file (train it: python3 code/train.py)") from None
-    except (OSError, ValueError, KeyError, TypeError):
-        raise WeightsFileError(f"weights file {path}: not an audiollm Listener weights file") from None
+    weights = read_weights(path, trained_by="python3 code/train.py")
+    n_queries = weights[1].get("n_queries")
     if not isinstance(n_queries, int) or not 1 <= n_queries <= 1500:
         raise WeightsFileError(f"weights file {path}: meta n_queries must be 1-1500, got {n_queries!r}")
     model = Listener(n_queries)
-    load_weights(path, model)
+    load_weights(path, model, weights)
     return model
 
 

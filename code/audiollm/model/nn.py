@@ -14,23 +14,16 @@ import functools
 import gc
 import json
 import math
-import random
 import sys
 from array import array
 from contextlib import contextmanager
 from itertools import chain
 from math import exp, isfinite, sqrt
 
-from ..base.errors import AudiollmError, WeightsFileError, check_float, check_int, check_matrix, check_type
+from ..base.errors import AudiollmError, WeightsFileError, check_matrix
 from ..base.files import write_atomic
 from .autograd import LN_EPS, Tensor, attention, gather_rows, gelu, layer_norm, linear, no_grad, softmax, tensor
 
-# Bounds on the models' constructor arguments: a 7B LLM is 4096 wide with 32 layers; anything larger as
-# Python lists of floats takes gigabytes and minutes to initialise, so it is a typo here, not a model.
-MAX_WIDTH = 4096  # widths, queries and mel bins
-MAX_FEATURES = 4 * MAX_WIDTH  # one side of a Linear layer: the MLP's hidden width is 4 d_model
-MAX_LAYERS = 32
-MAX_CTX = 1 << 16  # positions: 1500 cover Whisper's 30 s; also the largest vocabulary of an Embedding
 WEIGHTS_FORMAT = "audiollm-weights/1"
 
 
@@ -72,17 +65,14 @@ class Module:
     def load_state_dict(self, state):
         """Set every parameter from {name: rows}. Names and shapes must match exactly and the values be finite;
         otherwise AudiollmError names the parameter, and no parameter has changed."""
-        check_type("state", state, dict, "a dict of parameter rows")
         params = dict(self.named_parameters())
-        for name in state:
-            if name not in params:
-                raise AudiollmError(f"parameter {name!r} is not in this {type(self).__name__}")
-        for name, p in params.items():
-            if name not in state:
-                raise AudiollmError(f"parameter {name!r} is missing")
-            shape = check_matrix(f"parameter {name!r}", state[name])
-            if shape != p.shape:
-                raise AudiollmError(f"parameter {name!r} has shape {shape}, the model needs {p.shape}")
+        unknown = [name for name in state if name not in params]
+        for name in unknown + list(params):
+            if (name in params) != (name in state):
+                where = "missing" if name in params else f"not in this {type(self).__name__}"
+                raise AudiollmError(f"parameter {name!r} is {where}")
+            if (shape := check_matrix(f"parameter {name!r}", state[name])) != params[name].shape:
+                raise AudiollmError(f"parameter {name!r} has shape {shape}, the model needs {params[name].shape}")
         for name, p in params.items():
             p.data, p.grad = [[float(v) for v in row] for row in state[name]], None
 
@@ -100,9 +90,6 @@ class Linear(Module):
     """y = x W^T + b with W (d_out, d_in), b (1, d_out); initialised like torch.nn.Linear: uniform(+-1/sqrt(d_in))."""
 
     def __init__(self, d_in, d_out, rng, bias=True):
-        check_int("d_in", d_in, 1, MAX_FEATURES)
-        check_int("d_out", d_out, 1, MAX_FEATURES)
-        check_type("rng", rng, random.Random, "a random.Random")
         bound = 1.0 / sqrt(d_in)
         self.weight = parameter([_uniform(rng, d_in, bound) for _ in range(d_out)])
         self.bias = parameter([_uniform(rng, d_out, bound)]) if bias else None
@@ -116,7 +103,6 @@ class LayerNorm(Module):
     """Per-row layer norm with a learned gain (ones) and shift (zeros), each (1, d)."""
 
     def __init__(self, d, eps=LN_EPS):
-        check_int("d", d, 1, MAX_FEATURES)
         self.weight = parameter([[1.0] * d])
         self.bias = parameter([[0.0] * d])
         self.eps = eps
@@ -130,9 +116,6 @@ class Embedding(Module):
     """A table of n_embeddings learned rows of width d, looked up by id (torch's init: N(0, 1))."""
 
     def __init__(self, n_embeddings, d, rng):
-        check_int("n_embeddings", n_embeddings, 1, MAX_CTX)
-        check_int("d", d, 1, MAX_WIDTH)
-        check_type("rng", rng, random.Random, "a random.Random")
         self.weight = parameter([[rng.gauss(0.0, 1.0) for _ in range(d)] for _ in range(n_embeddings)])
 
     def forward(self, ids):
@@ -148,10 +131,6 @@ class MultiHeadAttention(Module):
     """
 
     def __init__(self, d_model, n_heads, rng, d_kv=None):
-        check_int("d_model", d_model)
-        check_int("n_heads", n_heads)
-        if d_model % n_heads:
-            raise AudiollmError(f"d_model={d_model} must be divisible by n_heads={n_heads}")
         d_kv = d_model if d_kv is None else d_kv
         self.n_heads = n_heads
         self.q_proj = Linear(d_model, d_model, rng)
@@ -210,10 +189,7 @@ def sinusoids(length, channels, max_timescale=10000):
     """Whisper's fixed positional embedding, (length, channels) plain lists: sin in the first half, cos in
     the second. Channel pair c uses the timescale max_timescale ** (c / (channels/2 - 1)), as in
     openai/whisper model.py."""
-    check_int("length", length, 1, MAX_CTX)
-    if check_int("channels", channels, 4, MAX_WIDTH) % 2:
-        raise AudiollmError(f"sinusoids: channels must be even (sin/cos pairs), got {channels!r}")
-    check_float("max_timescale", max_timescale, above=1.0)
+    assert channels % 2 == 0
     half = channels // 2
     step = math.log(max_timescale) / (half - 1)
     inv = [exp(-step * c) for c in range(half)]
@@ -222,7 +198,6 @@ def sinusoids(length, channels, max_timescale=10000):
 
 def softmax_rows(X):
     """softmax of every row of a plain list matrix X (n, m), as plain lists (for code outside the models)."""
-    check_matrix("X", X)
     return softmax(Tensor(X)).data
 
 
@@ -282,8 +257,6 @@ def save_weights(path, model, meta=None):
     with each tensor's rows, concatenated, as little-endian float32 in base64 (about 5.3 bytes a number):
     a 50k-parameter Q-former takes about 270 kB. Values are rounded to float32 (7 significant digits).
     """
-    check_type("model", model, Module, "an audiollm Module")
-    meta = check_type("meta", {} if meta is None else meta, dict, "a dict")
     tensors = {}
     for name, p in model.named_parameters():
         values = array("f", chain.from_iterable(p.data))
@@ -292,29 +265,26 @@ def save_weights(path, model, meta=None):
         if sys.byteorder == "big":
             values.byteswap()
         tensors[name] = {"shape": list(p.shape), "float32": base64.b64encode(values.tobytes()).decode("ascii")}
-    try:
-        text = json.dumps({"format": WEIGHTS_FORMAT, "meta": meta, "tensors": tensors}, sort_keys=True,
-                          separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError) as error:
-        message = f"meta: must hold only JSON data (dicts, lists, strings, finite numbers): {error}"
-        raise AudiollmError(message) from None
+    text = json.dumps({"format": WEIGHTS_FORMAT, "meta": meta or {}, "tensors": tensors}, sort_keys=True,
+                      separators=(",", ":"), allow_nan=False)
     return write_atomic(path, text + "\n")
 
 
-def _decode_tensor(name, entry):
-    """One tensor entry of a weights file -> rows, or AudiollmError naming the tensor."""
+def _decode_tensor(path, name, entry):
+    """One tensor entry of the weights file `path` -> rows, or WeightsFileError naming the file and the tensor."""
     shape = entry.get("shape") if isinstance(entry, dict) else None
     if (not isinstance(shape, list) or len(shape) != 2
             or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape)):
-        raise AudiollmError(f"parameter {name!r}: shape must be [rows, columns], got {shape!r}")
+        raise WeightsFileError(f"weights file {path}: parameter {name!r}: shape must be [rows, columns], "
+                               f"got {shape!r}")
     try:
         raw = base64.b64decode(entry.get("float32"), validate=True)
     except (TypeError, ValueError, binascii.Error):
-        raise AudiollmError(f"parameter {name!r}: the float32 data is not base64") from None
+        raise WeightsFileError(f"weights file {path}: parameter {name!r}: the float32 data is not base64") from None
     rows, cols = shape
     if len(raw) != 4 * rows * cols:  # the real bytes bound the work, never the header's shape
-        raise AudiollmError(f"parameter {name!r}: {len(raw)} bytes of data, shape {rows} x {cols} needs "
-                            f"{4 * rows * cols} (truncated?)")
+        raise WeightsFileError(f"weights file {path}: parameter {name!r}: {len(raw)} bytes of data, shape {rows} x "
+                               f"{cols} needs {4 * rows * cols} (truncated?)")
     values = array("f")
     values.frombytes(raw)
     if sys.byteorder == "big":
@@ -322,32 +292,41 @@ def _decode_tensor(name, entry):
     return [values[i:i + cols].tolist() for i in range(0, rows * cols, cols)]
 
 
-def load_weights(path, model):
-    """Load a `save_weights` file into model (in place) and return its meta dict.
+def read_weights(path, trained_by=None):
+    """A `save_weights` file, read and parsed once -> (state {name: rows}, meta dict). trained_by: the command
+    that writes the file, named when it is missing.
 
-    Any problem (no such file, not a weights file, truncated, a parameter missing or unknown, a shape that
-    differs, values that are not finite) raises WeightsFileError naming the file and the parameter, and
-    leaves the model as it was.
+    Any problem (no such file, not a weights file, truncated, a tensor that does not decode) raises
+    WeightsFileError naming the file and the tensor.
     """
-    check_type("model", model, Module, "an audiollm Module")
     try:
         with open(path, "rb") as stream:
             raw = stream.read()
     except FileNotFoundError:
-        raise WeightsFileError(f"weights file {path}: no such file") from None
+        hint = f" (train it: {trained_by})" if trained_by else ""
+        raise WeightsFileError(f"weights file {path}: no such file{hint}") from None
     except (OSError, TypeError, ValueError) as error:
         raise WeightsFileError(f"weights file {path!r}: cannot read it ({error})") from None
     try:
         doc = json.loads(raw.decode("utf-8"))
     except ValueError:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise WeightsFileError(f"weights file {path}: not JSON (truncated or corrupt)") from None
-    if not isinstance(doc, dict) or doc.get("format") != WEIGHTS_FORMAT:
-        raise WeightsFileError(f"weights file {path}: not an {WEIGHTS_FORMAT} file")
-    tensors, meta = doc.get("tensors"), doc.get("meta")
-    if not isinstance(tensors, dict) or not isinstance(meta, dict):
-        raise WeightsFileError(f"weights file {path}: 'tensors' and 'meta' must be JSON objects")
+    if not (isinstance(doc, dict) and doc.get("format") == WEIGHTS_FORMAT
+            and isinstance(doc.get("tensors"), dict) and isinstance(doc.get("meta"), dict)):
+        raise WeightsFileError(f"weights file {path}: not an {WEIGHTS_FORMAT} file (with 'tensors' and 'meta')")
+    return {name: _decode_tensor(path, name, entry) for name, entry in doc["tensors"].items()}, doc["meta"]
+
+
+def load_weights(path, model, weights=None):
+    """Load a `save_weights` file into model (in place) and return its meta dict. weights: read_weights(path),
+    when the caller has read it already (to size the model from its meta), so the file is parsed once.
+
+    Any problem (those of read_weights, a parameter missing or unknown, a shape that differs, values that are
+    not finite) raises WeightsFileError naming the file and the parameter, and leaves the model as it was.
+    """
+    state, meta = read_weights(path) if weights is None else weights
     try:
-        model.load_state_dict({name: _decode_tensor(name, entry) for name, entry in tensors.items()})
+        model.load_state_dict(state)
     except AudiollmError as error:
         raise WeightsFileError(f"weights file {path}: {error}") from None
     return meta

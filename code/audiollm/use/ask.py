@@ -3,7 +3,8 @@ answered for each 30-s window of samples or of a WAV file, and the answers as te
 """
 from ..base.errors import check_samples, check_text
 from ..front.wav import open_wav
-from ..front.mel import CHUNK_LENGTH, N_SAMPLES, SAMPLE_RATE, n_samples, sample_windows
+from ..front.resample import resampled_length
+from ..front.mel import CHUNK_LENGTH, N_SAMPLES, SAMPLE_RATE, sample_windows
 from ..model.listener import DEFAULT_WEIGHTS, load_listener
 from ..model.decoder import MAX_QUESTION, WEIGHTS_PATH
 from ..model.audio_llm import answer, load_lm
@@ -39,7 +40,7 @@ def ask_file(path, question, think=False, models=None, hybrid=True):
     """Answer a question about a WAV file (any rate and format audiollm.wav reads), window by window as
     mel.sample_windows reads it, as ask_windows."""
     with open_wav(path) as reader:
-        total = n_samples(reader)
+        total = resampled_length(reader.n_frames, reader.sample_rate)  # samples at 16 kHz
         windows = [(k * CHUNK_LENGTH, min((k + 1) * N_SAMPLES, total) / SAMPLE_RATE, samples)
                    for k, samples in enumerate(sample_windows(reader, N_SAMPLES))]
     return ask_windows(windows, question, think, models, hybrid)

@@ -5,7 +5,8 @@ A cascaded pipeline answers "who spoke when" before any LLM sees the audio. This
 at a time (mel.sample_windows: read, resample to 16 kHz) and only a few numbers per 10-ms mel frame are
 kept, so a 10-minute call needs the memory of one window and an hour runs in time linear in its length.
 
-1. Speech activity. A mel frame is speech when its energy between 223 Hz and 4 kHz (the telephone band)
+1. Speech activity. A mel frame is speech when its energy between 223 Hz and 4 kHz (the telephone band,
+   300-3400 Hz, with a margin each side)
    is at least MARGIN_DB over the noise floor and at most RANGE_DB under the speech peak. The floor and the
    peak are low and high percentiles of the last HISTORY_S seconds of frames, so the threshold follows the
    recording: digital silence, a noisy room, pink noise at 10 dB SNR. Pauses up to MAX_GAP_S are bridged.
@@ -58,11 +59,11 @@ from collections import Counter, namedtuple
 from functools import lru_cache
 from itertools import accumulate, groupby
 
+from ..base.dots import dot_given_norms, dots
 from ..base.errors import MAX_ABS_SAMPLE, AudiollmError, check_int, check_sample_rate, check_samples
 from ..front.wav import open_wav
-from ..front.resample import resample
+from ..front.resample import resample, resampled_length
 from ..front.mel import HOP_LENGTH, N_FFT, SAMPLE_RATE, log_mel_spectrogram, sample_windows
-from ..model.autograd import dots
 
 FRAME_S = HOP_LENGTH / SAMPLE_RATE  # 10 ms: one mel frame, the time unit of every decision here
 WINDOW_S = 10  # seconds read, resampled and featurised at a time (48-kHz stereo: about 60 MB while read)
@@ -71,7 +72,7 @@ MAX_SECONDS = 4 * 3600  # four hours: about 11 minutes of work (bench: an hour i
 MAX_SPEAKERS = 20
 
 # 1. speech activity
-BAND_BINS = (5, 62)  # Whisper mel bins 5..61: 223 Hz to 4 kHz, kept by telephones and 8-kHz files alike
+BAND_BINS = (5, 62)  # Whisper mel bins 5..61: 223 Hz to 4 kHz, the telephone band (300-3400 Hz) and a margin
 HISTORY_S = 30  # the noise floor and the speech peak are taken over the last 30 s of frames
 FLOOR_PERCENTILE = 0.05  # the noise floor: a quiet frame, not the quietest click
 PEAK_PERCENTILE = 0.99  # the speech peak: a loud frame, not the loudest pop
@@ -134,7 +135,7 @@ def _windows(audio, sr):
     if isinstance(audio, (str, os.PathLike)):
         with open_wav(audio) as reader:
             name = reader.path
-            check_length(name, -(-reader.n_frames * SAMPLE_RATE // reader.sample_rate))
+            check_length(name, resampled_length(reader.n_frames, reader.sample_rate))
             for samples in sample_windows(reader, WINDOW_S * SAMPLE_RATE):
                 if not _within_range(samples):
                     raise AudiollmError(f"{name}: holds samples that are not finite or beyond +-{MAX_ABS_SAMPLE:g}; "
@@ -143,7 +144,7 @@ def _windows(audio, sr):
         return
     sr = check_sample_rate("sr", sr)
     if hasattr(audio, "__len__"):  # the length first: no work on a list longer than MAX_SECONDS
-        check_length("samples", -(-len(audio) * SAMPLE_RATE // sr))
+        check_length("samples", resampled_length(len(audio), sr))
     audio = check_samples("samples", audio)
     samples = resample(audio, sr, SAMPLE_RATE) if sr != SAMPLE_RATE else audio
     length = WINDOW_S * SAMPLE_RATE
@@ -176,8 +177,8 @@ def _pitch_octaves(decimated, t):
 
     Normalised autocorrelation: r(lag) = <x, x shifted by lag> / (|x| |x shifted|), near 1 when lag is a
     whole number of pitch periods. The smallest lag whose peak is within OCTAVE_GUARD of the best one is
-    the period (the best alone may be two periods: an octave too low). The dot product comes from
-    math.dist: <a, b> = (|a|^2 + |b|^2 - |a - b|^2) / 2, with |.|^2 from running sums (a C loop per lag).
+    the period (the best alone may be two periods: an octave too low). The dot product comes from the kernel
+    (base/dots.dot_given_norms), with |.|^2 from running sums: a C loop per lag.
     """
     low_lag, high_lag = int(PITCH_RATE / PITCH_HZ[1]), int(PITCH_RATE / PITCH_HZ[0]) + 1
     start = t * HOP_LENGTH * PITCH_RATE // SAMPLE_RATE
@@ -190,8 +191,7 @@ def _pitch_octaves(decimated, t):
     r = []
     for lag in range(low_lag, high_lag + 1):
         e1 = energy[lag + PITCH_FRAME] - energy[lag]
-        gap = math.dist(head, x[lag: lag + PITCH_FRAME])
-        r.append((e0 + e1 - gap * gap) / (2.0 * (math.sqrt(e0 * e1) or 1.0)))
+        r.append(dot_given_norms(head, x[lag: lag + PITCH_FRAME], e0, e1) / (math.sqrt(e0 * e1) or 1.0))
     best = max(r)
     if best < VOICING:
         return None

@@ -24,8 +24,9 @@ Two systems answer them, and neither sees a test clip before it is scored:
   and SALMONN's window Q-former (one query per 17 encoder frames, 0.34 s). A clip is exactly three
   such windows, so each third of it gets its own token; the global queries each average the whole
   clip, and time order survives in them only faintly (the picker's "time-order" rule).
-  Random features keep much of the signal linearly; what the toy skips is training the encoder and
-  the bridge on audio-text pairs, as SALMONN and AF3 do. The readouts see the tokens and nothing else.
+  Random features keep much of the signal linearly; what the toy skips is training the bridge on
+  audio-text pairs (SALMONN trains its window Q-former and the LLM's LoRA, with Whisper and BEATs
+  frozen; AF3 trains its adaptor and LLM). The readouts see the tokens and nothing else.
 
 run_llm_experiment asks the same questions of two copies of the micro audio-LLM (audiollm.model.decoder), trained from
 scratch: one reads the transcript (the cascade), the other the audio tokens (end-to-end).
@@ -35,8 +36,9 @@ import math
 import random
 from dataclasses import dataclass
 from itertools import chain, groupby
-from operator import add, mul
+from operator import add
 
+from ..base.dots import dot
 from ..base.errors import AudiollmError, check_choice, check_float, check_int, check_matrix, check_type
 from ..base.files import write_atomic
 from ..front.mel import HOP_LENGTH, SAMPLE_RATE, log_mel_spectrogram
@@ -62,7 +64,7 @@ QUESTIONS = {  # question type -> (question, options); the answer is an index in
     "environment": ("Which sound is this?", ("knock", "rain", "siren")),
     "timing": ("In which third of the clip is the knock?", ("first", "middle", "last")),
 }
-ACOUSTIC = ("emotion", "music", "environment", "timing")  # answers that live in the sound, not the words
+ACOUSTIC_TYPES = ("emotion", "music", "environment", "timing")  # answers that live in the sound, not the words
 CHORD_ROOTS = ("G3", "A3", "C4", "D4", "F4")
 KNOCK_S = 0.25  # the timing question's knock: one rap and its ring, inside a 0.34-s third
 
@@ -327,7 +329,7 @@ class Readout:
         """Index of the highest-scoring option for one feature vector."""
         check_matrix("features", [features], len(self.mean), "the width the readout was fitted on")
         z = [(v - m) / s for v, m, s in zip(features, self.mean, self.std)]
-        scores = [sum(map(mul, w, z)) + b for w, b in zip(self.weights, self.bias)]
+        scores = [dot(w, z) + b for w, b in zip(self.weights, self.bias)]
         return scores.index(max(scores))
 
 
@@ -351,11 +353,11 @@ def fit_readout(features, answers, n_options):
     weights = [[0.0] * len(mean) for _ in range(n_options)]
     bias = [0.0] * n_options
     for _ in range(READOUT_STEPS):
-        probabilities = softmax_rows([[sum(map(mul, w, x)) + b for w, b in zip(weights, bias)] for x in rows])
+        probabilities = softmax_rows([[dot(w, x) + b for w, b in zip(weights, bias)] for x in rows])
         errors = [[p - (k == answer) for k, p in enumerate(row)]  # d(cross-entropy) / d(score_k)
                   for row, answer in zip(probabilities, answers)]
         per_option = list(zip(*errors))
-        weights = [[w - READOUT_RATE * (sum(map(mul, e, column)) / n + READOUT_L2 * w)
+        weights = [[w - READOUT_RATE * (dot(e, column) / n + READOUT_L2 * w)
                     for w, column in zip(wk, columns)] for wk, e in zip(weights, per_option)]
         bias = [b - READOUT_RATE * sum(e) / n for b, e in zip(bias, per_option)]
     return Readout(mean, std, weights, bias)
@@ -426,7 +428,7 @@ def format_report(result):
         options = " / ".join(f"`{o}`" for o in row.options)
         scores = " | ".join(f"{getattr(row, key):.2f}" for key in SCORES)
         lines.append(f"| {row.kind} | {row.question} | {options} | {scores} |")
-    for label, rows in (("all", result.rows), ("acoustic", [r for r in result.rows if r.kind in ACOUSTIC])):
+    for label, rows in (("all", result.rows), ("acoustic", [r for r in result.rows if r.kind in ACOUSTIC_TYPES])):
         means = " | ".join(f"{sum(getattr(r, key) for r in rows) / len(rows):.2f}" for key in SCORES)
         lines.append(f"| **mean, {label}** | | | {means} |")
     lines += [
@@ -537,7 +539,7 @@ def format_llm_report(result):
              "| question type | chance | cascaded LLM (transcript tokens) | end-to-end LLM (audio tokens) |",
              "|---|---|---|---|"]
     lines += [f"| {kind} | {c:.2f} | {a:.2f} | {b:.2f} |" for kind, c, a, b in result.rows]
-    for label, rows in (("all", result.rows), ("acoustic", [r for r in result.rows if r[0] in ACOUSTIC])):
+    for label, rows in (("all", result.rows), ("acoustic", [r for r in result.rows if r[0] in ACOUSTIC_TYPES])):
         means = " | ".join(f"{sum(r[i] for r in rows) / len(rows):.2f}" for i in (1, 2, 3))
         lines.append(f"| **mean, {label}** | {means} |")
     lines += ["", "- **cascaded LLM**: the prompt is the toy recogniser's transcript followed by the question; "

@@ -7,8 +7,10 @@ word by word against one vocabulary:
 
 - data/sound_words.txt for music and environmental sound, derived from the AudioSet ontology's class
   names (CC BY-SA 4.0; data/make_sound_words.py derives it);
-- hand-made tables below for every need (for music and sound, the product words AudioSet lacks:
-  "song", "tempo", "background sound"); a hand entry replaces an AudioSet one with the same words;
+- hand-made tables below for every need (for music and sound, product words such as "tempo" and
+  "background sound", which AudioSet's class names lack, and "song": the ontology has a Song class, but
+  make_sound_words.py skips it on purpose so that the hand table's strong music entry decides); a hand
+  entry replaces an AudioSet one with the same words;
 - cues, which say the question is about audio without asking anything of it ("recording", "voicemail"),
   persons ("the caller", "she"), negations ("no", "without", "ignore") and neutral phrases that keep a
   word from being read as a sound ("language model", "sales pitch").
@@ -36,7 +38,8 @@ NEEDS = {
     "environment": "environmental sound, acoustic scene",
     "timing": "when things happen (temporal grounding)",
     "streaming": "streaming speech in, speech out",
-    "novel": "a judgement no open model was trained for (deepfake, spoofing, artifacts)",
+    "novel": "a judgement of authenticity or artifacts (deepfake, spoofing, artifacts) that general audio-LLMs "
+             "are not trained for: open anti-spoofing models exist, a new artifact needs fine-tuning",
 }
 ACOUSTIC = frozenset({"paralinguistics", "speakers", "music", "environment", "novel"})  # a transcript loses these
 SOUND = frozenset({"music", "environment", "novel"})  # where Whisper's speech-dominant training is weak

@@ -29,7 +29,7 @@ from ..base.files import write_atomic
 from ..model.bridges import tokens_per_clip
 from .needs import ACOUSTIC, MARKER_WORDS, MARKERS, MULTI, NEEDS, SOUND, VOCABULARY, find_needs, read_sound_words
 
-SKILL_VERSION = "2.0.0"
+SKILL_VERSION = "2.1.0"
 SKILL_PATH = os.path.join("outputs", "skill-audio-llm-pipeline-picker.md")
 
 FAST_ASR_MS = 500  # below this budget plain transcription must stream
@@ -40,19 +40,25 @@ MIN_QUERIES = 32  # the lesson's floor for a Q-former serving several kinds of a
 MAX_QUERIES = 1500  # one query per encoder frame of a 30-s window is no bottleneck at all
 MAX_TASK_CHARS = 2000  # a question, not a document
 
-# MMAU (Sakshi et al. 2024): measured scores in percent, (test-mini, test), from the paper and its leaderboard
-# (v05.15.25), beside the composite the lesson quotes for the same system (a fraction, its own summary).
-MMAU_MEASURED = (  # (system, bridge, test-mini, test, the lesson's composite)
-    ("SALMONN-13B", "window-level Q-former", 33.70, 32.77, 0.55),
-    ("Qwen-Audio-Chat", "stride-2 pooling + one linear layer", 43.10, 41.86, 0.60),
-    ("Audio Flamingo 3", "pooling by 2 + 2-layer MLP", 73.30, 72.42, 0.72),
+# MMAU (Sakshi et al. 2024): measured scores in percent, (test-mini, test), from the two boards of its
+# leaderboard (github.com/Sakshi113/mmau_homepage): scores on different boards are not compared with each other.
+MMAU_BOARDS = {
+    "original": "the original board (the paper's; leaderboard_data.json)",
+    "v05.15.25": "the revised board v05.15.25 (leaderboard_data_v15_parsed.json)",
+}
+MMAU_MEASURED = (  # (system, bridge, board, test-mini, test, the lesson's composite for it or None)
+    ("GAMA", "global Q-former (+ a multi-layer aggregator)", "original", 30.90, 31.81, None),
+    ("SALMONN-13B", "window-level Q-former", "original", 33.70, 32.77, 0.55),
+    ("SALMONN-13B", "window-level Q-former", "v05.15.25", 34.90, 36.23, 0.55),
+    ("Qwen-Audio-Chat", "stride-2 pooling + one linear layer", "original", 43.10, 41.86, 0.60),
+    ("Audio Flamingo 3", "pooling by 2 + 2-layer MLP", "v05.15.25", 73.30, 72.42, 0.72),
+    ("Gemini 2.5 Pro", "proprietary", "v05.15.25", 71.60, 69.36, None),  # the lesson's frontier: ~0.78
 )
-MMAU_LESSON_ONLY = (("proprietary frontier", 0.78),)  # the lesson's figure with no measured row here
-MMAU_REFERENCE = (("humans", 82.23), ("random guessing", 26.00))  # test-mini
-MMAU_BY_BRIDGE = {  # bridge -> the measured systems built on that kind of bridge
-    "qformer": ("SALMONN-13B",),  # the Q-former line; SALMONN's own is window-level
-    "window_qformer": ("SALMONN-13B",),
-    "pooled_mlp": ("Qwen-Audio-Chat", "Audio Flamingo 3"),  # pooling bridges: one linear layer to an MLP
+MMAU_REFERENCE = (("humans", "original", 82.23), ("random guessing", "original", 26.00))  # test-mini
+MMAU_BY_BRIDGE = {  # bridge -> the (system, board) rows measured on that kind of bridge
+    "qformer": (("GAMA", "original"),),  # the measured global-Q-former stack
+    "window_qformer": (("SALMONN-13B", "original"), ("SALMONN-13B", "v05.15.25")),
+    "pooled_mlp": (("Qwen-Audio-Chat", "original"), ("Audio Flamingo 3", "v05.15.25")),  # one linear layer to an MLP
 }
 
 PAPERS = (
@@ -194,8 +200,8 @@ RULES = (
     Rule("full-duplex", "note",
          "the task streams speech in and speech out",
          "or one full-duplex speech model that listens and speaks at once, with no turn boundary to wait for "
-         "(Moshi; Qwen2.5-Omni streams speech out too): fewer hand-offs than the cascade, less control over "
-         "each stage",
+         "(Moshi; Qwen2.5-Omni is turn-based but streams its speech out): fewer hand-offs than the cascade, "
+         "less control over each stage",
          lambda s: "streaming" in s.needs),
     Rule("words-suffice", "choose",
          "the words carry the answer",
@@ -211,8 +217,8 @@ RULES = (
          lambda s: "words" not in s.needs, (("pipeline", "end-to-end"),)),
     Rule("words-need-tokens", "reject",
          "the audio-LLM must also carry the words",
-         "reject the global Q-former: 32-64 tokens per 30-s window cannot carry the roughly 60-90 words "
-         "spoken in that time (SALMONN's window-level Q-former keeps about 88)",
+         "reject the global Q-former: 32-64 tokens per 30-s window are fewer than the roughly 60-90 words "
+         "spoken in that time (SALMONN's window-level Q-former gives about 88, AF3's adaptor 750)",
          lambda s: _audio_llm(s) and "words" in s.needs, ("qformer",)),
     # bridge and its size
     Rule("few-tokens", "choose",
@@ -243,7 +249,8 @@ RULES = (
          (("n_queries", lambda s: s.n_queries_asked),)),
     Rule("queries-64", "choose",
          "the Q-former must carry two or more kinds of acoustic evidence",
-         "64 queries: more evidence survives the bottleneck (exercise 3)",
+         "64 queries, the lesson's count for multi-task audio: the lesson's heuristic, not a measurement (the "
+         "toy's exercise 3 measured 8, 32 and 64 queries level on 4-s clips)",
          lambda s: s.bridge == "qformer" and _multi_task(s), (("n_queries", 64),)),
     Rule("queries-32", "choose",
          "the Q-former carries one kind of evidence",
@@ -290,14 +297,16 @@ RULES = (
          _tight_latency, (("thinking", False),)),
     Rule("thinking-helps", "choose",
          "the task needs " + ", or ".join(THINKING_WHEN),
-         "turn on-demand thinking on: {why}; the lesson reports it lifts complex reasoning 3-5 points (as reported)",
+         "turn on-demand thinking on: {why}; the lesson claims it lifts complex reasoning 3-5 points (the "
+         "lesson's figure: no AF3 source states it)",
          lambda s: bool(s.thinking_why), (("thinking", True),)),
     # notes
     Rule("novel-task", "note",
          "the task is a novel judgement (deepfake, spoofing or artifact detection)",
-         "no off-the-shelf model was trained for it: fine-tune on synthetic data (make the fakes or artifacts "
-         "yourself with TTS, voice conversion and codecs, label them), keep the encoder frozen, train the "
-         "bridge (and LoRA on the LLM)",
+         "spoofed or deepfake speech has open detectors trained on ASVspoof (AASIST, RawNet2): start from "
+         "one; for a judgement no model was trained for (a new artifact or codec), fine-tune on synthetic data "
+         "(make the fakes or artifacts yourself with TTS, voice conversion and codecs, label them), keep the "
+         "encoder frozen, train the bridge (and LoRA on the LLM)",
          lambda s: "novel" in s.needs),
     Rule("long-audio", "note",
          f"the audio-LLM must read more than {LONG_AUDIO_S} s (seconds)",
@@ -465,14 +474,14 @@ def _audio_tokens(bridge, seconds, n_queries):
     return tokens_per_clip(bridge, seconds, n_queries)
 
 
-_MMAU = {name: (mini, test, lesson) for name, _, mini, test, lesson in MMAU_MEASURED}
+_MMAU = {(name, board): (mini, test, lesson) for name, _, board, mini, test, lesson in MMAU_MEASURED}
 
 
 def _mmau_range(bridge):
     """(low, high) MMAU test-mini percent measured for the systems on this kind of bridge, or None."""
     if bridge is None:
         return None
-    scores = [_MMAU[name][0] for name in MMAU_BY_BRIDGE[bridge]]
+    scores = [_MMAU[row][0] for row in MMAU_BY_BRIDGE[bridge]]
     return min(scores), max(scores)
 
 
@@ -481,11 +490,12 @@ def _mmau_text(plan):
         return "none measured for a cascade (MMAU scores audio-LLMs)"
     if plan.mmau is None:
         return "none measured for a 1-3B on-device stack (the measured systems are 7-13B)"
-    systems = MMAU_BY_BRIDGE[plan.bridge]
-    measured = " to ".join(f"{_MMAU[n][0]:.1f} % ({n})" for n in systems)
-    lesson = "-".join(f"{_MMAU[n][2]:.2f}" for n in systems)
-    return (f"test-mini {measured}, measured (paper, leaderboard) on stacks with this kind of bridge; "
-            f"the lesson's composite: {lesson}")
+    rows = MMAU_BY_BRIDGE[plan.bridge]
+    measured = "; ".join(f"{_MMAU[(n, b)][0]:.1f} % ({n}, {b} board)" for n, b in rows)
+    lessons = {n: _MMAU[(n, b)][2] for n, b in rows if _MMAU[(n, b)][2] is not None}
+    lesson = ("; the lesson's composite: " + ", ".join(f"{v:.2f} ({n})" for n, v in lessons.items())
+              if lessons else "; the lesson gives no composite for it")
+    return f"test-mini {measured}, measured on stacks with this kind of bridge{lesson}"
 
 
 def _stack(plan):
@@ -693,8 +703,10 @@ def render_skill():
         "",
         "It turns on when the task needs " + ", or ".join(THINKING_WHEN) + ";",
         "it stays off for everything else (plain transcription included), and whenever the task streams or",
-        f"latency_ms < {THINKING_MIN_MS}. The lesson reports thinking lifts complex reasoning 3-5 points; that",
-        "figure is quoted as reported, not measured here. Among the profiles (lesson exercise 4):",
+        f"latency_ms < {THINKING_MIN_MS}. That thinking lifts complex reasoning 3-5 points is the lesson's claim;",
+        "no AF3 source states it and nothing here measures it. AF3 switches thinking on with a prompt suffix",
+        "(\"Please think and reason about the input audio before you respond.\"); AF-Think is its training",
+        "data set. Among the profiles (lesson exercise 4):",
         "",
         *(f"- **{p.name}**: {p.thinking}." for p in PROFILES if p.thinking),
         "",
@@ -717,16 +729,19 @@ def render_skill():
         "## MMAU: measured, and the lesson's composite",
         "",
         "Measured scores are percent on MMAU test-mini (1,000 questions) and test (9,000), from the paper",
-        "(Sakshi et al. 2024) and its leaderboard (v05.15.25). The lesson's composite is its own summary, a",
-        "fraction, and does not match the paper for SALMONN and Qwen-Audio. A plan quotes the measured range",
-        "for systems built on its kind of bridge.",
+        "(Sakshi et al. 2024) and its leaderboard, which has two boards: "
+        + "; ".join(f"{k}: {v}" for k, v in MMAU_BOARDS.items()) + ".",
+        "Compare rows of one board only: SALMONN-13B scores differently on the two, and Qwen-Audio-Chat is not",
+        "on the revised one. The lesson's composite is its own summary, a fraction; it does not match the",
+        "measured scores for SALMONN and Qwen-Audio. Its \"proprietary frontier ~0.78\" has a measured row:",
+        "Gemini 2.5 Pro, below AF3 on the same board. A plan quotes the measured rows for systems built on its",
+        "kind of bridge, each with its board.",
         "",
-        _row(["system", "bridge", "measured, test-mini", "measured, test", "the lesson's composite"]),
-        _row(["---"] * 5),
-        *(_row([name, bridge, f"{mini:.2f}", f"{test:.2f}", f"~{lesson:.2f}"])
-          for name, bridge, mini, test, lesson in MMAU_MEASURED),
-        *(_row([name, "-", "-", "-", f"~{lesson:.2f}"]) for name, lesson in MMAU_LESSON_ONLY),
-        *(_row([name, "-", f"{score:.2f}", "-", "-"]) for name, score in MMAU_REFERENCE),
+        _row(["system", "bridge", "board", "measured, test-mini", "measured, test", "the lesson's composite"]),
+        _row(["---"] * 6),
+        *(_row([name, bridge, board, f"{mini:.2f}", f"{test:.2f}", "-" if lesson is None else f"~{lesson:.2f}"])
+          for name, bridge, board, mini, test, lesson in MMAU_MEASURED),
+        *(_row([name, "-", board, f"{score:.2f}", "-", "-"]) for name, board, score in MMAU_REFERENCE),
         "",
         "## What the lesson simplifies",
         "",

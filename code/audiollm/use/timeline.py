@@ -15,7 +15,7 @@ from ..model.listener import ENCODER_HZ, POOL, frame_kinds
 
 
 def prompt_embeddings(model, field):
-    """{value: the mean of the unit text embeddings of its corpus.PROMPTS phrasings} for one field, made once
+    """{value: the mean of the unit text embeddings of its vocab.PROMPTS phrasings} for one field, made once
     per loaded model (inference: the weights no longer change)."""
     cache = model.__dict__.setdefault("_prompts", {})
     if field not in cache:
@@ -27,7 +27,7 @@ def prompt_embeddings(model, field):
 
 
 def detail(model, pooled, field):
-    """Zero-shot: the value of `field` (a key of corpus.PROMPTS) whose prompts' mean text embedding is nearest
+    """Zero-shot: the value of `field` (a key of vocab.PROMPTS) whose prompts' mean text embedding is nearest
     (largest dot product) to the audio embedding of `pooled` (the Q-former's input)."""
     with no_grad():
         audio = model.embed_audio(pooled)[0].data[0]
@@ -63,7 +63,7 @@ def heard(model, log_mel, offset_s=0.0, details=True):
     return out
 
 
-def attention(model, log_mel):
+def query_attention(model, log_mel):
     """The trained Q-former's cross-attention over a clip: (weights (n_queries, n_pooled), seconds between
     pooled frames). log_mel: the real audio's (n_frames, 80)."""
     pooled = model.pooled(model.normalise(model.encoder(log_mel)))
