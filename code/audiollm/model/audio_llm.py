@@ -11,7 +11,7 @@ from ..base.errors import AudiollmError, WeightsFileError, check_text
 from ..front.mel import log_mel_spectrogram
 from .autograd import no_grad, softmax
 from .nn import load_weights, read_weights
-from .vocab import KINDS
+from .vocab import KINDS, SOUND_PHRASES
 from .listener import ENCODER_HZ, smooth
 from .music import D_MUSIC, music_summary
 from .lexicon import answer_form, answer_grammar, known_words, placed, words_of
@@ -97,6 +97,39 @@ def read_question(model, question, lexicon=True):
     return words, answer_form(words, typed)
 
 
+PRESENCE_WORDS = {"music": {"music", "instrument", "playing", "play", "plays"},  # music first: "is someone playing"
+                  "speech": {"speech", "speaking", "speak", "speaks", "talk", "voice", "someone", "anyone"}}
+SOUND_WORDS = {name: set(words_of(phrases[0])) - {"a", "an", "the", "of"} for name, phrases in SOUND_PHRASES.items()}
+
+
+def asked_about(words):
+    """What a yes/no question asks is there: a sound's name ("bark": "is there a dog barking"), "speech",
+    "music" or None."""
+    for name, named in SOUND_WORDS.items():
+        if named & set(words):
+            return name
+    for kind, named in PRESENCE_WORDS.items():
+        if named & set(words):
+            return kind
+    return None
+
+
+def evidence_grammar(grammar, about, heard):
+    """Its ears and its words agree: a yes/no question about `about` (asked_about) is answered "yes" when the
+    heard timeline shows it (a stretch of MIN_HEARD_S or more) and, after a thought, "yes" exactly when the
+    thought names it. Otherwise the answer's grammar alone. (Constrained decoding: the model still scores the
+    words, but an answer that contradicts what it heard or thought is not allowed.)"""
+    shown = set(heard[::3])
+
+    def agreeing(so_far, thought=None):
+        if so_far or about is None:
+            return grammar(so_far, thought)
+        if thought is not None:
+            return ("yes",) if about in thought else ("no",)
+        return ("yes",) if about in shown else grammar(so_far, thought)
+    return agreeing
+
+
 def reply(model, rows, heard, question, think=False, hybrid=True, lexicon=True):
     """The answer to a question about audio already through listen(): (thought words or None, answer text).
     hybrid: the heard words go into the prompt (False: audio tokens only, end to end); think: a thought first."""
@@ -106,7 +139,9 @@ def reply(model, rows, heard, question, think=False, hybrid=True, lexicon=True):
     if model.n_audio(rows) == 0:
         return None, "the audio is too short to answer (under 0.32 s)"
     prompt = model.prompt_ids(model.n_audio(rows), words, heard if hybrid else None, think)
-    thought, out = split_answer(model.generate(rows, prompt, answer_grammar(form)))
+    grammar = evidence_grammar(answer_grammar(form), asked_about(words) if form == ("yes/no",) else None,
+                               heard if hybrid else [])
+    thought, out = split_answer(model.generate(rows, prompt, grammar))
     return thought, " ".join(out) or "(no answer)"
 
 

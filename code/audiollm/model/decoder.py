@@ -140,8 +140,9 @@ class MicroLM(Module):
         tokens): the highest-scoring allowed next word, again and again, until <eos>. Returns the words.
 
         A prompt that ends in <think> gets a thought first, closed by </think> after at most MAX_THOUGHT words;
-        no other prompt can open one. grammar: None, or a function of the answer words so far (after any
-        thought) giving the words allowed next (the answer's form; lexicon.answer_grammar).
+        no other prompt can open one. grammar: None, or a function of (the answer words so far, the thought's
+        words or None) giving the words allowed next (the answer's form: lexicon.answer_grammar; agreement with
+        the evidence: audio_llm.evidence_grammar).
 
         Literally, each step reruns forward() on the whole sequence so far and reads its last row. The same
         words, about 10x faster, because a causal model's earlier rows never change: each block's attention
@@ -158,8 +159,9 @@ class MicroLM(Module):
                     allowed = [self.ids[END_THINK]] if len(out) >= MAX_THOUGHT else \
                         [i for i in free if i != self.ids[EOS]] + [self.ids[END_THINK]]
                 else:
-                    answer = out[out.index(END_THINK) + 1:] if END_THINK in out else out
-                    allowed = free if grammar is None else [self.ids[w] for w in grammar(answer) if w in self.ids]
+                    thought, answer = split_answer(out)
+                    allowed = free if grammar is None else [self.ids[w] for w in grammar(answer, thought)
+                                                            if w in self.ids]
                 best = max(allowed, key=row.__getitem__)
                 if best == self.ids[EOS]:
                     break

@@ -138,15 +138,16 @@ def answer_form(words, typed=None):
 
 
 def answer_grammar(form):
-    """The answer's grammar: a function of the answer words so far -> the words allowed next (EOS ends it)."""
+    """The answer's grammar: a function of (the answer words so far, the thought or None) -> the words allowed
+    next (EOS ends the answer)."""
     kind = form[0]
     if kind in ("yes/no", "choice", "count"):
         first = {"yes/no": ("yes", "no"), "count": COUNTS}.get(kind, form[1:])
-        return lambda so_far: first if not so_far else (EOS,)
+        return lambda so_far, thought=None: first if not so_far else (EOS,)
     if kind == "seconds":
-        return lambda so_far: SECONDS if not so_far else ("seconds",) if len(so_far) == 1 else (EOS,)
+        return lambda so_far, thought=None: SECONDS if not so_far else ("seconds",) if len(so_far) == 1 else (EOS,)
 
-    def open_answer(so_far):
+    def open_answer(so_far, thought=None):
         if not so_far or so_far[-1] == "then":
             return KIND_WORDS[:3] + ("nothing",) if so_far else OPEN_WORDS
         if so_far[-1] in KIND_WORDS and len(so_far) < 2 * MAX_LIST - 1:
