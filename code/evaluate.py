@@ -47,13 +47,17 @@ def main():
 def write_llm_report(model, listener):
     """outputs/llm_eval.md: "is there speech / music" on each scene set (hybrid and end to end) and a learner's
     phrasings on the instruction stage's held-out clips (with and without the lexicon)."""
-    rows = [[os.path.relpath(path, FIXTURES), f"{scene_accuracy(model, listener, [path]):.3f}",
-             f"{scene_accuracy(model, listener, [path], hybrid=False):.3f}"] for path in LLM_SCENES]
+    rows = [[os.path.relpath(os.path.dirname(path), FIXTURES), f"{scene_accuracy(model, listener, [path]):.3f}",
+             f"{scene_accuracy(model, listener, [path], agree=False):.3f}",
+             f"{scene_accuracy(model, listener, [path], hybrid=False, agree=False):.3f}"] for path in LLM_SCENES]
     phrasing = phrasing_scores(model, dataset(prepare_instruct("test", N_INSTRUCT_TEST)), PHRASINGS)
     body = "\n".join([
         "## Is there speech / music, on espeak-ng / sox scenes", "",
-        "Every training and held-out phrasing of both questions, one 30-s window per scene.", "",
-        markdown_table(("scene set", "hybrid (what main.py uses)", "end-to-end"), rows), "",
+        "Every training and held-out phrasing of both questions, one 30-s window per scene. **hybrid**: what "
+        "main.py asks, the Listener's timeline as words beside the audio tokens, and a yes/no question about speech "
+        "or music held to that timeline (audio_llm.evidence_grammar: yes when it shows a second or more); "
+        "**unconstrained**: the same model without that rule; **end-to-end**: audio tokens only.", "",
+        markdown_table(("scene set", "hybrid (what main.py uses)", "hybrid, unconstrained", "end-to-end"), rows), "",
         f"## A learner's phrasings ({PHRASINGS_NAME}), on {N_INSTRUCT_TEST} held-out clips (test split)", "",
         "Written before the templates were read; each clip is asked one of its type's questions in turn (hybrid). "
         "Wrong form: a count for a yes/no question, a list for a count, ...", "",

@@ -15,7 +15,8 @@ from audiollm.base.errors import AudiollmError, WeightsFileError
 from audiollm.learn.instruct import FORMS, TEMPLATES, TYPES, lm_vocabulary, loss_of, phrase, qa_pairs, thought, train
 from audiollm.use.evaluate import read_phrasings
 from audiollm.model.decoder import END_THINK, SOUND, SPECIALS, THINK, MicroLM, split_answer
-from audiollm.model.audio_llm import OUTSIDE, answer, listen, load_lm, read_question, reply, sha256_file
+from audiollm.model.audio_llm import (OUTSIDE, answer, asked_about, evidence_grammar, listen, load_lm, read_question,
+                                      reply, sha256_file)
 from audiollm.model.lexicon import answer_form, answer_grammar, known_words, read_synonyms, words_of
 from audiollm.model.listener import DEFAULT_WEIGHTS, load_listener
 from audiollm.front.mel import log_mel_spectrogram
@@ -170,6 +171,19 @@ def test_every_phrasing_asks_for_its_types_form_and_a_yes_no_grammar_allows_only
         assert form_name.get(form[0], form[0]) == FORMS[kind], question
     grammar = answer_grammar(("yes/no",))
     assert grammar([]) == ("yes", "no") and grammar(["yes"]) == ("<eos>",)
+
+
+def test_the_evidence_grammar_holds_a_presence_answer_to_the_timeline_and_the_thought():
+    assert [asked_about(words_of(q)) for q in ("is there a dog barking", "is anyone speaking",
+                                               "is someone playing an instrument", "what comes first")] == \
+        ["bark", "speech", "music", None]
+    grammar = answer_grammar(("yes/no",))
+    heard = ["speech", "0", "3", "music", "4", "7"]
+    assert evidence_grammar(grammar, "speech", heard)([], None) == ("yes",)
+    assert evidence_grammar(grammar, "bark", heard)([], None) == ("yes", "no")  # the timeline names no sound
+    assert evidence_grammar(grammar, "music", [])([], ["music", "organ", "minor", "2"]) == ("yes",)
+    assert evidence_grammar(grammar, "speech", heard)([], ["music", "organ", "minor", "2"]) == ("no",)
+    assert evidence_grammar(grammar, "speech", heard)(["yes"], None) == ("<eos>",)
 
 
 @pytest.fixture(scope="module")

@@ -130,17 +130,20 @@ def evidence_grammar(grammar, about, heard):
     return agreeing
 
 
-def reply(model, rows, heard, question, think=False, hybrid=True, lexicon=True):
+def reply(model, rows, heard, question, think=False, hybrid=True, lexicon=True, agree=True):
     """The answer to a question about audio already through listen(): (thought words or None, answer text).
-    hybrid: the heard words go into the prompt (False: audio tokens only, end to end); think: a thought first."""
+    hybrid: the heard words go into the prompt (False: audio tokens only, end to end); think: a thought first;
+    agree=False (for measuring the model alone): no evidence_grammar."""
     words, form = read_question(model, question, lexicon)
     if words is None:
         return None, form
     if model.n_audio(rows) == 0:
         return None, "the audio is too short to answer (under 0.32 s)"
     prompt = model.prompt_ids(model.n_audio(rows), words, heard if hybrid else None, think)
-    grammar = evidence_grammar(answer_grammar(form), asked_about(words) if form == ("yes/no",) else None,
-                               heard if hybrid else [])
+    grammar = answer_grammar(form)
+    if agree:
+        grammar = evidence_grammar(grammar, asked_about(words) if form == ("yes/no",) else None,
+                                   heard if hybrid else [])
     thought, out = split_answer(model.generate(rows, prompt, grammar))
     return thought, " ".join(out) or "(no answer)"
 

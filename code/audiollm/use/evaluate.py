@@ -60,9 +60,9 @@ def scene_questions(scenes_json):
     return out
 
 
-def scene_accuracy(model, listener, scenes_jsons, hybrid=True):
+def scene_accuracy(model, listener, scenes_jsons, hybrid=True, agree=True):
     """Share of scene_questions the micro audio-LLM answers right (the scenes are under 30 s: one window each);
-    hybrid=False asks end to end (audio tokens only)."""
+    hybrid=False asks end to end (audio tokens only); agree=False without audio_llm.evidence_grammar."""
     right = total = 0
     heard = {}
     for scenes_json in scenes_jsons:
@@ -70,7 +70,7 @@ def scene_accuracy(model, listener, scenes_jsons, hybrid=True):
             if path not in heard:
                 samples = load_audio(path)
                 heard[path] = listen(listener, samples, log_mel_spectrogram(samples))
-            right += reply(model, *heard[path], question, hybrid=hybrid)[1] == truth
+            right += reply(model, *heard[path], question, hybrid=hybrid, agree=agree)[1] == truth
             total += 1
     return right / total
 
