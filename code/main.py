@@ -254,7 +254,7 @@ def print_listener(listener, segments, seconds):
     print(f"{'':<16}trained: the Listener, its own SummaryEncoder and {listener.qformer.n_queries}-query Q-former "
           f"({os.path.basename(DEFAULT_WEIGHTS)})")
     stage("heard", f"({len(segments)},)", seconds, "SummaryEncoder (50 Hz) -> frame tagger -> timeline; detail: "
-          "the Q-former's audio embedding nearest a prompt's")
+          "the family of prompts nearest the Q-former's audio embedding, named when sure")
 
 
 def run_arc(load, say, n_windows, n_mels, encoder, qformer, listener):

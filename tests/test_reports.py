@@ -6,8 +6,9 @@ import re
 import pytest
 
 from audiollm.base.files import markdown_table, write_report
-from audiollm.learn.align import CANDIDATES, evaluate_weights, write_align_report
-from audiollm.model.listener import DEFAULT_WEIGHTS
+from audiollm.learn.align import CANDIDATES, held_out_table, lesson_item, prepare_all, write_align_report
+from audiollm.model.listener import DEFAULT_WEIGHTS, load_listener
+from audiollm.use.evaluate import untrained_twin
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -96,7 +97,8 @@ def test_write_report_names_its_command_and_is_deterministic(tmp_path):
 
 
 def test_the_alignment_report_measures_the_shipped_weights_without_training(tmp_path):
-    model, rows = evaluate_weights(DEFAULT_WEIGHTS, n_val=CANDIDATES, workers=1)
+    model = load_listener(DEFAULT_WEIGHTS)
+    rows = held_out_table(model, untrained_twin(model), prepare_all("val", CANDIDATES, 4.0, 1), [lesson_item()])
     names = [name for name, _, _, _ in rows]
     assert names[0] == f"retrieval recall@1 ({CANDIDATES} val clips, {CANDIDATES} candidates)"
     assert names[-1] == "timeline frame accuracy, the lesson scene (lesson_scene(0))"

@@ -22,11 +22,10 @@ from ..model.autograd import Adam, Tensor, concat_rows, cross_entropy, matmul_t,
 from ..model.nn import gc_paused, save_weights
 from ..model.encoder import SummaryEncoder
 from ..model.vocab import KINDS
-from ..model.listener import Listener, timeline_labels
+from ..model.listener import TAU, Listener, timeline_labels
 from ..synthetic.synth import lesson_scene, two_speaker_dialogue
 from ..synthetic.corpus import caption, clip_seeds, frame_labels, make_clip
 
-TAU = 0.1               # InfoNCE temperature: similarities are multiplied by 1 / TAU = 10
 BATCH = 16              # clips (and captions) per contrastive step
 TAGGER_FRAMES_PER_STEP = 256   # encoder frames per tagger step
 DIALOGUE_SEED = 1000    # two_speaker_dialogue seeds from here (the lesson scene is lesson_scene(0), its own generator)

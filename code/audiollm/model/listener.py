@@ -36,6 +36,7 @@ POOL = 8                 # the Q-former reads one encoder frame in 8: 160 ms apa
 BAND_POOL = 4            # ... with each statistic averaged over 4 adjacent mel bands: 60 values, not 240
 N_POSITION = 4           # sin/cos of the relative time, appended to every pooled frame: order for the queries
 D_MODEL, N_HEADS, D_EMBED, D_HIDDEN = 32, 2, 32, 32
+TAU = 0.1                # InfoNCE temperature: the similarities are trained (and read) multiplied by 1 / TAU = 10
 THIRDS = 3               # the text encoder tells a word in the first third of a caption from one in the last
 MIN_SEGMENT_S = 0.5      # a timeline segment shorter than this joins its neighbours (silence: MIN_SILENCE_S)
 MIN_SILENCE_S = 0.25     # the corpus' shortest silence; a pause inside speech is shorter

@@ -38,6 +38,19 @@ WHERE = ("near the start", "in the middle", "near the end")  # which third of th
 JOINS = (", then ", "; after that, ", ", and then ", ". Then ")
 ADVERBS = {"calm": "calmly", "excited": "excitedly"}
 
+# The families the timeline names (issue 19: name only what the model can tell). A real instrument is never called
+# by a synthesizer's waveform: every bare oscillator is "synth". Each family pools its members' PROMPTS.
+FAMILIES = {
+    "instrument": {"keyboard": ("organ", "piano"), "plucked": ("pluck",), "bowed": ("string",),
+                   "wind": ("clarinet", "flute", "brass"), "percussion": ("bell",),
+                   "synth": ("sine", "sawtooth", "square", "triangle")},
+    "sound": {"nature": ("rain", "wind", "whoosh"), "machine": ("engine", "hum", "hiss", "rumble"),
+              "alarm": ("siren", "sweep"), "impact": ("knock", "glass", "clatter"), "animal": ("bark",),
+              "crowd": ("applause",)},
+}
+FAMILY_OF = {field: {value: family for family, values in families.items() for value in values}
+             for field, families in FAMILIES.items()}  # {"instrument": {"piano": "keyboard", ...}, "sound": {...}}
+
 # Texts for zero-shot retrieval (CLAP-style): a few phrasings of each label value.
 PROMPTS = {
     "kind": {
