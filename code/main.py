@@ -184,7 +184,7 @@ def print_answers(samples, truth):
         models = load_models()
     except WeightsFileError as error:
         return print(f"main.py: warning: the micro audio-LLM cannot answer: {error}", file=sys.stderr, flush=True)
-    print(f"\nthe micro audio-LLM answers ({os.path.relpath(models[1]['path'])}; ask your own: --ask):")
+    print(f"\nthe micro audio-LLM answers ({os.path.relpath(models[1]['path'])}; audio tokens and the timeline above):")
     answers = [f"{question}? {ask(samples, question, models=models)[0][3]}" for question in LESSON_QUESTIONS]
     print(cli.side_by_side(answers, [true_answer(question, truth) for question in LESSON_QUESTIONS],
                            ("question? answer", "truth")))

@@ -16,8 +16,9 @@ other configuration writes to the git-ignored outputs/runs/ unless --out names a
 
 The instruction stage (the micro audio-LLM on the frozen Listener, audiollm.learn.instruct) has its own options:
 
-    python3 code/train.py --stage instruct           # regenerates code/audiollm/weights/lm.json, under 10 minutes
-    python3 code/train.py --stage instruct --bridge qformer --out /tmp/lm-qformer.json --cache /tmp/lm-cache
+    python3 code/train.py --stage instruct           # the shipped code/audiollm/weights/lm.json and
+                                                     # outputs/instruct_report.md, under 40 minutes on 2 cores
+    python3 code/train.py --stage instruct --clips 40 --steps 30 --val 8 --out /tmp/lm.json   # and /tmp/lm.md
 
 Weights that no longer belong together (lm.json trained on another listener.json) are put back with
 `git checkout code/audiollm/weights/`.
@@ -36,8 +37,8 @@ try:  # Ctrl-C while the package imports is one line and status 130, as it is la
     from audiollm.base.errors import MAX_WIDTH, check_int
     from audiollm.learn.align import (CANDIDATES, fit_normalisation, format_table, held_out_table, lesson_item,
                                       prepare_all, prepare_dialogues, train, write)
-    from audiollm.learn.instruct import format_table as format_instruct_table, run_stage
-    from audiollm.model.decoder import BRIDGES, WEIGHTS_PATH as LM_WEIGHTS
+    from audiollm.learn.instruct import STEPS, format_table as format_instruct_table, run_stage
+    from audiollm.model.decoder import WEIGHTS_PATH as LM_WEIGHTS
     from audiollm.model.listener import DEFAULT_WEIGHTS, Listener
     from audiollm.use import cli
     from audiollm.use.ask import RESTORE
@@ -45,10 +46,12 @@ except KeyboardInterrupt:
     print("train.py: interrupted", file=sys.stderr)
     sys.exit(130)
 
-RUNS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "outputs", "runs")  # git-ignored
+OUTPUTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "outputs")
+REPORT = os.path.join(OUTPUTS, "instruct_report.md")  # the shipped lm.json's training report
+RUNS = os.path.join(OUTPUTS, "runs")  # git-ignored
 STAGES = ("align", "instruct")
 MAX_WORKERS = 64
-NOT_IN_THE_WEIGHTS = ("stage", "out", "workers", "cache", "help")  # options that leave the weights' bytes alone
+NOT_IN_THE_WEIGHTS = ("stage", "out", "report", "workers", "cache", "help")  # options that leave the bytes alone
 
 
 def parse_instruct_args(argv):
@@ -56,17 +59,17 @@ def parse_instruct_args(argv):
                                "(the instruction stage) on the frozen Listener.")
     parser.add_argument("--stage", choices=STAGES, default="instruct", help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights and the batches; default 0")
-    parser.add_argument("--clips", type=int, default=600, help="training clips (3-6 s); default 600")
-    parser.add_argument("--steps", type=int, default=600, help="Adam steps of 16 examples; default 600")
-    parser.add_argument("--bridge", choices=BRIDGES, default="pooled", help="audio into the LLM: the Q-former's "
-                        "query tokens or AF3's pooled MLP adaptor over encoder frames; default pooled")
+    parser.add_argument("--clips", type=int, default=600, help="training clips (3-30 s); default 600")
+    parser.add_argument("--steps", type=int, default=STEPS, help=f"Adam steps of 16 examples; default {STEPS}")
     parser.add_argument("--d-model", type=int, default=32, help="the LLM's width; default 32")
     parser.add_argument("--layers", type=int, default=2, help="the LLM's transformer blocks; default 2")
-    parser.add_argument("--val", type=int, default=50, help="held-out clips (test split); default 50")
-    parser.add_argument("--workers", type=int, default=2, help="processes making clips; default 2")
-    parser.add_argument("--cache", help="folder to keep the clips' encoder frames in and reuse; default none")
+    parser.add_argument("--val", type=int, default=60, help="held-out clips (test split); default 60")
+    parser.add_argument("--workers", type=int, default=2, help="processes making clips and training; default 2")
+    parser.add_argument("--cache", help="folder to keep the clips' audio rows in and reuse; default none")
     parser.add_argument("--out", help="weights file; default: with every other option at its default the shipped "
                         "code/audiollm/weights/lm.json, else outputs/runs/lm-<options>.json")
+    parser.add_argument("--report", help="the training report (markdown); default: outputs/instruct_report.md for "
+                        "the shipped weights, else beside --out with the ending .md")
     return parser, parser.parse_args(argv)
 
 
@@ -107,11 +110,13 @@ def main_instruct(argv):
     if args.cache is not None:
         cli.make_out(args.cache, "--cache")
     out = out_path(parser, args, LM_WEIGHTS, "lm")
-    _, rows, _ = run_stage(out, args.clips, args.steps, args.bridge, args.d_model, args.layers, args.seed,
-                           args.val, args.workers, args.cache, log=lambda line: print(line, flush=True),
-                           progress=cli.Progress)
-    print(format_instruct_table(rows))
-    print(f"wrote {out}")
+    shipped = os.path.abspath(out) == os.path.abspath(LM_WEIGHTS)
+    report = cli.check_out_file(args.report or (REPORT if shipped else os.path.splitext(out)[0] + ".md"))
+    _, result = run_stage(out, args.clips, args.steps, args.d_model, args.layers, args.seed, args.val,
+                          args.workers, args.cache, log=lambda line: print(line, file=sys.stderr, flush=True),
+                          report=report, progress=cli.Progress)
+    print(format_instruct_table(result))
+    print(f"wrote {out} and {report}")
     return 0
 
 

@@ -2,24 +2,33 @@
 thinking): a decoder-only transformer, microgpt-sized, that reads audio tokens and a question and answers in
 words by greedy decoding.
 
-    prompt:  <sound> x n_audio   question words   [think before you answer]   <sep>
-    answer:  [<think> the heard timeline </think>]   answer words   <eos>
+    prompt:  <sound> x n_audio   [<heard> the Listener's timeline as words]   question words   <sep>   [<think>]
+    answer:  [the heard timeline </think>]   answer words   <eos>
 
 The audio enters the AF3 way: the question's token ids hold n_audio `<sound>` placeholders, and the embedding
-row of each placeholder is replaced, in place, by the next projected audio vector. Two bridges bring the audio
-to the LLM's width:
+row of each placeholder is replaced, in place, by the next projected audio vector. The bridge
+(bridges.PooledMLPAdapter: average pairs, LayerNorm, Linear, GELU, Linear; AF3, Qwen-Audio) reads, every 160 ms,
+the Listener's normalised encoder frames (240 wide, 50 Hz) with its frame tagger's 4 probabilities (speech,
+music, sound, silence) averaged over 8 encoder frames, and the music encoder's summary of the window
+(music.music_summary, 77 values) beside them, SALMONN's two encoders side by side (audio_llm.listen makes the
+rows): 321 values a row, one audio token per 320 ms, 12 for a 4-s clip, 93 for 30 s.
 
-    "qformer": the Listener's 8 Q-former query tokens (32 wide; BLIP-2, SALMONN) -> Linear(32 -> d)
-    "pooled":  the Listener's normalised encoder frames (240 wide, 50 Hz) with its frame tagger's 4 probabilities
-               (speech, music, sound, silence) appended (244 wide), averaged over 8 (160 ms) -> bridges.PooledMLPAdapter:
-               average pairs, LayerNorm, Linear, GELU, Linear (AF3, Qwen-Audio): one token per 320 ms, 12 for a
-               4-s clip, 93 for 30 s
+Two ways to ask, one set of weights (the instruction stage trains both):
+    end-to-end: audio tokens and the question, nothing else;
+    hybrid:     the Listener's timeline also goes in as words after <heard> ("speech 0 4 music 4 7": each
+                stretch's kind, first and last second), the way a cascade's caption would; the audio tokens
+                still carry what the timeline does not say (instrument, mode, voices).
+
+The question is text and never control: its words are looked up in the vocabulary (lexicon.known_words first maps
+other words to known ones), and only the caller's think flag puts <think> in the prompt; no typed word can open
+or close a thought. The answer's form follows the question's (lexicon.answer_form): a yes/no question is
+answered yes or no, a count by a count, a time by seconds (grammar-constrained greedy decoding).
 
 Then the LLM proper, MicroLM.forward: fixed sinusoidal positions (so a 30-s window's longer prompt still has
 positions), causal pre-LN transformer blocks, a final LayerNorm and a linear head over the word vocabulary. The
 block is nn.TransformerBlock, the encoder's own code (its attention: nn.MultiHeadAttention -> autograd.attention).
 Training (audiollm.learn.instruct) runs this forward with Tensors; decoding (generate) runs it with a key-value
-cache. Loading the trained model and answering a question about a clip are in audio_llm.
+cache. The audio rows, loading the trained model and answering a question about a clip are in audio_llm.
 """
 import os
 import random
@@ -31,53 +40,46 @@ from .bridges import PooledMLPAdapter
 from .listener import WEIGHTS_DIR
 
 WEIGHTS_PATH = os.path.join(WEIGHTS_DIR, "lm.json")
-UNK, SOUND, SEP, THINK, END_THINK, EOS = "<unk>", "<sound>", "<sep>", "<think>", "</think>", "<eos>"
-SPECIALS = (UNK, SOUND, SEP, THINK, END_THINK, EOS)
-BRIDGES = ("qformer", "pooled")
-THINK_SUFFIX = "think before you answer"  # the switch for a thought first (as AF3's prompt suffix is)
-THINK_WORDS = THINK_SUFFIX.split()
+UNK, SOUND, SEP, THINK, END_THINK, EOS, HEARD = "<unk>", "<sound>", "<sep>", "<think>", "</think>", "<eos>", "<heard>"
+SPECIALS = (UNK, SOUND, SEP, THINK, END_THINK, EOS, HEARD)
 MAX_QUESTION = 200      # characters of a question
-MAX_LEN = 256           # positions: 93 audio tokens of a 30-s window, the question and the answer
+MAX_LEN = 320           # positions: 93 audio tokens of a 30-s window, the timeline, the question and the answer
 POSITION_SCALE = 0.25   # sinusoids of norm 1, not 4: the adaptor's audio tokens start at norm 1-2
 MAX_ANSWER = 40         # tokens greedy decoding writes at most (a thought and an answer)
+MAX_THOUGHT = 30        # a thought longer than this is closed: the answer always comes
 
 
 class MicroLM(Module):
-    """A decoder-only transformer over a word vocabulary, with one audio bridge.
+    """A decoder-only transformer over a word vocabulary, with the pooled audio bridge.
 
-    words: the vocabulary (SPECIALS first); d_audio: the width of the bridge's input rows (32 for the Q-former
-    tokens, 64 for encoder frames and tags: bridge_width); bridge: "qformer" or "pooled"; d_model, n_heads,
-    n_layers: the LLM's size.
+    words: the vocabulary (SPECIALS first); d_audio: the width of the rows the bridge reads (bridge_width:
+    321); d_model, n_heads, n_layers: the LLM's size.
     """
 
-    def __init__(self, words, d_audio, bridge="pooled", d_model=32, n_heads=4, n_layers=1, seed=0):
-        if bridge not in BRIDGES:
-            raise AudiollmError(f"bridge must be one of {BRIDGES}, got {bridge!r}")
+    def __init__(self, words, d_audio, d_model=32, n_heads=4, n_layers=1, seed=0):
         if tuple(words[:len(SPECIALS)]) != SPECIALS:
             raise AudiollmError(f"words must start with {SPECIALS}")
         check_int("d_model", d_model, 4, 512)
         check_int("n_layers", n_layers, 1, 8)
         rng = random.Random(seed)
-        self.words, self.bridge_name = list(words), bridge
+        self.words = list(words)
         self.ids = {w: i for i, w in enumerate(self.words)}
         self.wte = Embedding(len(words), d_model, rng)  # the word table: (V, d_model), one row per word
-        self.bridge = (Linear(d_audio, d_model, rng) if bridge == "qformer"
-                       else PooledMLPAdapter(d_audio, d_model, seed=seed))
+        self.bridge = PooledMLPAdapter(d_audio, d_model, seed=seed)
         self.blocks = [TransformerBlock(d_model, n_heads, rng) for _ in range(n_layers)]
         self.ln_f = LayerNorm(d_model)
         self.head = Linear(d_model, len(words), rng)
         self.positions = [[POSITION_SCALE * v for v in row] for row in sinusoids(MAX_LEN, d_model)]
 
-    def n_audio(self, audio_in):
+    @staticmethod
+    def n_audio(audio_in):
         """How many <sound> placeholders the prompt needs for these audio rows (the adaptor pools pairs)."""
-        n = len(audio_in.data if isinstance(audio_in, Tensor) else audio_in)
-        return n if self.bridge_name == "qformer" else n // 2
+        return len(audio_in.data if isinstance(audio_in, Tensor) else audio_in) // 2
 
     def audio_tokens(self, audio_in):
-        """The bridge: audio rows (n, d_audio) (lists or Tensor) -> audio tokens (n_audio, d_model) Tensor.
-        For the pooled bridge n must be even (pairs are pooled; a packed batch joins whole clips)."""
-        out = self.bridge(audio_in if isinstance(audio_in, Tensor) else Tensor(audio_in))
-        return out if self.bridge_name == "qformer" else out[0]  # the adaptor also returns its pooling weights
+        """The bridge: audio rows (n, d_audio) (lists or Tensor), n even (pairs are pooled; a packed batch joins
+        whole clips) -> audio tokens (n // 2, d_model) Tensor."""
+        return self.bridge(audio_in if isinstance(audio_in, Tensor) else Tensor(audio_in))[0]  # [1]: pool weights
 
     def embed(self, ids, audio):
         """Token ids (n,) and audio tokens (n_audio, d) (None: no audio, a text-only prompt) -> input rows (n, d),
@@ -122,49 +124,56 @@ class MicroLM(Module):
             x = block(x, causal=True, lengths=lengths, kv_cache=cache)  # (n, d)
         return self.head(self.ln_f(gather_rows(x, picks)))  # (len(picks), V)
 
-    def encode(self, text):
-        """Words of a text -> ids (an unknown word is <unk>)."""
-        return [self.ids.get(w, 0) for w in words_of(text)]
+    def encode(self, words):
+        """Words -> ids (an unknown word is <unk>)."""
+        return [self.ids.get(w, 0) for w in words]
 
-    def prompt_ids(self, n_audio, question):
-        """<sound> x n_audio, the question's ids, <sep>."""
-        return [self.ids[SOUND]] * n_audio + self.encode(question) + [self.ids[SEP]]
+    def prompt_ids(self, n_audio, question, heard=None, think=False):
+        """<sound> x n_audio, [<heard> and the heard words], the question's ids, <sep>, [<think>].
+        question and heard are lists of words: only `think` can put <think> into a prompt."""
+        context = [] if heard is None else [self.ids[HEARD], *self.encode(heard)]
+        return [self.ids[SOUND]] * n_audio + context + self.encode(question) + [self.ids[SEP]] + \
+            ([self.ids[THINK]] if think else [])
 
-    def generate(self, audio_in, question, max_new=MAX_ANSWER):
-        """Greedy decoding: the highest-scoring next word, again and again, until <eos>. Returns the words.
+    def generate(self, audio_in, prompt, grammar=None, max_new=MAX_ANSWER):
+        """Greedy decoding after the token ids `prompt` (prompt_ids; its <sound> placeholders take audio_in's
+        tokens): the highest-scoring allowed next word, again and again, until <eos>. Returns the words.
+
+        A prompt that ends in <think> gets a thought first, closed by </think> after at most MAX_THOUGHT words;
+        no other prompt can open one. grammar: None, or a function of (the answer words so far, the thought's
+        words or None) giving the words allowed next (the answer's form: lexicon.answer_grammar; agreement with
+        the evidence: audio_llm.evidence_grammar).
 
         Literally, each step reruns forward() on the whole sequence so far and reads its last row. The same
         words, about 10x faster, because a causal model's earlier rows never change: each block's attention
         keeps the keys and values of the rows it has seen (a key-value cache), and forward() runs only the new
         word (tests/test_lm.py holds this to the literal loop)."""
-        ids = self.prompt_ids(self.n_audio(audio_in), question)
-        # A thought only when the prompt asks for one (AF3's switch): unasked, a model that drifts into a thought
-        # on a new phrasing could use up its words before the answer.
-        asked = words_of(question)[-len(THINK_WORDS):] == THINK_WORDS
-        banned = (UNK, SOUND, SEP) if asked else (UNK, SOUND, SEP, THINK, END_THINK)
-        allowed = [i for i, w in enumerate(self.words) if w not in banned]  # words an answer may hold
+        ids = list(prompt)
+        thinking = ids[-1] == self.ids[THINK]
+        free = [i for i, w in enumerate(self.words) if w not in SPECIALS or w == EOS]
         out, step, kv_cache = [], (ids, audio_in, [len(ids) - 1]), [[[], []] for _ in self.blocks]
         with no_grad(), gc_paused():
             for _ in range(min(max_new, MAX_LEN - len(ids))):
                 row = self.forward([step], kv_cache).data[0]  # the next word's logits (V,)
+                if thinking:  # the thought: any word, then </think>; never <eos> or a second <think>
+                    allowed = [self.ids[END_THINK]] if len(out) >= MAX_THOUGHT else \
+                        [i for i in free if i != self.ids[EOS]] + [self.ids[END_THINK]]
+                else:
+                    thought, answer = split_answer(out)
+                    allowed = free if grammar is None else [self.ids[w] for w in grammar(answer, thought)
+                                                            if w in self.ids]
                 best = max(allowed, key=row.__getitem__)
                 if best == self.ids[EOS]:
                     break
                 out.append(self.words[best])
+                thinking = thinking and best != self.ids[END_THINK]
                 step = ([best], [], [0])
         return out
 
 
-def words_of(text):
-    """Lower-case words and numbers of a text, punctuation dropped: "Is there MUSIC?" -> ["is", "there", "music"]."""
-    return "".join(c if c.isalnum() else " " for c in text.lower()).split()
-
-
 def split_answer(words):
-    """Generated words -> (thought words or None, answer words)."""
-    if THINK in words and END_THINK in words:
-        start, end = words.index(THINK), words.index(END_THINK)
-        return words[start + 1:end], words[end + 1:]
-    if THINK in words:  # the thought never closed: no answer
-        return words[words.index(THINK) + 1:], []
+    """Generated words -> (thought words or None, answer words): a thought ends at </think>."""
+    if END_THINK in words:
+        end = words.index(END_THINK)
+        return words[:end], words[end + 1:]
     return None, words

@@ -4,7 +4,7 @@ answered for each 30-s window of samples or of a WAV file, and the answers as te
 from ..base.errors import WeightsFileError, check_samples, check_text
 from ..front.wav import open_wav
 from ..front.resample import resampled_length
-from ..front.mel import CHUNK_LENGTH, HOP_LENGTH, N_SAMPLES, SAMPLE_RATE, log_mel_spectrogram, log_mel_windows
+from ..front.mel import CHUNK_LENGTH, N_SAMPLES, SAMPLE_RATE, sample_windows
 from ..model.listener import DEFAULT_WEIGHTS, load_listener
 from ..model.decoder import MAX_QUESTION, WEIGHTS_PATH
 from ..model.audio_llm import answer, load_lm, sha256_file
@@ -29,38 +29,36 @@ def load_models(path=WEIGHTS_PATH, listener_path=DEFAULT_WEIGHTS):
     return model, {**meta, "path": path}, listener
 
 
-def ask_windows(windows, question, think=False, models=None):
-    """Answer a question for each window: windows yields (start_s, end_s, the window's real log-Mel (n, 80)).
+def ask_windows(windows, question, think=False, models=None, hybrid=True):
+    """Answer a question for each window: windows yields (start_s, end_s, the window's 16-kHz samples).
     Returns [(start_s, end_s, thought words or None, answer text)]. models: load_models() output, or None to
-    load the shipped files."""
+    load the shipped files. hybrid: the Listener's timeline goes into the prompt as words (False: audio tokens
+    only, end to end)."""
     question = check_text("question", question, MAX_QUESTION)
     model, _, listener = models or load_models()
-    return [(start, end, *answer(model, listener, log_mel, question, think)) for start, end, log_mel in windows]
+    return [(start, end, *answer(model, listener, samples, question, think, hybrid)) for start, end, samples in windows]
 
 
-def ask(samples, question, think=False, models=None):
+def ask(samples, question, think=False, models=None, hybrid=True):
     """Answer a question about 16-kHz samples, one 30-s window at a time (the last one shorter), as
     ask_windows."""
     samples = check_samples("samples", samples)
-    windows = ((k / SAMPLE_RATE, min(k + N_SAMPLES, len(samples)) / SAMPLE_RATE,
-                log_mel_spectrogram(samples[k:k + N_SAMPLES])) for k in range(0, len(samples), N_SAMPLES))
-    return ask_windows(windows, question, think, models)
+    windows = ((k / SAMPLE_RATE, min(k + N_SAMPLES, len(samples)) / SAMPLE_RATE, samples[k:k + N_SAMPLES])
+               for k in range(0, len(samples), N_SAMPLES))
+    return ask_windows(windows, question, think, models, hybrid)
 
 
-def ask_file(path, question, think=False, models=None, progress=None):
+def ask_file(path, question, think=False, models=None, hybrid=True, progress=None):
     """Answer a question about a WAV file (any rate and format audiollm.wav reads), window by window as
-    mel.log_mel_windows reads it, as ask_windows. progress(done, n_windows): called after each window."""
+    mel.sample_windows reads it, as ask_windows. progress(done, n_windows): called after each window."""
+    models, results = models or load_models(), []
     with open_wav(path) as reader:
         total = resampled_length(reader.n_frames, reader.sample_rate)  # samples at 16 kHz
-    n_windows, models = -(-total // N_SAMPLES), models or load_models()
-    windows = ((k * CHUNK_LENGTH, min((k + 1) * N_SAMPLES, total) / SAMPLE_RATE,
-                log_mel[:(min(N_SAMPLES, total - k * N_SAMPLES)) // HOP_LENGTH])
-               for k, log_mel in enumerate(log_mel_windows(path)))
-    results = []
-    for window in windows:
-        results += ask_windows([window], question, think, models)
-        if progress is not None:
-            progress(len(results), n_windows)
+        for k, samples in enumerate(sample_windows(reader, N_SAMPLES)):
+            window = (k * CHUNK_LENGTH, min((k + 1) * N_SAMPLES, total) / SAMPLE_RATE, samples)
+            results += ask_windows([window], question, think, models, hybrid)
+            if progress is not None:
+                progress(k + 1, -(-total // N_SAMPLES))
     return results
 
 

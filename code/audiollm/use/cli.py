@@ -251,6 +251,8 @@ def parse_lesson_args(argv):
     parser.add_argument("--ask", metavar="QUESTION", help="only answer this question about --audio (default: the "
                         "lesson scene) with the micro audio-LLM, one 'answer:' line per 30-s window")
     parser.add_argument("--think", action="store_true", help="with --ask: a thought (the heard timeline) first")
+    parser.add_argument("--end-to-end", action="store_true", help="with --ask: audio tokens only (by default the "
+                        "Listener's timeline also goes into the prompt as words: a hybrid)")
     parser.add_argument("--n-mels", type=int, choices=(80, 128), default=80,
                         help="mel bins: 80 (Whisper) or 128 (Whisper large-v3, AF3); default 80")
     parser.add_argument("--queries", metavar="N", type=int_in(1, MAX_QUERIES), default=64,
@@ -278,10 +280,10 @@ def parse_lesson_args(argv):
                   "--experiment": args.experiment, "--out": args.out is not None, "--n-mels": args.n_mels != 80,
                   "--queries": args.queries != 64, "--no-images": not args.images}
         if any(others.values()):  # --ask prints its answers and writes nothing; the Listener hears 80 mels
-            parser.error("--ask goes with --audio, --seed and --think only, not "
+            parser.error("--ask goes with --audio, --seed, --think and --end-to-end only, not "
                          + next(k for k, v in others.items() if v))
-    if args.think and args.ask is None:
-        parser.error("--think needs --ask")
+    if (args.think or args.end_to_end) and args.ask is None:
+        parser.error("--think and --end-to-end need --ask")
     return args
 
 
@@ -338,9 +340,10 @@ def run_ask(args):
     question = check_text("--ask", args.ask, MAX_QUESTION)
     if args.audio is not None:
         check_source(args)
-        print(format_answers(ask_file(args.audio, question, args.think, progress=Progress("--ask: windows"))))
+        print(format_answers(ask_file(args.audio, question, args.think, hybrid=not args.end_to_end,
+                                      progress=Progress("--ask: windows"))))
     else:
-        print(format_answers(ask(lesson_scene(args.seed)[0], question, args.think)))
+        print(format_answers(ask(lesson_scene(args.seed)[0], question, args.think, hybrid=not args.end_to_end)))
 
 
 def file_id(path):

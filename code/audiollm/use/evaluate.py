@@ -9,9 +9,9 @@ from ..front.resample import load_audio
 from ..front.mel import log_mel_spectrogram
 from ..model.vocab import KINDS
 from ..model.listener import Listener
-from ..model.audio_llm import answer
+from ..model.audio_llm import listen, reply
 from ..learn.align import audio_item, frame_accuracy
-from ..learn.instruct import TEMPLATES
+from ..learn.instruct import TEMPLATES, scores
 
 
 def read_scenes(scenes_json):
@@ -60,11 +60,42 @@ def scene_questions(scenes_json):
     return out
 
 
-def scene_accuracy(model, listener, scenes_jsons):
-    """Share of scene_questions the micro audio-LLM answers right (the scenes are under 30 s: one window each)."""
+def scene_accuracy(model, listener, scenes_jsons, hybrid=True, agree=True):
+    """Share of scene_questions the micro audio-LLM answers right (the scenes are under 30 s: one window each);
+    hybrid=False asks end to end (audio tokens only); agree=False without audio_llm.evidence_grammar."""
     right = total = 0
+    heard = {}
     for scenes_json in scenes_jsons:
         for path, question, truth in scene_questions(scenes_json):
-            right += answer(model, listener, log_mel_spectrogram(load_audio(path)), question)[1] == truth
+            if path not in heard:
+                samples = load_audio(path)
+                heard[path] = listen(listener, samples, log_mel_spectrogram(samples))
+            right += reply(model, *heard[path], question, hybrid=hybrid, agree=agree)[1] == truth
             total += 1
     return right / total
+
+
+def read_phrasings(path):
+    """A learner's questions (tests/fixtures/llm_phrasings.tsv: type TAB question per line, # comments; {sound}
+    is filled with the asked clip's sound) -> {type: [questions]}."""
+    out = {}
+    with open(path, encoding="utf-8") as stream:
+        for line in stream:
+            if line.strip() and not line.startswith("#"):
+                kind, question = line.rstrip("\n").split("\t")
+                out.setdefault(kind, []).append(question)
+    return out
+
+
+def phrasing_scores(model, test_data, path):
+    """A learner's phrasings (read_phrasings(path)) on held-out clips (instruct.dataset of the test split),
+    hybrid, with and without the lexicon: {"with lexicon" / "without lexicon": (share right, share of answers
+    of the wrong form)} over every clip asked."""
+    questions = read_phrasings(path)
+    out = {}
+    for name, lexicon in (("with lexicon", True), ("without lexicon", False)):
+        got = scores(model, test_data, "hybrid", questions=questions, lexicon=lexicon)
+        n = sum(len(test_data[k]) for k in got)
+        out[name] = (sum(got[k][0] * len(test_data[k]) for k in got) / n,
+                     sum(got[k][1] * len(test_data[k]) for k in got) / n)
+    return out
