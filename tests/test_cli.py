@@ -184,8 +184,8 @@ def test_a_deleted_listener_gets_the_hint_the_other_paths_give(checkout):
 
 @pytest.mark.parametrize("args, message", [
     (("--audio", "{empty}", "--ask", "is there music"), "--audio: {empty} holds no samples"),
-    (("--ask", "is there music", "--n-mels", "128"), "--ask goes with --audio, --seed and --think only, not --n-mels"),
-    (("--ask", "is there music", "--out", "x"), "--ask goes with --audio, --seed and --think only, not --out"),
+    (("--ask", "is there music", "--n-mels", "128"), "--ask goes with --audio, --seed, --think and --end-to-end only, not --n-mels"),
+    (("--ask", "is there music", "--out", "x"), "--ask goes with --audio, --seed, --think and --end-to-end only, not --out"),
 ])
 def test_ask_refuses_what_it_would_ignore(tmp_path, args, message):
     """Item 8: --ask on an empty WAV printed a blank answer and exit 0; --n-mels 128 and --out were ignored."""
