@@ -3,6 +3,7 @@ data and stage (audiollm.learn.instruct)."""
 import glob
 import json
 import os
+import pathlib
 import random
 import subprocess
 import sys
@@ -335,3 +336,23 @@ def test_the_music_encoder_tells_a_major_chord_from_a_minor_one_in_any_key():
             samples = [sum(0.2 * math.sin(2 * math.pi * f * n / 16000) for f in hz) for n in range(32000)]
             summary = music_summary(samples, log_mel_spectrogram(samples), tags)
             assert len(summary) == D_MUSIC and sign * summary[2] > 0.5, (root, third, summary[:3])
+
+
+def test_a_tiny_instruction_stage_is_deterministic_and_leaves_the_shipped_files_alone(tmp_path):
+    """The committed command regenerates lm.json byte for byte; a tiny run shows the same on two runs, writes its
+    report beside --out and touches no shipped file."""
+    root = pathlib.Path(__file__).resolve().parent.parent
+    shipped = [(root / "code" / "audiollm" / "weights" / "lm.json").read_bytes(),
+               (root / "outputs" / "instruct_report.md").read_bytes()]
+    made = []
+    for run in ("a", "b"):
+        (tmp_path / run).mkdir()
+        out = tmp_path / run / "lm.json"
+        result = subprocess.run([sys.executable, str(root / "code" / "train.py"), "--stage", "instruct", "--clips", "6",
+                                 "--steps", "2", "--val", "3", "--workers", "1", "--out", str(out)],
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        made.append((out.read_bytes(), (tmp_path / run / "lm.md").read_bytes()))
+    assert made[0] == made[1]
+    assert [(root / "code" / "audiollm" / "weights" / "lm.json").read_bytes(),
+            (root / "outputs" / "instruct_report.md").read_bytes()] == shipped

@@ -477,10 +477,16 @@ def run_stage(out, clips=600, steps=STEPS, d_model=32, n_layers=2, seed=0, val=6
     save_weights(out, model, meta)
     log(f"{model.n_params()} parameters; {steps} steps in {took:.0f} s; wrote {out}; measuring ...")
     prior = prior_accuracy(train_data, test_data)
-    probes = probe_table(train_data, test_data, workers)
-    asked = {mode: scores(model, test_data, mode) for mode in ASKED}
-    untrained_scores = scores(untrained, test_data, "hybrid")
-    held = scores(model, test_data, "hybrid", held_out=True)
+    measure = [lambda: probe_table(train_data, test_data, workers)]  # in this order, as the report was made
+    measure += [lambda mode=mode: scores(model, test_data, mode) for mode in ASKED]
+    measure += [lambda: scores(untrained, test_data, "hybrid"), lambda: scores(model, test_data, "hybrid", held_out=True)]
+    tick, measured = progress and progress("instruct: held-out measurements"), []
+    for step in measure:
+        measured.append(step())
+        if tick:
+            tick(len(measured), len(measure))
+    probes, *by_mode, untrained_scores, held = measured
+    asked = dict(zip(ASKED, by_mode))
     both = list(PROBE_INPUTS)[-1]
     rows = [(kind, len(test_data[kind]), prior[kind], probes[both].get(kind), untrained_scores[kind][0],
              asked["end-to-end"][kind][0], asked["hybrid"][kind][0], asked["think"][kind][0], held[kind][0])
