@@ -13,7 +13,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from audiollm.learn.align import format_table, held_out_table, lesson_item, prepare_all, write_align_report  # noqa: E402
+from audiollm.learn.align import (format_table, held_out_table, lesson_item, prepare_all,  # noqa: E402
+                                  write_align_report)
 from audiollm.use.ask import load_models  # noqa: E402
 from audiollm.base.files import markdown_table, write_report  # noqa: E402
 from audiollm.learn.instruct import dataset, prepare_all as prepare_instruct  # noqa: E402

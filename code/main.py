@@ -68,7 +68,7 @@ def arc(source, n_mels, encoder, qformer, listener):
         # Whisper-shaped FrameEncoder and QFormer with random weights: the shapes of a real encoder and bridge.
         w.encoder = cli.timed(encoder.forward, log_mel, w.n_valid)              # (1500, d), padding masked
         w.tokens = cli.timed(qformer.forward, w.encoder.result, frame_mask(len(log_mel), w.n_valid))  # (64, d_llm)
-        w.embeddings = cli.timed(lambda: embeddings + w.tokens.result[0])       # windows in time order, tokens in query order
+        w.embeddings = cli.timed(lambda: embeddings + w.tokens.result[0])  # windows in time order, tokens by query
         embeddings = w.embeddings.result                                        # the LLM reads them as embeddings
         # The trained Listener, its own SummaryEncoder and 8-query Q-former: what it heard in the real audio.
         w.heard = cli.timed(heard, listener, log_mel[:len(samples) // HOP_LENGTH], k * WINDOW_S) if (

@@ -23,7 +23,7 @@ from math import erf, exp, hypot, log, sqrt
 from operator import add as _add, mul, sub, truediv
 
 from ..base.errors import AudiollmError, check_float
-from ..base.dots import dot, dots, dots_literal  # noqa: F401 (dots_literal: the kernel's literal form, beside dots)
+from ..base.dots import dot, dots
 
 INV_SQRT2 = 1.0 / sqrt(2.0)
 INV_SQRT_2PI = 1.0 / sqrt(2.0 * math.pi)

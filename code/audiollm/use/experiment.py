@@ -534,7 +534,8 @@ def run_llm_experiment(seed=0, n_train=LLM_TRAIN, n_test=18, steps=LLM_STEPS, li
             prepared.append((words_of(transcribe(log_mel, templates)), listen(listener, q.samples, log_mel)[0]))
             tick()
         splits.append((questions, prepared))
-    texts = [*FORMANTS_HZ, *(q for q, _ in QUESTIONS.values()), *(o for _, options in QUESTIONS.values() for o in options)]
+    texts = [*FORMANTS_HZ, *(q for q, _ in QUESTIONS.values()),
+             *(o for _, options in QUESTIONS.values() for o in options)]
     words = [*SPECIALS, *sorted({w for t in texts for w in words_of(t)} - set(SPECIALS))]
     scores = []
     for cascade in (True, False):
@@ -549,7 +550,8 @@ def run_llm_experiment(seed=0, n_train=LLM_TRAIN, n_test=18, steps=LLM_STEPS, li
 def format_llm_report(result):
     """run_llm_experiment's table as markdown, with the means over all types and the acoustic ones."""
     lines = [f"## The same micro audio-LLM on both sides (seed {result.seed})", "",
-             f"Held-out accuracy on {result.n_test} test questions per type; each LLM (audiollm.model.decoder, trained from "
+             f"Held-out accuracy on {result.n_test} test questions per type; each LLM (audiollm.model.decoder, "
+             "trained from "
              f"scratch) learned all five types at once from {result.n_train} train questions per type.", "",
              "| question type | chance | cascaded LLM (transcript tokens) | end-to-end LLM (audio tokens) |",
              "|---|---|---|---|"]
