@@ -25,9 +25,9 @@ from .autograd import Tensor, gelu, l2_normalize, mean_rows, no_grad
 from .nn import Embedding, Linear, Module, load_weights, parameter, read_weights
 from .encoder import SummaryEncoder
 from .bridges import QFormer
-from .vocab import (ADVERBS, CHORD_TEMPLATES, INSTRUMENT_NAMES, JOINS, KINDS, MELODY_TEMPLATES, NEW_SPEAKER_TEMPLATES,
-                    ORDINALS, OVERLAY_TEMPLATE, PROMPTS, RETURNING_SPEAKER_TEMPLATES, SILENCE_PHRASES, SOUND_PHRASES,
-                    SPEECH_TEMPLATES, WHERE)
+from .vocab import (ACCOMPANIMENT, ADVERBS, CHORD_TEMPLATES, INSTRUMENT_NAMES, JOINS, KINDS, MELODY_TEMPLATES,
+                    NEW_SPEAKER_TEMPLATES, ORDINALS, OVERLAY_TEMPLATE, PROMPTS, RETURNING_SPEAKER_TEMPLATES,
+                    SILENCE_PHRASES, SOUND_PHRASES, SPEECH_TEMPLATES, WHERE)
 
 WEIGHTS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "weights")
 DEFAULT_WEIGHTS = os.path.join(WEIGHTS_DIR, "listener.json")
@@ -49,7 +49,7 @@ def vocabulary():
     texts = [*SPEECH_TEMPLATES, *NEW_SPEAKER_TEMPLATES, *RETURNING_SPEAKER_TEMPLATES, *CHORD_TEMPLATES,
              *MELODY_TEMPLATES, OVERLAY_TEMPLATE, *WHERE, *JOINS, *SILENCE_PHRASES, *ORDINALS, *ADVERBS.values(),
              "a an calm excited low high major minor", *(p for v in INSTRUMENT_NAMES.values() for p in v),
-             *(p for v in SOUND_PHRASES.values() for p in v),
+             *(p for v in SOUND_PHRASES.values() for p in v), *(p for v in ACCOMPANIMENT.values() for p in v),
              *(p for field in PROMPTS.values() for texts in field.values() for p in texts)]
     words = sorted({w for text in texts for w in WORD.findall(text.lower())})
     return ["<unk>", *words]
