@@ -125,8 +125,8 @@ def parse_align_args(argv):
     parser.add_argument("--stage", choices=STAGES, default="align", help="align: the Listener (default); "
                         "instruct: the micro audio-LLM (see --stage instruct --help)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights and the batches; default 0")
-    parser.add_argument("--clips", type=int, default=400, help="training clips (4 s each); default 400")
-    parser.add_argument("--steps", type=int, default=800, help="Adam steps of 16 clips; default 800")
+    parser.add_argument("--clips", type=int, default=1000, help="training clips (4 s each); default 1000")
+    parser.add_argument("--steps", type=int, default=1600, help="Adam steps of 16 clips; default 1600")
     parser.add_argument("--dialogues", type=int, default=14, help="two_speaker_dialogue clips for the tagger; "
                         "default 14")
     parser.add_argument("--queries", type=int, default=8, help="Q-former queries; default 8")

@@ -35,7 +35,7 @@ ENCODER_HZ = SAMPLE_RATE // (2 * HOP_LENGTH)  # 50 encoder frames a second
 POOL = 8                 # the Q-former reads one encoder frame in 8: 160 ms apart (each summarises 0.5 s)
 BAND_POOL = 4            # ... with each statistic averaged over 4 adjacent mel bands: 60 values, not 240
 N_POSITION = 4           # sin/cos of the relative time, appended to every pooled frame: order for the queries
-D_MODEL, N_HEADS, D_EMBED, D_HIDDEN = 32, 2, 32, 32
+D_MODEL, N_HEADS, D_EMBED, D_HIDDEN = 32, 2, 32, 64
 TAU = 0.1                # InfoNCE temperature: the similarities are trained (and read) multiplied by 1 / TAU = 10
 THIRDS = 3               # the text encoder tells a word in the first third of a caption from one in the last
 MIN_SEGMENT_S = 0.5      # a timeline segment shorter than this joins its neighbours (silence: MIN_SILENCE_S)
