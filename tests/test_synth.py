@@ -409,3 +409,11 @@ def test_speech_tilt_dulls_the_voice_and_jitter_roughens_it():
     assert synth.speech(1.0, seed=3, jitter=0.05) != plain
     with pytest.raises(AudiollmError, match="tilt"):
         synth.speech(1.0, tilt=1.0)
+
+
+@pytest.mark.parametrize("name", sorted(synth.INSTRUMENTS))
+def test_instruments_are_seeded_in_range_and_sound(name):
+    notes = [(0.0, 220.0, 0.4), (0.2, synth.key_hz(38), 0.4)] if name == "drums" else [(0.0, 220.0, 0.6)]
+    a = synth.play(name, notes, 0.6, seed=3, amplitude=0.8)
+    assert len(a) == 9600 and in_range(a) and max(map(abs, a)) == pytest.approx(0.8)
+    assert a == synth.play(name, notes, 0.6, seed=3, amplitude=0.8)

@@ -198,8 +198,12 @@ def _sine(freq_hz, n, sr):
 
 def _read_table(table, freq_hz, n, sr):
     """n samples of the one-period `table` played at `freq_hz`: the phase indexes the table, interpolated linearly."""
+    return _lookup(table, map((freq_hz * TABLE_SIZE / sr).__mul__, range(n)))  # table entries read so far
+
+
+def _lookup(table, positions):
+    """The one-period `table` read at fractional `positions` (in table entries, wrapping), interpolated linearly."""
     slope = [b - a for a, b in zip(table, table[1:] + table[:1])]  # to the next entry, wrapping
-    positions = map((freq_hz * TABLE_SIZE / sr).__mul__, range(n))  # table entries read so far
     return [table[(j := int(p)) & TABLE_MASK] + slope[j & TABLE_MASK] * (p - j) for p in positions]
 
 
@@ -801,9 +805,7 @@ def _vibrato(rng, freq_hz, n, sr, depth, onset):
 
 def _read_table_at(table, freqs_hz, sr):
     """_read_table with a moving frequency: one table position per sample, advanced by freqs_hz[i] / sr periods."""
-    slope = [b - a for a, b in zip(table, table[1:] + table[:1])]
-    positions = accumulate(f * TABLE_SIZE / sr for f in freqs_hz)
-    return [table[(j := int(p)) & TABLE_MASK] + slope[j & TABLE_MASK] * (p - j) for p in positions]
+    return _lookup(table, accumulate(f * TABLE_SIZE / sr for f in freqs_hz))
 
 
 def _played(rng, instrument, freq_hz, n, sr):
