@@ -51,7 +51,7 @@ REPORT = os.path.join(OUTPUTS, "instruct_report.md")  # the shipped lm.json's tr
 RUNS = os.path.join(OUTPUTS, "runs")  # git-ignored
 STAGES = ("align", "instruct")
 MAX_WORKERS = 64
-NOT_IN_THE_WEIGHTS = ("stage", "out", "report", "workers", "cache", "help")  # options that leave the bytes alone
+NOT_IN_THE_WEIGHTS = ("stage", "out", "report", "workers", "cache", "help", "measure")  # options that leave the bytes alone
 
 
 def parse_instruct_args(argv):
@@ -70,6 +70,9 @@ def parse_instruct_args(argv):
                         "code/audiollm/weights/lm.json, else outputs/runs/lm-<options>.json")
     parser.add_argument("--report", help="the training report (markdown); default: outputs/instruct_report.md for "
                         "the shipped weights, else beside --out with the ending .md")
+    parser.add_argument("--measure", action="store_true", help="no training: measure the weights already in the "
+                        "weights file again (after a change to how answers are decoded) and rewrite its held-out "
+                        "table and the report, as a full run would")
     return parser, parser.parse_args(argv)
 
 
@@ -114,7 +117,7 @@ def main_instruct(argv):
     report = cli.check_out_file(args.report or (REPORT if shipped else os.path.splitext(out)[0] + ".md"))
     _, result = run_stage(out, args.clips, args.steps, args.d_model, args.layers, args.seed, args.val,
                           args.workers, args.cache, log=lambda line: print(line, file=sys.stderr, flush=True),
-                          report=report, progress=cli.Progress)
+                          report=report, progress=cli.Progress, measure_only=args.measure)
     print(format_instruct_table(result))
     print(f"wrote {out} and {report}")
     return 0
