@@ -39,7 +39,7 @@ MIN_SEGMENT_S = 0.5  # shortest speech, music or sound segment
 SILENCE_S = (0.25, 1.0)  # a silence lasts this long: 0.25 s or more, so a pause inside speech (< 0.2 s) is not one
 MIN_GAIN_DB = -30.0  # a segment's level: 0 dB is peak 0.9, the quietest 30 dB below
 BACKGROUND_P = 0.4  # share of clips with noise under everything but their silences
-BACKGROUND_DB = (15.0, 35.0)  # the background sits this far below the segment it is under
+BACKGROUND_DB = (5.0, 35.0)  # the background sits this far below the segment it is under: a noisy street is 5-10 dB
 FLOOR_P = 0.5  # share of clips with a faint noise floor everywhere: real recordings are never digital silence
 FLOOR_DB = (50.0, 80.0)  # how far the floor sits below the clip's peak
 CODEC_P = 0.4  # share of clips stored as 8-bit mu-law (G.711): a noise floor that follows the signal
@@ -278,7 +278,7 @@ def make_clip(seed, seconds=DEFAULT_SECONDS):
     """The corpus clip of `seed` (an int >= 0), `seconds` long (1-30 s): a Clip, the same for the same seed.
 
     Segments are 0.5 s or longer (silences 0.25-1 s), at levels from 0 to -30 dB; 40 % of clips have coloured
-    noise (1/f**0-2.5) or a steady sound (BED_P) 15-35 dB under their speech and music; ROOM_P of them are heard
+    noise (1/f**0-2.5) or a steady sound (BED_P) 5-35 dB under their speech and music; ROOM_P of them are heard
     in a room (RT60 0.15-1 s), TELEPHONE_P through a telephone line; a quarter of the music has drums, a quarter
     a bass line. Speakers, instruments, chords, melodies and sounds
     are drawn afresh for every clip (see synth.speech, synth.play, synth.sound).
