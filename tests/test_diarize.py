@@ -271,6 +271,28 @@ def test_given_speaker_count_on_the_evaluation_set(evaluation):
     assert statistics.mean(r["no_collar"]["der"] for r in given.values()) <= GIVEN_MEAN_DER + 0.1
 
 
+@pytest.fixture(scope="module")
+def meetings(tmp_path_factory):
+    """The tune meetings of 3 and 4 voices (make_eval.py --meetings), generated like the fresh split."""
+    if not (shutil.which("espeak-ng") and shutil.which("sox")):
+        pytest.skip("the tune meetings are made with espeak-ng and sox")
+    folder = tmp_path_factory.mktemp("meetings")
+    subprocess.run([sys.executable, str(EVAL / "make_eval.py"), "--meetings", "--out", str(folder)], check=True,
+                   capture_output=True, timeout=120)
+    return folder
+
+
+def test_the_tune_meetings_are_small_and_tune(meetings):
+    clips = evaluate_clips.clips(meetings)
+    assert {split for _, split, _, _ in clips} == {"tune"}
+    assert sorted(n for _, _, n, _ in clips) == [3, 3, 3, 3, 4, 4]
+    assert sum(p.stat().st_size for p in meetings.glob("*.wav")) <= 500_000
+    committed = {name for name, _, _, _ in evaluate_clips.clips(EVAL)}
+    for name, _, n_true, _ in clips:
+        assert name not in committed
+        assert len({t.speaker for t in read_rttm(meetings / f"{name}.rttm")[name]}) == n_true
+
+
 # ---- the speaker count ---------------------------------------------------------------------------------
 
 def test_n_speakers_gives_exactly_that_many():
