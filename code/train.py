@@ -51,7 +51,7 @@ REPORT = os.path.join(OUTPUTS, "instruct_report.md")  # the shipped lm.json's tr
 RUNS = os.path.join(OUTPUTS, "runs")  # git-ignored
 STAGES = ("align", "instruct")
 MAX_WORKERS = 64
-NOT_IN_THE_WEIGHTS = ("stage", "out", "report", "workers", "cache", "help")  # options that leave the bytes alone
+NOT_IN_THE_WEIGHTS = ("stage", "out", "report", "workers", "cache", "help", "measure")  # options that leave the bytes alone
 
 
 def parse_instruct_args(argv):
@@ -70,6 +70,9 @@ def parse_instruct_args(argv):
                         "code/audiollm/weights/lm.json, else outputs/runs/lm-<options>.json")
     parser.add_argument("--report", help="the training report (markdown); default: outputs/instruct_report.md for "
                         "the shipped weights, else beside --out with the ending .md")
+    parser.add_argument("--measure", action="store_true", help="no training: measure the weights already in the "
+                        "weights file again (after a change to how answers are decoded) and rewrite its held-out "
+                        "table and the report, as a full run would")
     return parser, parser.parse_args(argv)
 
 
@@ -114,7 +117,7 @@ def main_instruct(argv):
     report = cli.check_out_file(args.report or (REPORT if shipped else os.path.splitext(out)[0] + ".md"))
     _, result = run_stage(out, args.clips, args.steps, args.d_model, args.layers, args.seed, args.val,
                           args.workers, args.cache, log=lambda line: print(line, file=sys.stderr, flush=True),
-                          report=report, progress=cli.Progress)
+                          report=report, progress=cli.Progress, measure_only=args.measure)
     print(format_instruct_table(result))
     print(f"wrote {out} and {report}")
     return 0
@@ -125,8 +128,8 @@ def parse_align_args(argv):
     parser.add_argument("--stage", choices=STAGES, default="align", help="align: the Listener (default); "
                         "instruct: the micro audio-LLM (see --stage instruct --help)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights and the batches; default 0")
-    parser.add_argument("--clips", type=int, default=400, help="training clips (4 s each); default 400")
-    parser.add_argument("--steps", type=int, default=800, help="Adam steps of 16 clips; default 800")
+    parser.add_argument("--clips", type=int, default=1000, help="training clips (4 s each); default 1000")
+    parser.add_argument("--steps", type=int, default=1600, help="Adam steps of 16 clips; default 1600")
     parser.add_argument("--dialogues", type=int, default=14, help="two_speaker_dialogue clips for the tagger; "
                         "default 14")
     parser.add_argument("--queries", type=int, default=8, help="Q-former queries; default 8")

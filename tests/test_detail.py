@@ -48,8 +48,8 @@ def test_the_calibrated_threshold_is_the_lowest_probability_with_enough_right():
 
 
 def test_the_shipped_thresholds_are_probabilities_above_chance():
-    for field, threshold in DETAIL_THRESHOLDS.items():
-        assert 1 / len(FAMILIES[field]) < threshold <= 1.0
+    for field, threshold in DETAIL_THRESHOLDS.items():  # inf: never named (no probability was right enough)
+        assert 1 / len(FAMILIES[field]) < threshold <= 1.0 or threshold == math.inf
 
 
 def test_family_probabilities_sum_to_one_over_the_families(listener, music):

@@ -16,8 +16,8 @@ from audiollm.base.errors import AudiollmError, WeightsFileError
 from audiollm.learn.instruct import FORMS, TEMPLATES, TYPES, lm_vocabulary, loss_of, phrase, qa_pairs, thought, train
 from audiollm.use.evaluate import read_phrasings
 from audiollm.model.decoder import END_THINK, SOUND, SPECIALS, THINK, MicroLM, split_answer
-from audiollm.model.audio_llm import (OUTSIDE, answer, asked_about, evidence_grammar, listen, load_lm, read_question,
-                                      reply, sha256_file)
+from audiollm.model.audio_llm import (OUTSIDE, answer, asked_about, evidence_grammar, heard_kinds, listen, load_lm,
+                                      read_question, reply, sha256_file)
 from audiollm.model.lexicon import answer_form, answer_grammar, known_words, read_synonyms, words_of
 from audiollm.model.listener import DEFAULT_WEIGHTS, load_listener
 from audiollm.front.mel import log_mel_spectrogram
@@ -178,13 +178,45 @@ def test_the_evidence_grammar_holds_a_presence_answer_to_the_timeline_and_the_th
     assert [asked_about(words_of(q)) for q in ("is there a dog barking", "is anyone speaking",
                                                "is someone playing an instrument", "what comes first")] == \
         ["bark", "speech", "music", None]
-    grammar = answer_grammar(("yes/no",))
+    form = ("yes/no",)
+    grammar = answer_grammar(form)
     heard = ["speech", "0", "3", "music", "4", "7"]
-    assert evidence_grammar(grammar, "speech", heard)([], None) == ("yes",)
-    assert evidence_grammar(grammar, "bark", heard)([], None) == ("yes", "no")  # the timeline names no sound
-    assert evidence_grammar(grammar, "music", [])([], ["music", "organ", "minor", "2"]) == ("yes",)
-    assert evidence_grammar(grammar, "speech", heard)([], ["music", "organ", "minor", "2"]) == ("no",)
-    assert evidence_grammar(grammar, "speech", heard)(["yes"], None) == ("<eos>",)
+
+    def asked(question, heard_words):
+        return evidence_grammar(grammar, form, words_of(question), heard_words)
+    assert asked("is there speech", heard)([], None) == ("yes",)
+    assert asked("is there a dog barking", heard)([], None) == ("yes", "no")  # the timeline names no sound
+    assert asked("is there music", [])([], ["music", "organ", "minor", "2"]) == ("yes",)
+    assert asked("is there speech", heard)([], ["music", "organ", "minor", "2"]) == ("no",)
+    assert asked("is there speech", heard)(["yes"], None) == ("<eos>",)
+
+
+def test_the_evidence_grammar_holds_lists_first_last_and_start_to_the_timeline():
+    heard = ["speech", "0", "3", "music", "4", "7", "music", "8", "9", "sound", "9", "12"]
+    assert heard_kinds(heard) == ["speech", "music", "sound"]
+
+    def walk(question, heard_words, pick=lambda allowed: allowed[0]):
+        """The answer a decoder gives that takes `pick` of the allowed words at every step."""
+        words = words_of(question)
+        form = answer_form(words, words)
+        grammar = evidence_grammar(answer_grammar(form), form, words, heard_words)
+        out = []
+        while (word := pick(grammar(out, None))) != "<eos>":
+            out.append(word)
+        return " ".join(out)
+    def last_kind(allowed):  # a decoder that would rather name a later kind
+        return ([w for w in allowed if w in ("speech", "music", "sound")] or allowed)[-1]
+    assert walk("what do you hear", heard, last_kind) == "speech then music then sound"
+    assert walk("what comes first", heard, last_kind) == "speech"
+    assert walk("what comes last", heard) == "sound"
+    assert walk("what can you hear at the end", heard) == "sound"
+    assert walk("when does the music start", heard) == "4 seconds"
+    assert walk("when does the music start", [], lambda allowed: allowed[-1]) == "30 seconds"  # nothing heard
+    assert walk("what do you hear", [], lambda allowed: allowed[0]) == "speech then music then speech then music" \
+        " then speech then music"  # the grammar alone: at most MAX_LIST kinds, never one twice in a row
+    words = words_of("which instrument plays")  # a word that names no kind is the model's to choose
+    form = answer_form(words, words)
+    assert "organ" in evidence_grammar(answer_grammar(form), form, words, heard)([], None)
 
 
 @pytest.fixture(scope="module")
@@ -354,5 +386,12 @@ def test_a_tiny_instruction_stage_is_deterministic_and_leaves_the_shipped_files_
         assert result.returncode == 0, result.stderr
         made.append((out.read_bytes(), (tmp_path / run / "lm.md").read_bytes()))
     assert made[0] == made[1]
+    # --measure: no training, the weights measured again; with decoding unchanged, the very bytes of the run
+    (tmp_path / "a" / "lm.md").unlink()
+    result = subprocess.run([sys.executable, str(root / "code" / "train.py"), "--stage", "instruct", "--clips", "6",
+                             "--steps", "2", "--val", "3", "--workers", "1", "--out", str(tmp_path / "a" / "lm.json"),
+                             "--measure"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and "measuring" in result.stderr and "steps in" not in result.stderr, result.stderr
+    assert ((tmp_path / "a" / "lm.json").read_bytes(), (tmp_path / "a" / "lm.md").read_bytes()) == made[0]
     assert [(root / "code" / "audiollm" / "weights" / "lm.json").read_bytes(),
             (root / "outputs" / "instruct_report.md").read_bytes()] == shipped

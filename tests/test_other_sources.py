@@ -116,3 +116,20 @@ def test_family_of_the_project_scenes_and_the_other_sources():
     assert evaluate.family_of("music", {"instrument": "trapezium"}) == "synth"
     assert evaluate.family_of("sound", {"sound": "thunder"}) == "nature"
     assert evaluate.family_of("speech", {"voice": "slt"}) is None
+
+
+def test_the_report_puts_every_before_figure_beside_its_now():
+    before = json.loads((HERE / "before.json").read_text())["figures"]
+    totals = {"segments": [9, 10], "frames": [80, 100]}
+    detail = {"eligible": 4, "shown": 2, "right": 1}
+    sets = [(name, 1, (totals, detail, detail, {"right_family": 0, "waveform_for_instrument": 0,
+                                                 "real_instruments": 0}, []))
+            for name in ("other sources (make_other.py)", "espeak-ng / sox scenes", "fresh espeak-ng / sox scenes",
+                         "espeak-ng / sox LLM scenes")]
+    dialogues = [("d01", "two", 2, 2, 0.1, 0.05), ("d02", "three", 3, 2, 0.3, 0.1)]
+    now = evaluate.headline(sets, dialogues, [("other sources (make_other.py)", (87, 100, 90))])
+    assert set(now) == set(before)  # every figure of before.json is measured again
+    assert now["other sources: timeline segments right"] == "0.90" and now["other-source dialogues: count right"] \
+        == "1/2" and now["other-source dialogues: mean DER, count found"] == "0.200"
+    text = evaluate.report(sets, dialogues, [], "")
+    assert "| other sources: timeline 10-ms frames right | 0.71 | 0.80 | >= 0.85 |" in text

@@ -361,3 +361,59 @@ def test_mu_law_keeps_quiet_samples_and_adds_noise_that_follows_the_signal():
 def test_new_generators_name_bad_arguments(call, parameter):
     with pytest.raises(AudiollmError, match=parameter):
         call()
+
+
+def test_call_tones_sound_at_their_network_frequencies():
+    x = synth.sound("tone", 1.0, seed=2)
+    freqs = next(f for f, _ in synth.CALL_TONES.values() if power_at(x[:8000], f[0]) > 1e-3)
+    assert all(power_at(x[:8000], f) > 30 * power_at(x[:8000], f * 1.3) for f in freqs)
+
+
+def test_beeps_are_a_tone_that_stops_and_starts():
+    x = synth.sound("beep", 2.0, seed=5)
+    levels = [max(map(abs, x[i:i + 160])) for i in range(0, len(x), 160)]  # peak per 10 ms
+    assert max(levels) > 0.4 and sum(v < 0.01 for v in levels) > 10  # gaps between the beeps
+
+
+def test_piano_partials_are_sharp_of_the_harmonics_and_die_high_ones_first():
+    x = synth.play("piano", [(0.0, 110.0, 2.0)], 2.0, seed=1)
+    stretched = 8 * 110.0 * math.sqrt(1 + 3e-4 * 64)  # partial 8 with a mid-range stiffness
+    assert power_at(x[:16000], stretched) > power_at(x[:16000], 8 * 110.0)
+    early, late = x[:3200], x[-3200:]
+    assert power_at(early, 110.0) / power_at(early, 440.0) < power_at(late, 110.0) / power_at(late, 440.0)
+
+
+def test_a_bowed_string_has_vibrato_and_a_slow_attack():
+    x = synth.play("string", [(0.0, 440.0, 2.0)], 2.0, seed=4)
+    rates = [sum(1 for a, b in zip(x[i:i + 800], x[i + 1:i + 800]) if a < 0.0 <= b) * 20
+             for i in range(4000, len(x) - 800, 800)]  # rising zero crossings per second, per 50 ms
+    assert max(rates) - min(rates) >= 20  # the pitch moves by more than one crossing in 50 ms
+    assert max(map(abs, x[:400])) < 0.5 * max(map(abs, x[8000:8400]))  # the bow takes its time
+
+
+def test_the_drum_kit_plays_the_general_midi_keys():
+    kick = synth.play("drums", [(0.0, synth.key_hz(36), 0.4)], 0.4, seed=1)
+    hat = synth.play("drums", [(0.0, synth.key_hz(42), 0.4)], 0.4, seed=1)
+    assert synth.key_hz(69) == 440.0
+    assert power_at(kick[:1600], 60.0) > 100 * power_at(kick[:1600], 6000.0)
+    assert power_at(hat[:800], 7000.0) > 10 * power_at(hat[:800], 60.0)
+
+
+def test_speech_tilt_dulls_the_voice_and_jitter_roughens_it():
+    plain = synth.speech(1.0, seed=3)
+    dull = synth.speech(1.0, seed=3, tilt=0.8)
+    assert plain == synth.speech(1.0, seed=3, tilt=0.0, jitter=0.0)  # the defaults change nothing
+    def highs(x):
+        return sum((b - a) ** 2 for a, b in zip(x, x[1:])) / sum(v * v for v in x)
+    assert highs(dull) < 0.8 * highs(plain)  # (the fricatives, added after the source, keep their hiss)
+    assert synth.speech(1.0, seed=3, jitter=0.05) != plain
+    with pytest.raises(AudiollmError, match="tilt"):
+        synth.speech(1.0, tilt=1.0)
+
+
+@pytest.mark.parametrize("name", sorted(synth.INSTRUMENTS))
+def test_instruments_are_seeded_in_range_and_sound(name):
+    notes = [(0.0, 220.0, 0.4), (0.2, synth.key_hz(38), 0.4)] if name == "drums" else [(0.0, 220.0, 0.6)]
+    a = synth.play(name, notes, 0.6, seed=3, amplitude=0.8)
+    assert len(a) == 9600 and in_range(a) and max(map(abs, a)) == pytest.approx(0.8)
+    assert a == synth.play(name, notes, 0.6, seed=3, amplitude=0.8)

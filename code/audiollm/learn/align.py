@@ -29,7 +29,7 @@ from ..synthetic.synth import lesson_scene, two_speaker_dialogue
 from ..synthetic.corpus import caption, clip_seeds, frame_labels, make_clip
 
 BATCH = 16              # clips (and captions) per contrastive step
-TAGGER_FRAMES_PER_STEP = 256   # encoder frames per tagger step
+TAGGER_FRAMES_PER_STEP = 512   # encoder frames per tagger step
 DIALOGUE_SEED = 1000    # two_speaker_dialogue seeds from here (the lesson scene is lesson_scene(0), its own generator)
 LR = 2e-3
 N_PHRASINGS = 4         # captions per clip: its own and 3 more phrasings of the same segments
@@ -103,7 +103,7 @@ def contrastive_loss(model, pooled, texts):
             + cross_entropy(scale(matmul_t(text, audio), 1.0 / TAU), targets)) * 0.5
 
 
-def train(n_clips=400, steps=800, n_queries=8, seed=0, seconds=4.0, batch=BATCH, workers=WORKERS, log=None,
+def train(n_clips=1000, steps=1600, n_queries=8, seed=0, seconds=4.0, batch=BATCH, workers=WORKERS, log=None,
           clips=None, dialogues=()):
     """Train a Listener from scratch. Returns (model, history of (step, loss), clips used).
 

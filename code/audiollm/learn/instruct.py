@@ -44,7 +44,7 @@ from ..model.listener import DEFAULT_WEIGHTS, load_listener
 from ..model.music import D_MUSIC
 from ..model.lexicon import ANSWER_WORDS, COUNTS, known_words, words_of
 from ..model.decoder import END_THINK, EOS, SPECIALS, MicroLM
-from ..model.audio_llm import bridge_width, listen, reply, sha256_file
+from ..model.audio_llm import bridge_width, listen, load_lm, reply, sha256_file
 from ..synthetic.corpus import clip_seeds, make_clip
 from .align import in_order
 
@@ -449,12 +449,13 @@ def format_report(result):
 
 
 def run_stage(out, clips=600, steps=STEPS, d_model=32, n_layers=2, seed=0, val=60, workers=WORKERS, cache=None,
-              listener_path=DEFAULT_WEIGHTS, log=print, report=None, progress=None):
+              listener_path=DEFAULT_WEIGHTS, log=print, report=None, progress=None, measure_only=False):
     """The whole instruction stage: make (or load from `cache`) the clips, train, measure on the held-out clips
     (chance, probes, the untrained model, end to end, hybrid, thinking, the held-out phrasing), write the
     weights (with that table in their meta) to `out` atomically and the report to `report` (None: no report).
     Returns (model, result). progress: None, or progress(what) gives a function called with (done, total) after
-    each clip made."""
+    each clip made. measure_only: the weights already in `out` (trained by this stage with these options) instead
+    of training; the same table and report as the run that trained them, measured with today's decoding."""
     start = time.perf_counter()
     listener = load_listener(listener_path)
     d_audio = bridge_width(listener)
@@ -467,7 +468,11 @@ def run_stage(out, clips=600, steps=STEPS, d_model=32, n_layers=2, seed=0, val=6
     log(f"clips ready in {time.perf_counter() - start:.0f} s: "
         f"{sum(map(len, train_data.values()))} question-answer pairs")
     trained_at = time.perf_counter()
-    model, _ = train(train_data, lm_vocabulary(), d_audio, steps, seed, d_model, n_layers, log=log, workers=workers)
+    if measure_only:
+        model = load_lm(out, listener_path)[0]
+    else:
+        model, _ = train(train_data, lm_vocabulary(), d_audio, steps, seed, d_model, n_layers, log=log,
+                         workers=workers)
     took = time.perf_counter() - trained_at
     command = (f"python3 code/train.py --stage instruct --seed {seed} --clips {clips} --steps {steps} "
                f"--d-model {d_model} --layers {n_layers} --val {val}")
@@ -475,7 +480,8 @@ def run_stage(out, clips=600, steps=STEPS, d_model=32, n_layers=2, seed=0, val=6
             "config": {"d_audio": d_audio, "d_model": d_model, "n_heads": N_HEADS, "n_layers": n_layers},
             "command": command}
     save_weights(out, model, meta)
-    log(f"{model.n_params()} parameters; {steps} steps in {took:.0f} s; wrote {out}; measuring ...")
+    log(f"{model.n_params()} parameters; " + (f"measuring {out} again ..." if measure_only else
+                                              f"{steps} steps in {took:.0f} s; wrote {out}; measuring ..."))
     prior = prior_accuracy(train_data, test_data)
     measure = [lambda: probe_table(train_data, test_data, workers)]  # in this order, as the report was made
     measure += [lambda mode=mode: scores(model, test_data, mode) for mode in ASKED]

@@ -14,7 +14,7 @@ from .nn import load_weights, read_weights
 from .vocab import KINDS, SOUND_PHRASES
 from .listener import ENCODER_HZ, smooth
 from .music import D_MUSIC, music_summary
-from .lexicon import answer_form, answer_grammar, known_words, placed, words_of
+from .lexicon import EOS, answer_form, answer_grammar, known_words, placed, words_of
 from .decoder import MAX_QUESTION, WEIGHTS_PATH, MicroLM, split_answer
 
 OUTSIDE = "that question is outside what i was trained on"
@@ -114,20 +114,56 @@ def asked_about(words):
     return None
 
 
-def evidence_grammar(grammar, about, heard):
-    """Its ears and its words agree: a yes/no question about `about` (asked_about) is answered "yes" when the
-    heard timeline shows it (a stretch of MIN_HEARD_S or more) and, after a thought, "yes" exactly when the
-    thought names it. Otherwise the answer's grammar alone. (Constrained decoding: the model still scores the
-    words, but an answer that contradicts what it heard or thought is not allowed.)"""
-    shown = set(heard[::3])
+ORDER_WORDS = {"first": {"first", "start", "begin", "beginning"}, "last": {"last", "end"}}  # which heard kind
+INSTRUMENT_WORDS = {"instrument", "instruments"}  # the one open question whose answer is not a heard kind
 
-    def agreeing(so_far, thought=None):
-        if so_far or about is None:
-            return grammar(so_far, thought)
-        if thought is not None:
-            return ("yes",) if about in thought else ("no",)
-        return ("yes",) if about in shown else grammar(so_far, thought)
-    return agreeing
+
+def heard_kinds(heard):
+    """The kinds of the heard words' stretches in time order, none twice in a row: ["speech", "music", "sound"]."""
+    kinds = []
+    for kind in heard[::3]:
+        if not kinds or kinds[-1] != kind:
+            kinds.append(kind)
+    return kinds
+
+
+def evidence_grammar(grammar, form, words, heard):
+    """Its ears and its words agree (constrained decoding: an answer that contradicts what it heard, the <heard>
+    timeline of stretches of MIN_HEARD_S or more, is not allowed; where the timeline settles the answer, the
+    timeline gives it, and the model's own answer is what outputs/llm_eval.md reports as unconstrained):
+
+    yes/no about a kind or sound (asked_about): "yes" when the timeline shows it and, after a thought, "yes"
+      exactly when the thought names it; otherwise as the model says;
+    an open question (but "which instrument"): the heard kinds, the first alone ("what comes first"), the last
+      alone ("what comes last") or all in order ("what do you hear");
+    "when does the music / the speech start": the second its first heard stretch starts.
+    With nothing heard (or end to end: heard is []) the answer's grammar alone."""
+    about = asked_about(words) if form[0] in ("yes/no", "seconds") else None
+    kinds = heard_kinds(heard)
+    if form[0] == "yes/no":
+        shown = set(kinds)
+
+        def agreeing(so_far, thought=None):
+            if so_far or about is None:
+                return grammar(so_far, thought)
+            if thought is not None:
+                return ("yes",) if about in thought else ("no",)
+            return ("yes",) if about in shown else grammar(so_far, thought)
+        return agreeing
+    if form[0] == "seconds" and about in kinds:
+        start = heard[heard.index(about) + 1]
+        return lambda so_far, thought=None: (start,) if not so_far else grammar(so_far, thought)
+    if form[0] != "open" or not kinds or INSTRUMENT_WORDS & set(words):
+        return grammar
+    order = next((which for which, named in ORDER_WORDS.items() if named & set(words)), None)
+    expected = {"first": kinds[:1], "last": kinds[-1:]}.get(order, kinds)
+
+    def listing(so_far, thought=None):
+        named = [w for w in so_far if w in KINDS]
+        if so_far and so_far[-1] in KINDS:  # after a kind: on to the next heard one, or stop after the last
+            return ("then",) if len(named) < len(expected) and "then" in grammar(so_far, thought) else (EOS,)
+        return (expected[len(named)],)
+    return listing
 
 
 def reply(model, rows, heard, question, think=False, hybrid=True, lexicon=True, agree=True):
@@ -142,8 +178,7 @@ def reply(model, rows, heard, question, think=False, hybrid=True, lexicon=True, 
     prompt = model.prompt_ids(model.n_audio(rows), words, heard if hybrid else None, think)
     grammar = answer_grammar(form)
     if agree:
-        grammar = evidence_grammar(grammar, asked_about(words) if form == ("yes/no",) else None,
-                                   heard if hybrid else [])
+        grammar = evidence_grammar(grammar, form, words, heard if hybrid else [])
     thought, out = split_answer(model.generate(rows, prompt, grammar))
     return thought, " ".join(out) or "(no answer)"
 

@@ -148,8 +148,10 @@ def answer_grammar(form):
         return lambda so_far, thought=None: SECONDS if not so_far else ("seconds",) if len(so_far) == 1 else (EOS,)
 
     def open_answer(so_far, thought=None):
-        if not so_far or so_far[-1] == "then":
-            return KIND_WORDS[:3] + ("nothing",) if so_far else OPEN_WORDS
+        if so_far and so_far[-1] == "then":  # a list names each change of kind: never one kind twice in a row
+            return tuple(w for w in KIND_WORDS[:3] if w != so_far[-2])
+        if not so_far:
+            return OPEN_WORDS
         if so_far[-1] in KIND_WORDS and len(so_far) < 2 * MAX_LIST - 1:
             return ("then", EOS)
         return (EOS,)

@@ -25,9 +25,9 @@ from .autograd import Tensor, gelu, l2_normalize, mean_rows, no_grad
 from .nn import Embedding, Linear, Module, load_weights, parameter, read_weights
 from .encoder import SummaryEncoder
 from .bridges import QFormer
-from .vocab import (ADVERBS, CHORD_TEMPLATES, INSTRUMENT_NAMES, JOINS, KINDS, MELODY_TEMPLATES, NEW_SPEAKER_TEMPLATES,
-                    ORDINALS, OVERLAY_TEMPLATE, PROMPTS, RETURNING_SPEAKER_TEMPLATES, SILENCE_PHRASES, SOUND_PHRASES,
-                    SPEECH_TEMPLATES, WHERE)
+from .vocab import (ACCOMPANIMENT, ADVERBS, CHORD_TEMPLATES, INSTRUMENT_NAMES, JOINS, KINDS, MELODY_TEMPLATES,
+                    NEW_SPEAKER_TEMPLATES, ORDINALS, OVERLAY_TEMPLATE, PROMPTS, RETURNING_SPEAKER_TEMPLATES,
+                    SILENCE_PHRASES, SOUND_PHRASES, SPEECH_TEMPLATES, WHERE)
 
 WEIGHTS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "weights")
 DEFAULT_WEIGHTS = os.path.join(WEIGHTS_DIR, "listener.json")
@@ -35,7 +35,7 @@ ENCODER_HZ = SAMPLE_RATE // (2 * HOP_LENGTH)  # 50 encoder frames a second
 POOL = 8                 # the Q-former reads one encoder frame in 8: 160 ms apart (each summarises 0.5 s)
 BAND_POOL = 4            # ... with each statistic averaged over 4 adjacent mel bands: 60 values, not 240
 N_POSITION = 4           # sin/cos of the relative time, appended to every pooled frame: order for the queries
-D_MODEL, N_HEADS, D_EMBED, D_HIDDEN = 32, 2, 32, 32
+D_MODEL, N_HEADS, D_EMBED, D_HIDDEN = 32, 2, 32, 64
 TAU = 0.1                # InfoNCE temperature: the similarities are trained (and read) multiplied by 1 / TAU = 10
 THIRDS = 3               # the text encoder tells a word in the first third of a caption from one in the last
 MIN_SEGMENT_S = 0.5      # a timeline segment shorter than this joins its neighbours (silence: MIN_SILENCE_S)
@@ -49,7 +49,7 @@ def vocabulary():
     texts = [*SPEECH_TEMPLATES, *NEW_SPEAKER_TEMPLATES, *RETURNING_SPEAKER_TEMPLATES, *CHORD_TEMPLATES,
              *MELODY_TEMPLATES, OVERLAY_TEMPLATE, *WHERE, *JOINS, *SILENCE_PHRASES, *ORDINALS, *ADVERBS.values(),
              "a an calm excited low high major minor", *(p for v in INSTRUMENT_NAMES.values() for p in v),
-             *(p for v in SOUND_PHRASES.values() for p in v),
+             *(p for v in SOUND_PHRASES.values() for p in v), *(p for v in ACCOMPANIMENT.values() for p in v),
              *(p for field in PROMPTS.values() for texts in field.values() for p in texts)]
     words = sorted({w for text in texts for w in WORD.findall(text.lower())})
     return ["<unk>", *words]

@@ -14,7 +14,9 @@ INSTRUMENT_NAMES = {
     "sawtooth": ("a sawtooth synth",),
     "square": ("a square-wave synth",), "triangle": ("a triangle-wave synth",),
     "pluck": ("a plucked string", "a guitar-like pluck"), "piano": ("a piano",), "bell": ("a bell", "chimes"),
+    "drums": ("drums", "a drum kit"),
 }
+ACCOMPANIMENT = {"drums": ("with drums", "over a drum beat"), "bass": ("with a bass line", "over a bass line")}
 SOUND_PHRASES = {
     "knock": ("a knock", "knocking", "someone knocking on a door"),
     "rain": ("rain", "rain falling", "the patter of rain"),
@@ -24,6 +26,11 @@ SOUND_PHRASES = {
     "hum": ("a hum", "an electrical hum", "a low buzz"), "hiss": ("a hiss", "static", "steady noise"),
     "rumble": ("a rumble", "a low rumble"), "sweep": ("a sweeping tone", "electronic chirps"),
     "whoosh": ("a whoosh", "whooshing"), "clatter": ("clatter", "things clattering"),
+    "beep": ("beeping", "an alarm beeping", "electronic beeps"),
+    "ring": ("a phone ringing", "a telephone ring", "ringing"),
+    "tone": ("a telephone tone", "a ring-back tone", "a busy signal", "a dial tone"),
+    "click": ("clicking", "a camera shutter", "keys clicking"),
+    "crumple": ("paper crumpling", "rustling", "crumpled paper"),
 }
 SILENCE_PHRASES = ("a pause", "silence", "a moment of silence", "a short silence")
 SPEECH_TEMPLATES = ("{a} {prosody} {voice} voice speaks", "someone speaks {adverb} in a {voice} voice",
@@ -42,10 +49,11 @@ ADVERBS = {"calm": "calmly", "excited": "excitedly"}
 # by a synthesizer's waveform: every bare oscillator is "synth". Each family pools its members' PROMPTS.
 FAMILIES = {
     "instrument": {"keyboard": ("organ", "piano"), "plucked": ("pluck",), "bowed": ("string",),
-                   "wind": ("clarinet", "flute", "brass"), "percussion": ("bell",),
+                   "wind": ("clarinet", "flute", "brass"), "percussion": ("bell", "drums"),
                    "synth": ("sine", "sawtooth", "square", "triangle")},
     "sound": {"nature": ("rain", "wind", "whoosh"), "machine": ("engine", "hum", "hiss", "rumble"),
-              "alarm": ("siren", "sweep"), "impact": ("knock", "glass", "clatter"), "animal": ("bark",),
+              "alarm": ("siren", "sweep", "beep", "ring", "tone"),
+              "impact": ("knock", "glass", "clatter", "click", "crumple"), "animal": ("bark",),
               "crowd": ("applause",)},
 }
 FAMILY_OF = {field: {value: family for family, values in families.items() for value in values}

@@ -3,9 +3,12 @@
 The lesson's end-to-end route "needs new training data": audio paired with text. SALMONN, Qwen-Audio and Audio
 Flamingo 3 train first on captions ("a dog barks while rain falls"), then on questions and answers. This corpus
 makes such pairs in pure Python. A clip is a few seconds of 16 kHz audio: 1-4 segments laid end to end, each
-speech, music, an environmental sound or silence, at random gains, sometimes over background noise, a noise floor
-or through a mu-law codec; its caption says what plays, in order ("a calm low voice speaks, then an organ plays a
-minor chord").
+speech, music, an environmental sound or silence, at random gains, sometimes over background noise or a steady
+sound, in a reverberant room (synthetic.rooms), through a telephone line, over a noise floor or through a mu-law
+codec; its caption says what plays, in order ("a calm low voice speaks, then an organ plays a minor chord with
+drums"). Real recordings are never as clean as a synthesizer: the rooms, lines, rough voices, played instruments
+(vibrato, breath, a piano's stretched partials, a drum kit and a bass line) and tonal alarms are there so the
+Listener learns what a sound is rather than which synthesizer made it (issue 19).
 
 Every clip comes from one integer seed, so the same seed gives the same samples, segments and caption. The
 train, val and test splits draw from disjoint seed ranges (SPLITS). The ground truth keeps everything a
@@ -19,12 +22,13 @@ from dataclasses import dataclass
 
 from ..base.errors import AudiollmError, check_int
 from ..front.mel import HOP_LENGTH, SAMPLE_RATE
-from ..model.vocab import (ADVERBS, CHORD_TEMPLATES, INSTRUMENT_NAMES, JOINS, KINDS, MELODY_TEMPLATES,
+from ..model.vocab import (ACCOMPANIMENT, ADVERBS, CHORD_TEMPLATES, INSTRUMENT_NAMES, JOINS, KINDS, MELODY_TEMPLATES,
                            NEW_SPEAKER_TEMPLATES,
                            ORDINALS, OVERLAY_TEMPLATE, PROMPTS, RETURNING_SPEAKER_TEMPLATES, SILENCE_PHRASES,
                            SOUND_PHRASES, SPEECH_TEMPLATES, WHERE)
+from .rooms import reverb, telephone
 from .synth import (CHORD_SEMITONES, INSTRUMENTS, PROSODIES, SCALE_SEMITONES, SOUNDS, coloured_noise, interval_hz,
-                    mu_law, note_hz, play, sound, speech)
+                    key_hz, mu_law, note_hz, play, sound, speech)
 
 SPLIT_SIZE = 1_000_000_000  # seeds per split
 SPLITS = {"train": 0, "val": SPLIT_SIZE, "test": 2 * SPLIT_SIZE}  # each split's first seed
@@ -35,10 +39,17 @@ MIN_SEGMENT_S = 0.5  # shortest speech, music or sound segment
 SILENCE_S = (0.25, 1.0)  # a silence lasts this long: 0.25 s or more, so a pause inside speech (< 0.2 s) is not one
 MIN_GAIN_DB = -30.0  # a segment's level: 0 dB is peak 0.9, the quietest 30 dB below
 BACKGROUND_P = 0.4  # share of clips with noise under everything but their silences
-BACKGROUND_DB = (15.0, 35.0)  # the background sits this far below the segment it is under
+BACKGROUND_DB = (5.0, 35.0)  # the background sits this far below the segment it is under: a noisy street is 5-10 dB
 FLOOR_P = 0.5  # share of clips with a faint noise floor everywhere: real recordings are never digital silence
 FLOOR_DB = (50.0, 80.0)  # how far the floor sits below the clip's peak
 CODEC_P = 0.4  # share of clips stored as 8-bit mu-law (G.711): a noise floor that follows the signal
+BED_P = 0.4  # share of backgrounds that are a steady sound (rain, an engine, a hum ...) rather than plain noise
+ROOM_P = 0.35  # share of clips heard in a room: reverberation of RT60_S, WET_LEVEL beside the dry sound
+RT60_S = (0.15, 1.0)
+WET_LEVEL = (0.1, 0.6)
+TELEPHONE_P = 0.12  # share of clips heard through a telephone line (rooms.telephone: 300-3400 Hz)
+ACCOMPANIMENT_P = 0.25  # each of drums and a bass line joins a music segment this often
+MELODIC = tuple(sorted(i for i in INSTRUMENTS if i != "drums"))  # a music segment's lead; drums only accompany
 STEADY_SOUNDS = ("rain", "wind", "engine", "hum", "hiss", "rumble")  # a short sound may happen on top of these
 SHORT_SOUNDS = ("knock", "glass", "bark", "clatter")
 VOICES = {  # pitch class: (f0 range Hz, formant scale range)
@@ -52,8 +63,8 @@ class Segment:
 
     speech   {"speaker": 1, 2, ... in order of appearance, "voice": "low"/"high", "prosody": "calm"/"excited",
               "f0_hz", "formant_scale", "rate" (syllables per second)}
-    music    {"instrument": a synth.INSTRUMENTS name, "form": "chord"/"melody", "quality": "major"/"minor",
-              "root": a note name such as "C4"}
+    music    {"instrument": a MELODIC name, "form": "chord"/"melody", "quality": "major"/"minor",
+              "root": a note name such as "C4", "drums": bool, "bass": bool (the accompaniment under it)}
     sound    {"sound": a synth.SOUNDS name}
     silence  {}
     """
@@ -70,7 +81,8 @@ class Clip:
     """One corpus item: 16 kHz samples, the segments that tile it in time order, short sounds on top of steady
     sounds (overlays, kind "sound"), the caption, the background noise under everything but silence (None, or
     {"exponent": 1/f**exponent, "below_db": how far under each segment}), the noise floor under the whole clip
-    (None, or {"exponent", "below_db": how far under the clip's peak}) and the codec ("mu-law" or None)."""
+    (None, or {"exponent", "below_db": how far under the clip's peak}), the codec ("mu-law" or None), the room
+    (None, or {"rt60_s", "wet"}: rooms.reverb) and whether a telephone line band-limited it."""
 
     seed: int
     samples: list
@@ -80,6 +92,8 @@ class Clip:
     background: dict = None
     floor: dict = None
     codec: str = None
+    room: dict = None
+    telephone: bool = False
 
     @property
     def seconds(self):
@@ -130,10 +144,12 @@ def _plan(rng, seconds):
 
 
 def _voice(rng, pitch):
-    """A new speaker: f0, formant scale, speaking rate, breathiness and brightness for a "low" or "high" voice."""
+    """A new speaker: f0, formant scale, speaking rate, breathiness, brightness, jitter (half the voices rough) and
+    tilt (synth.speech) for a "low" or "high" voice."""
     (f0_low, f0_high), (scale_low, scale_high) = VOICES[pitch]
     return {"voice": pitch, "f0_hz": rng.uniform(f0_low, f0_high), "formant_scale": rng.uniform(scale_low, scale_high),
-            "rate": rng.uniform(3.0, 6.0), "breathiness": rng.uniform(0.0, 0.3), "brightness": rng.uniform(0.0, 2.5)}
+            "rate": rng.uniform(2.5, 7.0), "breathiness": rng.uniform(0.0, 0.5), "brightness": rng.uniform(0.0, 2.5),
+            "jitter": rng.uniform(0.0, 0.05) * (rng.random() < 0.5), "tilt": rng.uniform(0.0, 0.9)}
 
 
 def _chord_notes(rng, instrument, quality, root_hz, seconds):
@@ -184,14 +200,30 @@ def _render(rng, kind, detail, seconds, amplitude):
     seed = rng.randrange(2**32)
     if kind == "speech":
         return speech(seconds, detail["f0_hz"], detail["formant_scale"], detail["rate"], detail["prosody"],
-                      detail["breathiness"], detail["brightness"], seed, amplitude)
+                      detail["breathiness"], detail["brightness"], seed, amplitude, jitter=detail["jitter"],
+                      tilt=detail["tilt"])
     if kind == "music":
         root = note_hz(detail["root"])
         if detail["form"] == "chord":
             notes = _chord_notes(rng, detail["instrument"], detail["quality"], root, seconds)
         else:
             notes = _melody_notes(rng, detail["quality"], root, seconds)
-        return play(detail["instrument"], notes, seconds, seed, amplitude)
+        out = play(detail["instrument"], notes, seconds, seed, amplitude)
+        beat = rng.uniform(0.3, 0.6)
+        beats = [k * beat for k in range(int(seconds / beat) + 1) if k * beat < seconds - 0.05]
+        if detail["drums"]:  # kick on beats 1 and 3, snare on 2 and 4, a hi-hat every half beat
+            hits = [(t, key_hz(38 if k % 2 else 36), min(beat, 0.5)) for k, t in enumerate(beats)]
+            hits += [(t + half, key_hz(42), beat / 2) for t in beats for half in (0.0, beat / 2)
+                     if t + half < seconds - 0.05]
+            out = [a + b for a, b in zip(out, play("drums", hits, seconds, rng.randrange(2**32),
+                                                   amplitude * rng.uniform(0.3, 1.2)))]
+        if detail["bass"]:  # root, root, fifth, octave on the beats, an octave below the chord or tune
+            bass = root / 2 if root / 2 >= 40.0 else root
+            line = [(t, interval_hz(bass, (0, 0, 7, 12)[k % 4]), beat) for k, t in enumerate(beats)]
+            out = [a + b for a, b in zip(out, play("pluck", line, seconds, rng.randrange(2**32),
+                                                   amplitude * rng.uniform(0.3, 0.9)))]
+        peak = max(map(abs, out)) or 1.0
+        return [v * amplitude / peak for v in out]
     return sound(detail["sound"], seconds, seed, amplitude)
 
 
@@ -208,8 +240,9 @@ def _phrase(rng, segment, speakers_so_far):
                                             ordinal=ORDINALS[d["speaker"] - 1])
     if segment.kind == "music":
         templates = CHORD_TEMPLATES if d["form"] == "chord" else MELODY_TEMPLATES
-        return rng.choice(templates).format(instrument=rng.choice(INSTRUMENT_NAMES[d["instrument"]]),
+        text = rng.choice(templates).format(instrument=rng.choice(INSTRUMENT_NAMES[d["instrument"]]),
                                             quality=d["quality"])
+        return " ".join([text, *(rng.choice(ACCOMPANIMENT[part]) for part in ACCOMPANIMENT if d.get(part))])
     if segment.kind == "sound":
         return rng.choice(SOUND_PHRASES[d["sound"]])
     return rng.choice(SILENCE_PHRASES)
@@ -245,7 +278,9 @@ def make_clip(seed, seconds=DEFAULT_SECONDS):
     """The corpus clip of `seed` (an int >= 0), `seconds` long (1-30 s): a Clip, the same for the same seed.
 
     Segments are 0.5 s or longer (silences 0.25-1 s), at levels from 0 to -30 dB; 40 % of clips have coloured
-    noise (1/f**0-2.5) 15-35 dB under their speech and music. Speakers, instruments, chords, melodies and sounds
+    noise (1/f**0-2.5) or a steady sound (BED_P) 5-35 dB under their speech and music; ROOM_P of them are heard
+    in a room (RT60 0.15-1 s), TELEPHONE_P through a telephone line; a quarter of the music has drums, a quarter
+    a bass line. Speakers, instruments, chords, melodies and sounds
     are drawn afresh for every clip (see synth.speech, synth.play, synth.sound).
     """
     check_int("seed", seed, 0)
@@ -273,9 +308,10 @@ def make_clip(seed, seconds=DEFAULT_SECONDS):
         elif kind == "music":
             form = rng.choice(("chord", "melody"))
             root = rng.choice(("C", "D", "E", "F", "G", "A", "B")) + str(rng.choice((3, 4)) + (form == "melody"))
-            instrument = rng.choice([i for i in sorted(INSTRUMENTS) if i != before.get("instrument")])
+            instrument = rng.choice([i for i in MELODIC if i != before.get("instrument")])
             quality = rng.choice(tuple(CHORD_SEMITONES))
-            detail = {"instrument": instrument, "form": form, "quality": quality, "root": root}
+            detail = {"instrument": instrument, "form": form, "quality": quality, "root": root,
+                      "drums": rng.random() < ACCOMPANIMENT_P, "bass": rng.random() < ACCOMPANIMENT_P}
         elif kind == "sound":
             detail = {"sound": rng.choice([name for name in sorted(SOUNDS) if name != before.get("sound")])}
         else:
@@ -300,12 +336,20 @@ def make_clip(seed, seconds=DEFAULT_SECONDS):
     background = None
     if rng.random() < BACKGROUND_P:
         background = {"exponent": round(rng.uniform(0.0, 2.5), 2), "below_db": round(rng.uniform(*BACKGROUND_DB), 1)}
-        noise = coloured_noise(n / SAMPLE_RATE, background["exponent"], rng.randrange(2**32), 0.9)
+        if rng.random() < BED_P:  # a steady sound under everything: rain on the window, a fridge's hum
+            background["sound"] = rng.choice(STEADY_SOUNDS)
+            noise = sound(background["sound"], n / SAMPLE_RATE, rng.randrange(2**32), 0.9)
+        else:
+            noise = coloured_noise(n / SAMPLE_RATE, background["exponent"], rng.randrange(2**32), 0.9)
         for s in segments:
             if s.kind != "silence":
                 level = 10 ** ((s.gain_db - background["below_db"]) / 20)
                 i, j = round(s.start * SAMPLE_RATE), round(s.end * SAMPLE_RATE)
                 samples[i:j] = [a + level * b for a, b in zip(samples[i:j], noise[i:j])]
+    room = None
+    if rng.random() < ROOM_P:
+        room = {"rt60_s": round(rng.uniform(*RT60_S), 2), "wet": round(rng.uniform(*WET_LEVEL), 2)}
+        samples = reverb(samples, room["rt60_s"], room["wet"])
     peak = max(map(abs, samples)) or 1.0
     floor = None
     if rng.random() < FLOOR_P:  # a recording's own noise (room, microphone, dither) under everything, silence too
@@ -313,6 +357,10 @@ def make_clip(seed, seconds=DEFAULT_SECONDS):
         noise = coloured_noise(n / SAMPLE_RATE, floor["exponent"], rng.randrange(2**32), 0.9)
         level = peak / 0.9 * 10 ** (-floor["below_db"] / 20)
         samples = [a + level * b for a, b in zip(samples, noise)]
+    line = rng.random() < TELEPHONE_P
+    if line:
+        samples = telephone(samples)
+        peak = max(map(abs, samples)) or 1.0
     scale = rng.uniform(0.3, 0.95) / peak
     samples = [v * scale for v in samples]
     codec = "mu-law" if rng.random() < CODEC_P else None
@@ -320,7 +368,7 @@ def make_clip(seed, seconds=DEFAULT_SECONDS):
         samples = mu_law(samples)
     segments, overlays = tuple(segments), tuple(overlays)
     return Clip(seed, samples, segments, overlays, caption(segments, overlays, rng.randrange(2**32)), background,
-                floor, codec)
+                floor, codec, room, line)
 
 
 def frame_labels(segments, n_frames):

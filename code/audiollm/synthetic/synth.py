@@ -198,8 +198,12 @@ def _sine(freq_hz, n, sr):
 
 def _read_table(table, freq_hz, n, sr):
     """n samples of the one-period `table` played at `freq_hz`: the phase indexes the table, interpolated linearly."""
+    return _lookup(table, map((freq_hz * TABLE_SIZE / sr).__mul__, range(n)))  # table entries read so far
+
+
+def _lookup(table, positions):
+    """The one-period `table` read at fractional `positions` (in table entries, wrapping), interpolated linearly."""
     slope = [b - a for a, b in zip(table, table[1:] + table[:1])]  # to the next entry, wrapping
-    positions = map((freq_hz * TABLE_SIZE / sr).__mul__, range(n))  # table entries read so far
     return [table[(j := int(p)) & TABLE_MASK] + slope[j & TABLE_MASK] * (p - j) for p in positions]
 
 
@@ -631,21 +635,27 @@ def _babble_plan(rng, n_blocks, f0_hz, scale, rate, prosody, sr):
     return phones, pitch
 
 
-def _speak(rng, phones, pitch, breathiness, brightness, high_pole_hz, sr):
+def _speak(rng, phones, pitch, breathiness, brightness, high_pole_hz, sr, jitter=0.0, tilt=0.0):
     """Render a phone plan: a sawtooth at the pitch (voicing) plus noise (aspiration, breath) through four
     formant resonators in cascade whose peaks glide between the phones' targets and a fixed one at high_pole_hz,
     plus `brightness` times its first difference (radiation from the lips lifts the highs); then the fricative
-    and burst noises are added. Returns the samples of every block of the plan."""
+    and burst noises are added. jitter: the pitch wanders this share up and down from block to block (a rough or
+    creaky voice); tilt (0-1): a one-pole low-pass on the source, softer glottal pulses (a lax or breathy voice).
+    Returns the samples of every block of the plan."""
     n_blocks = sum(p[0] for p in phones)
     starts = list(accumulate((p[0] for p in phones), initial=0))
     targets = [(start + p[0] / 2, p[1]) for start, p in zip(starts, phones) if p[1]]
     voicing = _per_sample(_ramp([v for p in phones for v in repeat(p[2], p[0])]))
     aspiration = _per_sample(_ramp([a for p in phones for a in repeat(p[3], p[0])]))
     f0 = _track(pitch, n_blocks)
+    if jitter:
+        f0 = [f * (1.0 + jitter * w) for f, w in zip(f0, _white(rng, n_blocks))]
     phase = accumulate(_per_sample([f / sr for f in f0]))  # periods elapsed, per sample
     noise = _white(rng, n_blocks * BLOCK)
     tract = [(2.0 * (p % 1.0) - 1.0) * v + w * (a + breathiness * v)
              for p, v, a, w in zip(phase, voicing, aspiration, noise)]
+    if tilt:  # y[i] = (1 - tilt) x[i] + tilt y[i-1], its gain at 0 Hz kept at 1
+        tract = list(accumulate(tract, lambda y, x: (1.0 - tilt) * x + tilt * y))
     for k, bandwidth in enumerate(SPEECH_BANDWIDTHS_HZ):
         tract = _resonate_track(tract, _track([(t, f[k]) for t, f in targets], n_blocks), bandwidth, sr)
     tract = _resonate(tract, min(high_pole_hz, 0.45 * sr), HIGH_POLE_BANDWIDTH_HZ, sr)
@@ -660,13 +670,15 @@ def _speak(rng, phones, pitch, breathiness, brightness, high_pole_hz, sr):
 
 
 def speech(duration_s, f0_hz=120.0, formant_scale=1.0, rate=4.0, prosody="calm", breathiness=0.1, brightness=1.0,
-           seed=0, amplitude=0.5, sr=SAMPLE_RATE):
+           seed=0, amplitude=0.5, sr=SAMPLE_RATE, jitter=0.0, tilt=0.0):
     """Babble: English-like syllables by a source-filter talker, sounding from the first sample to the last.
 
     f0_hz: the speaker's usual pitch (men about 85-155 Hz, women 165-255); formant_scale: vocal tract size
       (1.0 = Hillenbrand's men, about 1.17 women, up to 1.35 children); rate: syllables per second (3-6).
     prosody: "calm" (low, level, slower) or "excited" (higher, wide accents, faster, louder).
     breathiness: noise in the voice (0-1); brightness: how much the lips lift the highs (0 dull, 1-4 bright).
+    jitter: how far the pitch wanders every 5 ms (0 steady, 0.05 rough); tilt: how soft the glottal pulses are
+    (0 a pressed sawtooth, 0.9 lax, dull).
     Vowels have four formants that glide between phones; consonants are nasals (m n), approximants (l r w y),
     fricatives (s sh f th z v, band-passed noise), stops (p t k b d g: closure, burst, aspiration) and h.
     Returns (n,) floats.
@@ -677,13 +689,15 @@ def speech(duration_s, f0_hz=120.0, formant_scale=1.0, rate=4.0, prosody="calm",
     rate = _check_number("rate", rate, low=1.0, high=10.0)
     breathiness = _check_number("breathiness", breathiness, low=-1e-9, high=1.0)
     brightness = _check_number("brightness", brightness, low=-1e-9, high=10.0)
+    jitter = _check_number("jitter", jitter, low=-1e-9, high=0.5)
+    tilt = _check_number("tilt", tilt, low=-1e-9, high=0.99)
     amplitude = _check_number("amplitude", amplitude, low=0.0, high=1.0)
     if prosody not in PROSODIES:
         raise AudiollmError(f"prosody must be one of {PROSODIES}, got {prosody!r}")
     n = _n_samples(duration_s, sr)
     rng = _rng(seed)
     phones, pitch = _babble_plan(rng, -(-n // BLOCK), f0_hz, formant_scale, rate, prosody, sr)
-    samples = _speak(rng, phones, pitch, breathiness, brightness, HIGH_POLE_HZ * formant_scale, sr)
+    samples = _speak(rng, phones, pitch, breathiness, brightness, HIGH_POLE_HZ * formant_scale, sr, jitter, tilt)
     return _fade(_normalise(samples[:n], amplitude), sr)
 
 
@@ -697,13 +711,28 @@ INSTRUMENTS = {  # name: how a note is made
     "organ": "table", "clarinet": "table", "string": "table", "flute": "table", "brass": "table",  # TIMBRES
     "sine": "plain", "sawtooth": "plain", "square": "plain", "triangle": "plain",  # bare oscillators
     "pluck": "pluck",  # Karplus-Strong: a plucked string
-    "piano": "struck",  # harmonics that die away, the high ones first
+    "piano": "struck",  # a stiff string's partials, a little sharp, the high ones dying first
     "bell": "bell",  # a struck metal bar: inharmonic partials
+    "drums": "drums",  # a kit: the note picks the drum, as on General MIDI's channel 10 (DRUM_KIT)
 }
-ATTACK_S = {"organ": 0.01, "clarinet": 0.03, "string": 0.08, "flute": 0.05, "brass": 0.04}  # table instruments
+DRUM_KIT = {36: "kick", 38: "snare", 42: "hat"}  # General MIDI key numbers (C2, D2, F#2) of the kit's drums
+ATTACK_S = {"organ": (0.005, 0.02), "clarinet": (0.02, 0.06), "string": (0.08, 0.35), "flute": (0.04, 0.12),
+            "brass": (0.03, 0.08)}  # table instruments: seconds to full loudness (a bow starts slowly, a pipe fast)
+VIBRATO = {"string": (0.15, 0.5), "flute": (0.05, 0.3), "clarinet": (0.0, 0.1), "brass": (0.0, 0.2)}
+"""A player's vibrato depth, semitones either side (an organ has none), at VIBRATO_HZ, starting after the attack."""
+VIBRATO_HZ = (4.5, 7.0)
+BREATH = {"flute": (0.04, 0.15), "clarinet": (0.01, 0.05), "brass": (0.0, 0.03), "string": (0.02, 0.08)}
+"""Noise beside the tone (breath in a pipe, the bow's rosin on a string), as a share of the note's peak."""
+PIANO_STRETCH = (1e-4, 6e-4)  # a piano string's stiffness B: partial k sits at k f sqrt(1 + B k**2), a little sharp
+PIANO_PARTIALS = 12
 BELL_PARTIALS = (1.0, 2.76, 5.40, 8.93)  # a free metal bar's modes, relative to the lowest
 CHORD_SEMITONES = {"major": (0, 4, 7), "minor": (0, 3, 7)}  # root, third, fifth
 SCALE_SEMITONES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10)}  # major, natural minor
+
+
+def key_hz(key):
+    """The frequency of General MIDI key number `key` (69 is A4, 440 Hz; 36 is C2, the kit's kick), in Hz."""
+    return 440.0 * 2.0 ** ((check_int("key", key, 0, 127) - 69) / 12)
 
 
 def interval_hz(root_hz, semitones):
@@ -749,12 +778,51 @@ def _pluck(rng, freq_hz, n, sr, ring_s=2.0, smoothing=0.5):
     return out[:n]
 
 
-def _struck(freq_hz, n, sr, time_constant_s):
-    """A piano-like note: bright harmonics dying in a fifth of `time_constant_s`, a mellow body over all of it."""
-    bright = _read_table(_wavetable(tuple(1.0 / k for k in range(1, 16)), freq_hz, sr), freq_hz, n, sr)
-    body = _read_table(_wavetable((1.0, 0.5, 0.25, 0.1), freq_hz, sr), freq_hz, n, sr)
-    fast, slow = _decay(n, time_constant_s / 5, sr), _decay(n, time_constant_s, sr)
-    return [b * f + m * s for b, f, m, s in zip(bright, fast, body, slow)]
+def _struck(rng, freq_hz, n, sr, time_constant_s):
+    """A piano-like note: a stiff string's partials, each a little sharper than k * f (inharmonicity B drawn from
+    PIANO_STRETCH) and quieter (1/k) and shorter-lived (time constant / (1 + 0.4 (k - 1))) the higher it is."""
+    stretch = rng.uniform(*PIANO_STRETCH)
+    out = [0.0] * n
+    for k in range(1, PIANO_PARTIALS + 1):
+        partial_hz = k * freq_hz * math.sqrt(1.0 + stretch * k * k)
+        if partial_hz >= 0.45 * sr:
+            break
+        life = time_constant_s / (1.0 + 0.4 * (k - 1))
+        length = min(n, round(5 * life * sr))  # 43 dB down by then: stop
+        partial = _read_table(SINE, partial_hz, length, sr)
+        _mix_into(out, [p * e / k for p, e in zip(partial, _decay(length, life, sr))], 0)
+    return out
+
+
+def _vibrato(rng, freq_hz, n, sr, depth, onset):
+    """n per-sample frequencies around freq_hz: a vibrato of +-depth semitones at 4.5-7 Hz, faded in over the
+    `onset` samples of the attack (a player settles on the note, then starts to vibrate it)."""
+    step, start = 2.0 * math.pi * rng.uniform(*VIBRATO_HZ) / sr, rng.uniform(0.0, 2.0 * math.pi)
+    per_semitone = math.log(2.0) / 12.0
+    return [freq_hz * math.exp(per_semitone * depth * min(1.0, i / onset) * math.sin(start + step * i))
+            for i in range(n)]
+
+
+def _read_table_at(table, freqs_hz, sr):
+    """_read_table with a moving frequency: one table position per sample, advanced by freqs_hz[i] / sr periods."""
+    return _lookup(table, accumulate(f * TABLE_SIZE / sr for f in freqs_hz))
+
+
+def _played(rng, instrument, freq_hz, n, sr):
+    """A held note of a TIMBRES instrument as a player makes it: an attack of ATTACK_S, a vibrato of VIBRATO and
+    breath or bow noise of BREATH (band-passed around 2-4 times the note, as it rises in the pipe or bow)."""
+    attack = max(1, min(n // 2, round(rng.uniform(*ATTACK_S[instrument]) * sr)))
+    table = _wavetable(TIMBRES[instrument], freq_hz, sr)
+    depth = rng.uniform(*VIBRATO.get(instrument, (0.0, 0.0)))
+    samples = _read_table_at(table, _vibrato(rng, freq_hz, n, sr, depth, attack), sr) if depth else \
+        _read_table(table, freq_hz, n, sr)
+    if instrument in BREATH:
+        breath = _band(rng, n, min(freq_hz * rng.uniform(2.0, 4.0), 0.45 * sr), freq_hz * rng.uniform(1.0, 3.0), sr)
+        peak = max(map(abs, breath)) or 1.0
+        level = rng.uniform(*BREATH[instrument]) * (max(map(abs, table)) or 1.0) / peak
+        samples = [s + level * b for s, b in zip(samples, breath)]
+    samples[:attack] = [s * i / attack for i, s in enumerate(samples[:attack])]
+    return samples
 
 
 def _bell(freq_hz, n, sr, time_constant_s):
@@ -775,18 +843,35 @@ def _note(rng, instrument, freq_hz, n, sr, character):
     lower it is."""
     how = INSTRUMENTS[instrument]
     if how == "table":
-        samples = _read_table(_wavetable(TIMBRES[instrument], freq_hz, sr), freq_hz, n, sr)
-        attack = min(n // 2, round(ATTACK_S[instrument] * sr))
-        samples[:attack] = [s * i / attack for i, s in enumerate(samples[:attack])]
+        samples = _played(rng, instrument, freq_hz, n, sr)
     elif how == "plain":
         samples = _plain(instrument, freq_hz, n, sr, band_limited=character < 0.5)
     elif how == "pluck":
         samples = _pluck(rng, freq_hz, n, sr, rng.uniform(1.0, 4.0), 0.02 + 0.48 * character)
     elif how == "struck":
-        samples = _struck(freq_hz, n, sr, rng.uniform(0.5, 1.5))
-    else:
+        samples = _struck(rng, freq_hz, n, sr, rng.uniform(0.5, 1.5))
+    elif how == "bell":
         samples = _bell(freq_hz, n, sr, rng.uniform(0.4, 1.2))
+    else:
+        key = 69 + 12 * math.log2(freq_hz / 440.0)  # the General MIDI key number of freq_hz
+        samples = _drum(rng, DRUM_KIT[min(DRUM_KIT, key=lambda k: abs(k - key))], n, sr)
     return _fade(samples, sr)
+
+
+def _drum(rng, name, n, sr):
+    """One drum hit: a kick (a sine gliding from about 135 Hz down to 45 Hz), a snare (a 180-220 Hz thump under
+    a rattle of band-passed noise) or a hi-hat (a short hiss near 8 kHz), each dying away exponentially."""
+    if name == "kick":
+        glide = [45.0 + 90.0 * e for e in _decay(n, rng.uniform(0.02, 0.05), sr)]
+        body = _partials([2.0 * math.pi * p for p in accumulate(f / sr for f in glide)], (1,))
+        return [b * e for b, e in zip(body, _decay(n, rng.uniform(0.1, 0.25), sr))]
+    if name == "snare":
+        rattle = _normalise(_band(rng, n, min(rng.uniform(2500, 5000), 0.45 * sr), rng.uniform(2000, 5000), sr), 1.0)
+        thump = _sine(rng.uniform(180, 220), n, sr)
+        mix = [0.6 * t * f + r for t, f, r in zip(thump, _decay(n, 0.05, sr), rattle)]
+        return [m * e for m, e in zip(mix, _decay(n, rng.uniform(0.07, 0.18), sr))]
+    hiss = _normalise(_band(rng, n, min(rng.uniform(6000, 9000), 0.45 * sr), 3000.0, sr), 0.6)
+    return [h * e for h, e in zip(hiss, _decay(n, rng.uniform(0.02, 0.06), sr))]
 
 
 def play(instrument, notes, duration_s, seed=0, amplitude=0.5, sr=SAMPLE_RATE):
@@ -985,11 +1070,109 @@ def _clatter_sound(rng, n, sr):
     return out
 
 
+def _gated(n, sr, on_off_s):
+    """A cadence: per-sample 1 while a tone sounds, 0 in its gaps; on_off_s = ((on, off), ...) seconds, repeated
+    from the start. Gaps stay under 0.2 s inside a sound (a longer one would be a silence of its own)."""
+    gate = []
+    while len(gate) < n:
+        for on, off in on_off_s:
+            gate += [1.0] * round(on * sr) + [0.0] * round(min(off, 0.2) * sr)
+    return gate[:n]
+
+
+def _tones(freqs_hz, n, sr):
+    """A steady sum of sines, one per frequency in freqs_hz (the telephone's dual tones), peak about 1."""
+    return [sum(v) / len(freqs_hz) for v in zip(*(_sine(f, n, sr) for f in freqs_hz if f < sr / 2))]
+
+
+def _ramped(samples, gate, sr):
+    """samples * gate, the gate's edges softened over 5 ms so a beep starts and stops without a click."""
+    width = max(1, round(0.005 * sr))
+    return [v * g for v, g in zip(samples, _smooth(gate, width))]
+
+
+def _beep_sound(rng, n, sr):
+    """Beeps: an alarm clock, a timer, a microwave. A 500-4000 Hz sine or square tone, in groups of 1-4 beeps of
+    0.04-0.3 s, the groups 0.05-0.2 s apart."""
+    hz = rng.uniform(500, 4000)
+    tone_ = _plain(rng.choice(("sine", "square", "triangle")), hz, n, sr, band_limited=True)
+    on, off = rng.uniform(0.04, 0.3), rng.uniform(0.03, 0.12)
+    cadence = [(on, off)] * rng.randint(1, 4)
+    cadence[-1] = (on, rng.uniform(0.05, 0.2))
+    return _ramped(tone_, _gated(n, sr, cadence), sr)
+
+
+def _ring_sound(rng, n, sr):
+    """A telephone ringing: bursts of a warble (two 600-1800 Hz tones alternating 8-25 times a second) or of a
+    bell struck 15-25 times a second, 0.4-2 s long."""
+    burst, gap = rng.uniform(0.4, 2.0), rng.uniform(0.05, 0.2)
+    if rng.random() < 0.5:
+        low = rng.uniform(600, 1400)
+        high, every = low * rng.uniform(1.15, 1.4), round(sr / rng.uniform(8, 25) / 2)
+        flip = [(i // every) % 2 for i in range(n)]
+        phase = accumulate((high if f else low) / sr for f in flip)
+        ring = _partials([2.0 * math.pi * p for p in phase], rng.choice(((1,), (1, 3))))
+    else:
+        strike, hz = round(sr / rng.uniform(15, 25)), rng.uniform(800, 2500)
+        one = _bell(hz, strike, sr, strike / sr)
+        ring = (one * (n // strike + 1))[:n]
+    return _ramped(ring, _gated(n, sr, ((burst, gap),)), sr)
+
+
+CALL_TONES = {  # the telephone network's call-progress tones: (Hz, ...), (on s, off s) cadence (ITU-T E.180)
+    "north american ring-back": ((440.0, 480.0), ((2.0, 4.0),)),
+    "european ring-back": ((425.0,), ((1.0, 4.0),)),
+    "british ring-back": ((400.0, 450.0), ((0.4, 0.2), (0.4, 2.0))),
+    "north american busy": ((480.0, 620.0), ((0.5, 0.5),)),
+    "european busy": ((425.0,), ((0.5, 0.5),)),
+    "dial tone": ((350.0, 440.0), ((1.0, 0.0),)),
+}
+
+
+def _call_tone_sound(rng, n, sr):
+    """A telephone's call-progress tone (CALL_TONES: ring-back, busy, dial tone), its cadence 0.8-1.2 times as
+    fast, its gaps shortened to 0.2 s (see _gated)."""
+    freqs, cadence = CALL_TONES[rng.choice(sorted(CALL_TONES))]
+    pace = rng.uniform(0.8, 1.2)
+    tone_ = _tones([f * rng.uniform(0.99, 1.01) for f in freqs], n, sr)
+    return _ramped(tone_, _gated(n, sr, [(on * pace, off * pace) for on, off in cadence]), sr)
+
+
+def _click_sound(rng, n, sr):
+    """Clicks: a camera shutter, a switch, typing. Sharp 1-4 ms noise bursts ringing 5-25 ms at 1.5-6 kHz,
+    in twos and threes, 0.06-0.25 s apart."""
+    out, at = [0.0] * n, 0
+    ring_hz = rng.uniform(1500, min(6000, 0.45 * sr))
+    while at < n:
+        for k in range(rng.choice((1, 2, 2, 3))):
+            length = min(n - at, round(rng.uniform(0.02, 0.05) * sr))
+            if length <= 0:
+                break
+            tap = [w * e for w, e in zip(_white(rng, length), _decay(length, rng.uniform(0.001, 0.004), sr))]
+            click = _resonate(tap, ring_hz * rng.uniform(0.8, 1.25), rng.uniform(200, 1500), sr)
+            peak = max(map(abs, click)) or 1.0
+            _mix_into(out, [rng.uniform(0.4, 1.0) * c / peak for c in click], at + k * round(0.03 * sr))
+        at += round(rng.uniform(0.06, 0.25) * sr)
+    return out
+
+
+def _crumple_sound(rng, n, sr):
+    """Paper crumpling or a bin being emptied: 200-2000 tiny crackles a second (0.5-3 ms of high-passed noise),
+    swelling and fading."""
+    out = [0.0] * n
+    for _ in range(int(rng.uniform(200, 2000) * n / sr)):
+        length = round(rng.uniform(0.0005, 0.003) * sr) + 2
+        crackle = _white(rng, length)
+        _mix_into(out, [(b - a) * rng.uniform(0.1, 1.0) for a, b in zip(crackle, crackle[1:])], rng.randrange(n))
+    return [v * s for v, s in zip(out, _swell(rng, n, rng.uniform(0.15, 0.5), 0.1, sr))]
+
+
 SOUNDS = {
     "knock": _knock_sound, "rain": _rain_sound, "siren": _siren_sound, "bark": _bark_sound,
     "engine": _engine_sound, "applause": _applause_sound, "glass": _glass_sound, "wind": _wind_sound,
     "hum": _hum_sound, "hiss": _hiss_sound, "rumble": _rumble_sound, "sweep": _sweep_sound,
-    "whoosh": _whoosh_sound, "clatter": _clatter_sound,
+    "whoosh": _whoosh_sound, "clatter": _clatter_sound, "beep": _beep_sound, "ring": _ring_sound,
+    "tone": _call_tone_sound, "click": _click_sound, "crumple": _crumple_sound,
 }
 
 

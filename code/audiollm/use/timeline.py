@@ -35,8 +35,9 @@ DETAIL_FIELD = {"music": "instrument", "sound": "sound"}  # which FAMILIES each 
 DETAIL_TARGET = 0.8  # a family is named where, on the calibration clips, named families were right this often
 MIN_SHOWN = 20       # ... judged on at least this many calibration segments
 # calibrated_threshold on the corpus' val clips 100-399 (data/make_detail_thresholds.py), never on other audio;
-# the shipped Listener's families are named at these probabilities or above:
-DETAIL_THRESHOLDS = {"instrument": 0.829, "sound": 0.652}
+# the shipped Listener's families are named at these probabilities or above. No instrument family was right 80 %
+# of the time at any probability (make_detail_thresholds.py prints inf), so the timeline never names one:
+DETAIL_THRESHOLDS = {"instrument": math.inf, "sound": 0.651}
 
 
 def family_probabilities(model, pooled, field):
